@@ -115,3 +115,11 @@ func withPath(err error, path string) error {
 	}
 	return err
 }
+
+// Counter is a kernel counter that a kernel may or may not print. Present is
+// false when the running kernel does not report the field at all (an older
+// kernel, a key added later), which is different from a reported zero.
+type Counter struct {
+	Value   uint64
+	Present bool
+}
