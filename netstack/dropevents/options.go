@@ -1,0 +1,33 @@
+package dropevents
+
+// Options configure a Collector. The zero value counts the seed tracepoints
+// and the kfree_skb total, host-wide, without per-reason detail.
+type Options struct {
+	// Port, when non-zero, makes the kernel count udp:udp_fail_queue_rcv_skb
+	// only for datagrams to this local UDP port (filter "dport == Port" on
+	// 6.10+ kernels, "lport == Port" before; both fields hold the port in
+	// host byte order).
+	Port uint16
+	// Reasons names kfree_skb drop reasons ("SOCKET_RCVBUFF", "NO_SOCKET",
+	// "QDISC_DROP") to count exactly in counting mode: one kernel-filtered
+	// counter ("reason == N") per reason and CPU. The names are looked up
+	// in the running kernel's format file; a name it lacks is an error
+	// wrapping errors.ErrUnsupported. Ignored when AllReasons is set.
+	Reasons []string
+	// AllReasons samples every kfree_skb record through one perf ring
+	// buffer per CPU and counts it by reason and drop site. The rings must
+	// be drained by calling Snapshot often enough (see Wait); records the
+	// kernel cannot write are counted in Counts.Lost.
+	AllReasons bool
+	// RingPages is the number of data pages of each CPU's ring buffer in
+	// sampling mode, a power of two; 0 means 64 (256 KiB with 4 KiB pages,
+	// about 7,000 kfree_skb records of 6.18: 36 bytes each).
+	RingPages int
+	// TraceFS is the tracefs mount to read formats from; nil means
+	// FindTraceFS.
+	TraceFS *TraceFS
+	// CPUs lists the CPUs to attach to; nil means every online CPU
+	// (/sys/devices/system/cpu/online). CPUs that come online later are
+	// not counted.
+	CPUs []int
+}

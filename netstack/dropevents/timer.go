@@ -1,0 +1,5 @@
+package dropevents
+
+import "time"
+
+func newTimer() *time.Timer { return time.NewTimer(50 * time.Millisecond) }
