@@ -1,0 +1,208 @@
+package netstack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/packetpath/packetpath/internal/netns"
+	"github.com/packetpath/packetpath/procparse"
+)
+
+// Config says what a Collector reads and where.
+type Config struct {
+	// NetNS is the network namespace to describe, as a path
+	// (/var/run/netns/NAME or /proc/PID/ns/net). Empty means the caller's.
+	// The Collector opens its files and sockets inside the namespace; the
+	// rest of the program stays where it is.
+	NetNS string
+	// ProcRoot is the procfs mount to read (default /proc). A host /proc
+	// mounted into a container, e.g. /host/proc, works too.
+	ProcRoot string
+	// SysRoot is the sysfs mount to read (default /sys). sysfs shows the
+	// devices of the namespace that mounted it: for another namespace's
+	// per-device sysfs data, mount sysfs inside it and point SysRoot there.
+	SysRoot string
+	// Bundle, when set, reads a capture bundle (see WriteBundle) instead of
+	// the live kernel: proc/ and sys/ trees plus recorded netlink and
+	// ethtool data. NetNS, ProcRoot and SysRoot are then ignored.
+	Bundle string
+	// Sources selects what to collect; 0 means every source except
+	// SourceDropEvents (which needs root and a DropEvents reader).
+	Sources Source
+	// Devices limits per-device sources (links, devices, ethtool, qdisc) to
+	// these names; nil means every device.
+	Devices []string
+}
+
+// Collector takes snapshots of the stack. It keeps its files and netlink
+// sockets open between collections, so a collection re-reads them without
+// re-opening. A Collector is not safe for concurrent use; Close releases it.
+type Collector struct {
+	cfg     Config
+	sources []source
+	bundle  *bundleData
+	now     func() time.Time
+}
+
+// source is one data source of a Collector.
+type source interface {
+	// kind is the Source bit the source answers for.
+	kind() Source
+	collect(ctx context.Context, snap *Snapshot) error
+	close() error
+}
+
+// NewCollector opens every selected source. A source that cannot be opened
+// (a missing file, a kernel without a feature, no permission) does not fail
+// the collector: it is reported in every snapshot's Errors, and the other
+// sources are collected. NewCollector fails only for a bad configuration
+// (a namespace or bundle that does not exist).
+func NewCollector(cfg Config) (*Collector, error) {
+	if cfg.Sources == 0 {
+		cfg.Sources = SourceAll &^ SourceDropEvents
+	}
+	if cfg.ProcRoot == "" {
+		cfg.ProcRoot = procparse.DefaultRoot
+	}
+	if cfg.SysRoot == "" {
+		cfg.SysRoot = "/sys"
+	}
+	c := &Collector{cfg: cfg, now: time.Now}
+	if cfg.Bundle != "" {
+		if err := c.openBundle(); err != nil {
+			return nil, err
+		}
+		return c, nil
+	}
+	if cfg.NetNS != "" {
+		if _, err := os.Stat(cfg.NetNS); err != nil {
+			return nil, fmt.Errorf("netstack: namespace %s: %w", cfg.NetNS, err)
+		}
+	}
+	var opened []source
+	err := netns.Do(cfg.NetNS, func() error {
+		fs, err := procparse.NewFS(cfg.ProcRoot)
+		if err != nil {
+			return err
+		}
+		opened = c.openLive(fs)
+		return nil
+	})
+	if err != nil {
+		for _, s := range opened {
+			s.close()
+		}
+		return nil, fmt.Errorf("netstack: %w", err)
+	}
+	c.sources = opened
+	return c, nil
+}
+
+// failedSource stands in for a source that could not be opened: it reports
+// the open error at every collection.
+type failedSource struct {
+	src Source
+	err error
+}
+
+func (f failedSource) kind() Source                             { return f.src }
+func (f failedSource) collect(context.Context, *Snapshot) error { return f.err }
+func (f failedSource) close() error                             { return nil }
+
+// openLive opens the live sources. It runs inside the target namespace.
+func (c *Collector) openLive(fs procparse.FS) []source {
+	var out []source
+	want := func(s Source) bool { return c.cfg.Sources&s != 0 }
+	add := func(src Source, s source, err error) {
+		if err != nil {
+			out = append(out, failedSource{src, err})
+			return
+		}
+		out = append(out, s)
+	}
+	if want(SourceSoftnet) {
+		r, err := fs.SoftnetStatReader()
+		add(SourceSoftnet, &softnetSource{r: r}, err)
+	}
+	if want(SourceSNMP) {
+		s := &mibSource{}
+		var err error
+		s.snmp, err = fs.SNMPReader()
+		if err == nil {
+			s.netstat, _ = fs.NetstatReader()
+			s.snmp6, _ = fs.SNMP6Reader()
+		}
+		add(SourceSNMP, s, err)
+	}
+	if want(SourceSoftirqs) {
+		r, err := fs.SoftirqsReader()
+		add(SourceSoftirqs, &softirqSource{r: r}, err)
+	}
+	if want(SourceSysctls) {
+		s, err := openSysctlSource(fs)
+		add(SourceSysctls, s, err)
+	}
+	out = append(out, c.openDeviceSources(fs)...)
+	return out
+}
+
+// Collect takes a snapshot into dst, reusing its memory. Source failures
+// are recorded in dst.Errors and do not stop the other sources; Collect
+// returns an error only when ctx is done.
+func (c *Collector) Collect(ctx context.Context, dst *Snapshot) error {
+	dst.Time = c.now()
+	dst.NetNS = c.cfg.NetNS
+	dst.Bundle = c.cfg.Bundle
+	dst.Counters = dst.Counters[:0]
+	dst.Errors = dst.Errors[:0]
+	dst.Sources.reset()
+	if c.bundle != nil {
+		c.collectBundle(dst)
+		dst.Duration = 0
+		return nil
+	}
+	for _, s := range c.sources {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := s.collect(ctx, dst); err != nil {
+			dst.addErr(s.kind(), "", err)
+		}
+	}
+	dst.Duration = c.now().Sub(dst.Time)
+	return nil
+}
+
+// Snapshot takes a new snapshot (allocating it).
+func (c *Collector) Snapshot(ctx context.Context) (*Snapshot, error) {
+	s := new(Snapshot)
+	if err := c.Collect(ctx, s); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close releases every source.
+func (c *Collector) Close() error {
+	var errs []error
+	for _, s := range c.sources {
+		if err := s.close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	c.sources = nil
+	return errors.Join(errs...)
+}
+
+func (c *Collector) device(name string) bool {
+	return c.cfg.Devices == nil || slices.Contains(c.cfg.Devices, name)
+}
+
+func (c *Collector) sysPath(elem ...string) string {
+	return filepath.Join(append([]string{c.cfg.SysRoot}, elem...)...)
+}

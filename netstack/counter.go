@@ -1,0 +1,173 @@
+package netstack
+
+import "time"
+
+// Counter is one kernel counter of a snapshot in flat form: where it comes
+// from, which object it belongs to, and its value. Snapshot.Counters holds
+// every counter the snapshot collected; deltas, the diagnosis and the
+// OpenTelemetry instruments all work on this form.
+type Counter struct {
+	// Source is the source that produced the counter.
+	Source Source
+	// Stage is the stage of the path the counter describes.
+	Stage Stage
+	// Object names what the counter belongs to: a device ("eth0"), a
+	// socket ("0.0.0.0:5000"), a qdisc's device, or "" for host-wide
+	// counters (snmp, netstat).
+	Object string
+	// Index further identifies the object: the CPU of a softnet or softirq
+	// counter, the qdisc or class handle, the queue number; -1 when unused.
+	Index int64
+	// Name is the kernel's name for the counter (the /proc header, the
+	// ethtool string, the struct field as tc or ip print it).
+	Name string
+	// Value is the counter as read. Kernel counters narrower than 64 bits
+	// are zero-extended; Bits says how wide the kernel keeps it.
+	Value uint64
+	// Bits is the width of the kernel's counter: 32 for softnet_stat,
+	// qdisc queue stats and socket drops, 64 for most others. Deltas of
+	// 32-bit counters are taken modulo 2^32 (a wrap is not a reset).
+	Bits uint8
+	// Gen identifies the incarnation of the object (an ifindex, a socket
+	// inode or cookie, a qdisc handle); 0 when the source has none. A
+	// different Gen between two snapshots means the object was re-created
+	// and its counters restarted.
+	Gen uint64
+	// Gauge marks values that are levels, not counters (queue lengths,
+	// backlog bytes, ring sizes): deltas report them as they are.
+	Gauge bool
+	// Label carries one descriptive attribute where the source has one: the
+	// qdisc kind ("tbf"), the driver of a device, a socket's group. It is
+	// not part of the counter's identity.
+	Label string
+}
+
+// counterKey identifies a counter across snapshots.
+type counterKey struct {
+	source Source
+	object string
+	index  int64
+	name   string
+}
+
+func (c *Counter) key() counterKey {
+	return counterKey{c.Source, c.Object, c.Index, c.Name}
+}
+
+// CounterDelta is the change of one counter between two snapshots.
+type CounterDelta struct {
+	Counter
+	// Prev is the previous value (0 when the counter is new).
+	Prev uint64
+	// Delta is Value-Prev for a counter, taking 32-bit wraps into account.
+	// After a reset it is the value counted since the re-creation. For a
+	// gauge it is 0.
+	Delta uint64
+	// Rate is Delta per second over the interval (0 for a gauge).
+	Rate float64
+	// New is set when the counter did not exist in the previous snapshot.
+	New bool
+	// Reset is set when the object was re-created (its Gen changed) or a
+	// 64-bit counter went backwards: Delta then counts from zero.
+	Reset bool
+	// Wrapped is set when a 32-bit counter wrapped past 2^32.
+	Wrapped bool
+}
+
+// Delta is the change between two snapshots of the same collector.
+type Delta struct {
+	// Prev and Cur are the snapshots the delta was taken between.
+	Prev, Cur *Snapshot
+	// Interval is Cur.Time - Prev.Time.
+	Interval time.Duration
+	// Counters has one entry per counter of Cur, in Cur's order.
+	Counters []CounterDelta
+
+	index map[counterKey]int
+}
+
+// ComputeDelta fills dst with the change from prev to cur. dst's slices and
+// index are reused, so taking deltas of a collector's snapshots in a loop
+// allocates nothing in steady state. prev and cur must stay unchanged while
+// dst is in use.
+func ComputeDelta(prev, cur *Snapshot, dst *Delta) {
+	dst.Prev, dst.Cur = prev, cur
+	dst.Interval = cur.Time.Sub(prev.Time)
+	secs := dst.Interval.Seconds()
+	dst.Counters = dst.Counters[:0]
+	indexed := false
+	for i := range cur.Counters {
+		c := &cur.Counters[i]
+		var p *Counter
+		// Fast path: collectors emit counters in a stable order.
+		if i < len(prev.Counters) && prev.Counters[i].key() == c.key() {
+			p = &prev.Counters[i]
+		} else {
+			if !indexed {
+				if dst.index == nil {
+					dst.index = make(map[counterKey]int, len(prev.Counters))
+				}
+				clear(dst.index)
+				for j := range prev.Counters {
+					dst.index[prev.Counters[j].key()] = j
+				}
+				indexed = true
+			}
+			if j, ok := dst.index[c.key()]; ok {
+				p = &prev.Counters[j]
+			}
+		}
+		d := CounterDelta{Counter: *c}
+		switch {
+		case c.Gauge:
+		case p == nil:
+			d.New = true
+		default:
+			d.Prev = p.Value
+			d.Delta, d.Reset, d.Wrapped = counterDelta(p, c)
+			if secs > 0 {
+				d.Rate = float64(d.Delta) / secs
+			}
+		}
+		dst.Counters = append(dst.Counters, d)
+	}
+}
+
+// counterDelta is the increase from p to c given the counter's width and
+// identity.
+func counterDelta(p, c *Counter) (delta uint64, reset, wrapped bool) {
+	if p.Gen != c.Gen {
+		return c.Value, true, false
+	}
+	if c.Value >= p.Value {
+		return c.Value - p.Value, false, false
+	}
+	if c.Bits == 32 && p.Value <= 1<<32-1 && c.Value <= 1<<32-1 {
+		return uint64(uint32(c.Value) - uint32(p.Value)), false, true
+	}
+	return c.Value, true, false
+}
+
+// Find returns the delta of the named counter, or nil.
+func (d *Delta) Find(source Source, object string, index int64, name string) *CounterDelta {
+	for i := range d.Counters {
+		c := &d.Counters[i]
+		if c.Source == source && c.Index == index && c.Name == name && c.Object == object {
+			return c
+		}
+	}
+	return nil
+}
+
+// Sum adds the deltas of every counter of source with the given name, over
+// all objects and indexes (e.g. softnet "dropped" over all CPUs).
+func (d *Delta) Sum(source Source, name string) (total uint64, found bool) {
+	for i := range d.Counters {
+		c := &d.Counters[i]
+		if c.Source == source && c.Name == name && !c.Gauge {
+			total += c.Delta
+			found = true
+		}
+	}
+	return total, found
+}

@@ -1,0 +1,588 @@
+package netstack
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Finding is one stage where packets were lost or held up during a delta's
+// interval, with the evidence and the knob to turn.
+type Finding struct {
+	// Stage is where on the path the loss happened.
+	Stage Stage
+	// Object is the device, CPU list, qdisc or socket concerned ("" for
+	// host-wide findings).
+	Object string
+	// Drops is how many packets were lost at this stage in the interval
+	// (0 for findings about delay or pressure without loss).
+	Drops uint64
+	// Summary says what happened in one line.
+	Summary string
+	// Cause is the likely cause, as the kernel's counters explain it.
+	Cause string
+	// Evidence lists the counters that moved and the settings in force.
+	Evidence []Evidence
+	// Knobs are the settings that address the cause, with the exact
+	// command to change them. packetpath never changes a setting itself.
+	Knobs []Knob
+}
+
+// Evidence is a counter or setting quoted by a finding.
+type Evidence struct {
+	Source Source
+	Object string
+	Index  int64
+	Name   string
+	// Delta and Rate (per second) for a counter; Value for a gauge or a
+	// setting.
+	Delta uint64
+	Rate  float64
+	Value uint64
+	Gauge bool
+}
+
+func (e Evidence) String() string {
+	obj := e.Object
+	if e.Index >= 0 {
+		if obj != "" {
+			obj += "/"
+		}
+		obj += fmt.Sprint(e.Index)
+	}
+	if obj != "" {
+		obj = " [" + obj + "]"
+	}
+	if e.Gauge {
+		return fmt.Sprintf("%s %s%s = %d", e.Source, e.Name, obj, e.Value)
+	}
+	return fmt.Sprintf("%s %s%s +%d (%.1f/s)", e.Source, e.Name, obj, e.Delta, e.Rate)
+}
+
+// Knob is a setting that addresses a finding's cause.
+type Knob struct {
+	// Name is the setting, e.g. "net.core.netdev_budget" or "ethtool -G rx".
+	Name string
+	// Current is the value in force when known, else "".
+	Current string
+	// Advice says which way to turn it and why.
+	Advice string
+	// Command is the exact command or sysctl line that changes it.
+	Command string
+}
+
+// Diagnose walks the stages in path order (receive, then transmit) and
+// returns a finding for each stage where packets were lost or held up in
+// the delta's interval. The first finding is the earliest losing stage on
+// the receive path, which is where to start. Diagnose only reads: it never
+// changes a setting.
+func Diagnose(d *Delta) []Finding {
+	var fs []Finding
+	dg := diag{d: d}
+	dg.nic(&fs)
+	dg.softirq(&fs)
+	dg.ip(&fs)
+	dg.udp(&fs)
+	dg.socket(&fs)
+	dg.application(&fs)
+	dg.txSocket(&fs)
+	dg.qdisc(&fs)
+	dg.txDriver(&fs)
+	dg.txNIC(&fs)
+	dg.dropEvents(fs)
+	slices.SortStableFunc(fs, func(a, b Finding) int { return cmp.Compare(a.Stage, b.Stage) })
+	return fs
+}
+
+type diag struct{ d *Delta }
+
+func ev(c *CounterDelta) Evidence {
+	return Evidence{Source: c.Source, Object: c.Object, Index: c.Index, Name: c.Name,
+		Delta: c.Delta, Rate: c.Rate, Value: c.Value, Gauge: c.Gauge}
+}
+
+// moved returns the counters of source whose name satisfies match and that
+// increased in the interval.
+func (g diag) moved(source Source, match func(name string) bool) []*CounterDelta {
+	var out []*CounterDelta
+	for i := range g.d.Counters {
+		c := &g.d.Counters[i]
+		if c.Source == source && !c.Gauge && c.Delta > 0 && match(c.Name) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func (g diag) counter(source Source, object string, index int64, name string) *CounterDelta {
+	return g.d.Find(source, object, index, name)
+}
+
+// gauge returns a gauge or setting from the current snapshot.
+func (g diag) gauge(source Source, object string, index int64, name string) (uint64, bool) {
+	if c := g.d.Find(source, object, index, name); c != nil {
+		return c.Value, true
+	}
+	return 0, false
+}
+
+func (g diag) sysctl(name string) (string, bool) {
+	v, ok := g.gauge(SourceSysctls, "", -1, name)
+	if !ok {
+		return "", false
+	}
+	return fmt.Sprint(v), true
+}
+
+func (g diag) sysctlKnob(name, advice string, suggest func(cur uint64) uint64) Knob {
+	k := Knob{Name: name, Advice: advice}
+	if v, ok := g.gauge(SourceSysctls, "", -1, name); ok {
+		k.Current = fmt.Sprint(v)
+		if suggest != nil {
+			k.Command = fmt.Sprintf("sysctl -w %s=%d", name, suggest(v))
+		}
+	}
+	if k.Command == "" {
+		k.Command = fmt.Sprintf("sysctl -w %s=<value>", name)
+	}
+	return k
+}
+
+func double(v uint64) uint64 {
+	if v == 0 {
+		return 1
+	}
+	return 2 * v
+}
+
+func name(names ...string) func(string) bool {
+	return func(n string) bool { return slices.Contains(names, n) }
+}
+
+// groupByObject sums the counters per object, keeping first-seen order.
+func groupByObject(cs []*CounterDelta) (objects []string, by map[string][]*CounterDelta) {
+	by = map[string][]*CounterDelta{}
+	for _, c := range cs {
+		if _, ok := by[c.Object]; !ok {
+			objects = append(objects, c.Object)
+		}
+		by[c.Object] = append(by[c.Object], c)
+	}
+	return objects, by
+}
+
+func total(cs []*CounterDelta) (n uint64) {
+	for _, c := range cs {
+		n += c.Delta
+	}
+	return n
+}
+
+// isRxDropStat matches driver statistics that count receive-side losses in
+// the common naming schemes (rx_missed_errors, rx0_drops, rx_queue_0_drops,
+// rx-0.rx_dropped, rx_no_buffer_count, rx_fifo_errors, ...).
+func isRxDropStat(n string) bool {
+	l := strings.ToLower(n)
+	if !strings.Contains(l, "rx") {
+		return false
+	}
+	for _, w := range []string{"drop", "miss", "no_buf", "nobuf", "fifo", "discard", "overrun", "out_of_buffer"} {
+		if strings.Contains(l, w) {
+			return true
+		}
+	}
+	return false
+}
+
+func isTxDropStat(n string) bool {
+	l := strings.ToLower(n)
+	if !strings.Contains(l, "tx") {
+		return false
+	}
+	for _, w := range []string{"drop", "timeout", "fifo", "discard", "busy", "stop", "restart_queue"} {
+		if strings.Contains(l, w) {
+			return true
+		}
+	}
+	return false
+}
+
+func (g diag) nic(fs *[]Finding) {
+	link := g.moved(SourceLinks, name("rx_missed_errors", "rx_fifo_errors", "rx_over_errors", "rx_dropped", "rx_crc_errors", "rx_frame_errors", "rx_length_errors"))
+	drv := g.moved(SourceEthtool, isRxDropStat)
+	objects, by := groupByObject(append(link, drv...))
+	for _, dev := range objects {
+		cs := by[dev]
+		f := Finding{Stage: StageNIC, Object: dev}
+		var missed, other uint64
+		for _, c := range cs {
+			f.Evidence = append(f.Evidence, ev(c))
+			switch {
+			case c.Source == SourceLinks && (c.Name == "rx_missed_errors" || c.Name == "rx_fifo_errors" || c.Name == "rx_over_errors"):
+				missed += c.Delta
+			case c.Source == SourceLinks:
+				other += c.Delta
+			}
+		}
+		f.Drops = missed + other
+		if f.Drops == 0 {
+			f.Drops = total(cs)
+		}
+		rx, okRx := g.gauge(SourceEthtool, dev, -1, "ring.rx")
+		rxMax, okMax := g.gauge(SourceEthtool, dev, -1, "ring.rx_max")
+		if okRx && okMax {
+			f.Evidence = append(f.Evidence,
+				Evidence{Source: SourceEthtool, Object: dev, Index: -1, Name: "ring.rx", Value: rx, Gauge: true},
+				Evidence{Source: SourceEthtool, Object: dev, Index: -1, Name: "ring.rx_max", Value: rxMax, Gauge: true})
+		}
+		if missed > 0 {
+			f.Summary = fmt.Sprintf("%s: the NIC dropped %d packets for lack of RX ring descriptors", dev, missed)
+			f.Cause = "the driver did not refill the RX ring fast enough: ring too small for the burst, or the CPU servicing the queue's interrupt was busy"
+		} else {
+			f.Summary = fmt.Sprintf("%s: %d packets dropped at the NIC or driver", dev, f.Drops)
+			f.Cause = "the driver or the core dropped frames before the stack (errors, no buffer, unknown protocol)"
+		}
+		if okRx && okMax && rx < rxMax {
+			f.Knobs = append(f.Knobs, Knob{Name: "RX ring size", Current: fmt.Sprint(rx),
+				Advice:  fmt.Sprintf("raise the RX ring towards its maximum %d", rxMax),
+				Command: fmt.Sprintf("ethtool -G %s rx %d", dev, rxMax)})
+		}
+		f.Knobs = append(f.Knobs,
+			Knob{Name: "IRQ affinity", Advice: "pin the queue's IRQ to a CPU the application does not use (and keep it out of isolcpus)",
+				Command: "echo <cpu-list> > /proc/irq/<irq>/smp_affinity_list"},
+			Knob{Name: "RSS channels", Advice: "spread the flow over more queues",
+				Command: fmt.Sprintf("ethtool -L %s combined <n>", dev)})
+		*fs = append(*fs, f)
+	}
+}
+
+func (g diag) softirq(fs *[]Finding) {
+	if cs := g.moved(SourceSoftnet, name("dropped")); len(cs) > 0 {
+		f := Finding{Stage: StageSoftirq, Object: cpuList(cs), Drops: total(cs)}
+		for _, c := range cs {
+			f.Evidence = append(f.Evidence, ev(c))
+		}
+		f.Summary = fmt.Sprintf("the per-CPU input backlog overflowed: %d packets dropped (softnet_stat dropped)", f.Drops)
+		f.Cause = "packets arrived faster than NET_RX processed the backlog (netdev_max_backlog), typically RPS or loopback/veth traffic onto a busy CPU"
+		f.Knobs = append(f.Knobs,
+			g.sysctlKnob("net.core.netdev_max_backlog", "raise the per-CPU backlog length", double),
+			Knob{Name: "RPS", Advice: "spread receive processing over more CPUs",
+				Command: "echo <cpu-mask> > /sys/class/net/<dev>/queues/rx-<n>/rps_cpus"})
+		*fs = append(*fs, f)
+	}
+	if cs := g.moved(SourceSoftnet, name("time_squeeze")); len(cs) > 0 {
+		f := Finding{Stage: StageSoftirq, Object: cpuList(cs)}
+		for _, c := range cs {
+			f.Evidence = append(f.Evidence, ev(c))
+		}
+		for _, n := range []string{"net.core.netdev_budget", "net.core.netdev_budget_usecs", "net.core.dev_weight"} {
+			if v, ok := g.gauge(SourceSysctls, "", -1, n); ok {
+				f.Evidence = append(f.Evidence, Evidence{Source: SourceSysctls, Index: -1, Name: n, Value: v, Gauge: true})
+			}
+		}
+		f.Summary = fmt.Sprintf("NET_RX ran out of budget %d times with work left (time_squeeze)", total(cs))
+		f.Cause = "a softirq run hit netdev_budget packets or netdev_budget_usecs before the rings were empty: packets wait in the ring, and the ring overflows next"
+		f.Knobs = append(f.Knobs,
+			g.sysctlKnob("net.core.netdev_budget", "allow more packets per NET_RX run", double),
+			g.sysctlKnob("net.core.netdev_budget_usecs", "allow a longer NET_RX run", double),
+			g.sysctlKnob("net.core.dev_weight", "let each NAPI poll take more packets", double),
+			Knob{Name: "IRQ affinity and isolcpus", Advice: "keep NIC interrupts off the application's CPUs and off CPUs busy with other work",
+				Command: "echo <cpu-list> > /proc/irq/<irq>/smp_affinity_list"})
+		*fs = append(*fs, f)
+	}
+	if cs := g.moved(SourceSoftnet, name("flow_limit_count")); len(cs) > 0 {
+		f := Finding{Stage: StageSoftirq, Object: cpuList(cs), Drops: total(cs)}
+		for _, c := range cs {
+			f.Evidence = append(f.Evidence, ev(c))
+		}
+		f.Summary = fmt.Sprintf("flow limit dropped %d packets of large flows in the backlog", f.Drops)
+		f.Cause = "RPS flow limit is enabled and one flow filled more than half the backlog"
+		f.Knobs = append(f.Knobs, g.sysctlKnob("net.core.flow_limit_table_len", "size the flow table, or disable flow_limit_cpu_bitmap for the market-data CPUs", nil))
+		*fs = append(*fs, f)
+	}
+}
+
+func cpuList(cs []*CounterDelta) string {
+	var b strings.Builder
+	b.WriteString("cpu")
+	for i, c := range cs {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprint(&b, c.Index)
+	}
+	return b.String()
+}
+
+func (g diag) snmpFinding(stage Stage, names []string, summary, cause string, knobs ...Knob) (Finding, bool) {
+	cs := g.moved(SourceSNMP, name(names...))
+	if len(cs) == 0 {
+		return Finding{}, false
+	}
+	f := Finding{Stage: stage, Drops: total(cs), Cause: cause, Knobs: knobs}
+	for _, c := range cs {
+		f.Evidence = append(f.Evidence, ev(c))
+	}
+	f.Summary = fmt.Sprintf(summary, f.Drops)
+	return f, true
+}
+
+func (g diag) ip(fs *[]Finding) {
+	if f, ok := g.snmpFinding(StageIP, []string{"Ip.InDiscards", "Ip6InDiscards"},
+		"IP dropped %d datagrams without an error in them (InDiscards)",
+		"IP input ran out of resources or a netfilter/route decision dropped the packet"); ok {
+		*fs = append(*fs, f)
+	}
+	if f, ok := g.snmpFinding(StageIP, []string{"Ip.InHdrErrors", "Ip.InAddrErrors", "IpExt.InCsumErrors", "IpExt.InNoRoutes", "Ip6InHdrErrors", "Ip6InAddrErrors", "Ip6InNoRoutes"},
+		"IP rejected %d datagrams (header, address, checksum or route errors)",
+		"malformed packets, or multicast arriving on an interface with no route or rp_filter rejecting it",
+		Knob{Name: "rp_filter", Advice: "for multicast from an asymmetric path, relax reverse-path filtering on the receiving interface",
+			Command: "sysctl -w net.ipv4.conf.<iface>.rp_filter=2"}); ok {
+		*fs = append(*fs, f)
+	}
+}
+
+func (g diag) udp(fs *[]Finding) {
+	if f, ok := g.snmpFinding(StageUDP, []string{"Udp.NoPorts", "Udp6NoPorts", "UdpLite.NoPorts"},
+		"%d datagrams arrived for a port with no socket (NoPorts)",
+		"no socket was bound to the destination port (or joined to the group) when the datagrams arrived: the receiver was not running or bound elsewhere"); ok {
+		*fs = append(*fs, f)
+	}
+	if f, ok := g.snmpFinding(StageUDP, []string{"Udp.InCsumErrors", "Udp6InCsumErrors", "UdpLite.InCsumErrors"},
+		"%d datagrams failed the UDP checksum (InCsumErrors)",
+		"corrupted datagrams on the wire or a checksum-offload problem"); ok {
+		*fs = append(*fs, f)
+	}
+	// InErrors counts RcvbufErrors, MemErrors and InCsumErrors too
+	// (net/ipv4/udp.c __udp_queue_rcv_skb, __udp4_lib_rcv): report only the
+	// remainder here, the rest belongs to its own stage.
+	// snmp names are "Group.Key"; snmp6 names are the kernel's keys.
+	for _, grp := range []struct{ label, in, rcvbuf, mem, csum string }{
+		{"Udp", "Udp.InErrors", "Udp.RcvbufErrors", "Udp.MemErrors", "Udp.InCsumErrors"},
+		{"Udp6", "Udp6InErrors", "Udp6RcvbufErrors", "Udp6MemErrors", "Udp6InCsumErrors"},
+	} {
+		in := g.counter(SourceSNMP, "", -1, grp.in)
+		if in == nil || in.Delta == 0 {
+			continue
+		}
+		rest := in.Delta
+		for _, n := range []string{grp.rcvbuf, grp.mem, grp.csum} {
+			if c := g.counter(SourceSNMP, "", -1, n); c != nil {
+				rest -= min(rest, c.Delta)
+			}
+		}
+		if rest == 0 {
+			continue
+		}
+		*fs = append(*fs, Finding{Stage: StageUDP, Drops: rest, Evidence: []Evidence{ev(in)},
+			Summary: fmt.Sprintf("%s: %d input errors not explained by buffer, memory or checksum counters", grp.label, rest),
+			Cause:   "short or malformed datagrams, or drops by a socket filter or encapsulation"})
+	}
+}
+
+func (g diag) socket(fs *[]Finding) {
+	host, hostOK := g.snmpFinding(StageSocket, []string{"Udp.RcvbufErrors", "Udp6RcvbufErrors", "UdpLite.RcvbufErrors", "Udp.MemErrors", "Udp6MemErrors"},
+		"%d datagrams were dropped because a socket receive buffer was full (RcvbufErrors/MemErrors)",
+		"the application did not read fast enough for its receive buffer: the buffer filled and the kernel dropped the excess")
+	// Per-socket evidence: the sockets whose drops moved.
+	socks := g.moved(SourceUDP, name("drops"))
+	own := g.moved(SourceSockets, name("drops"))
+	if !hostOK && len(socks) == 0 && len(own) == 0 {
+		return
+	}
+	f := host
+	if !hostOK {
+		f = Finding{Stage: StageSocket, Cause: "the application did not read fast enough for its receive buffer"}
+		f.Drops = total(socks) + total(own)
+		f.Summary = fmt.Sprintf("%d datagrams were dropped at socket receive buffers", f.Drops)
+	}
+	var objs []string
+	for _, c := range append(socks, own...) {
+		f.Evidence = append(f.Evidence, ev(c))
+		for _, gname := range []string{"rmem_alloc", "rcvbuf"} {
+			if v, ok := g.gauge(c.Source, c.Object, c.Index, gname); ok {
+				f.Evidence = append(f.Evidence, Evidence{Source: c.Source, Object: c.Object, Index: c.Index, Name: gname, Value: v, Gauge: true})
+			}
+		}
+		if !slices.Contains(objs, c.Object) {
+			objs = append(objs, c.Object)
+		}
+	}
+	f.Object = strings.Join(objs, ",")
+	f.Knobs = append(f.Knobs,
+		g.sysctlKnob("net.core.rmem_max", "raise the cap on SO_RCVBUF so the application can ask for a larger buffer", func(v uint64) uint64 { return max(4*v, 16<<20) }),
+		Knob{Name: "SO_RCVBUF", Advice: "ask for a larger receive buffer in the application (socketstats: Options.ReceiveBuffer; SO_RCVBUFFORCE with CAP_NET_ADMIN ignores rmem_max)",
+			Command: "setsockopt(fd, SOL_SOCKET, SO_RCVBUF, <bytes>)"},
+		g.sysctlKnob("net.core.rmem_default", "raise the default for sockets that do not set SO_RCVBUF", nil),
+		Knob{Name: "reader", Advice: "read in batches (recvmmsg) on a dedicated CPU away from the NIC's IRQ and softirq CPUs"})
+	*fs = append(*fs, f)
+}
+
+func (g diag) application(fs *[]Finding) {
+	for i := range g.d.Counters {
+		c := &g.d.Counters[i]
+		if c.Source != SourceSockets || c.Name != "pending" || !c.Gauge || c.Value == 0 {
+			continue
+		}
+		f := Finding{Stage: StageApplication, Object: c.Object, Evidence: []Evidence{ev(c)},
+			Summary: fmt.Sprintf("%s: datagrams were still queued after the last read (next datagram %d bytes)", c.Object, c.Value),
+			Cause:   "the application is behind its socket: packets wait in the receive buffer",
+			Knobs: []Knob{{Name: "reader", Advice: "read larger batches, move work off the receive thread, pin the reader to a quiet CPU"}}}
+		if q := g.counter(SourceSockets, c.Object, c.Index, "queue_delay_max_ns"); q != nil {
+			f.Evidence = append(f.Evidence, ev(q))
+		}
+		*fs = append(*fs, f)
+	}
+}
+
+func (g diag) txSocket(fs *[]Finding) {
+	if f, ok := g.snmpFinding(StageTxSocket, []string{"Udp.SndbufErrors", "Udp6SndbufErrors", "UdpLite.SndbufErrors"},
+		"%d sends failed for lack of socket send buffer (SndbufErrors)",
+		"the sender outran the socket's send buffer (wmem) or the qdisc pushed back",
+		g.sysctlKnob("net.core.wmem_max", "raise the cap on SO_SNDBUF", func(v uint64) uint64 { return max(4*v, 16<<20) }),
+		Knob{Name: "SO_SNDBUF", Advice: "ask for a larger send buffer in the sender", Command: "setsockopt(fd, SOL_SOCKET, SO_SNDBUF, <bytes>)"}); ok {
+		*fs = append(*fs, f)
+	}
+}
+
+func (g diag) qdisc(fs *[]Finding) {
+	cs := g.moved(SourceQdisc, name("drops", "requeues", "overlimits"))
+	type key struct {
+		obj string
+		idx int64
+	}
+	var order []key
+	by := map[key][]*CounterDelta{}
+	for _, c := range cs {
+		k := key{c.Object, c.Index}
+		if _, ok := by[k]; !ok {
+			order = append(order, k)
+		}
+		by[k] = append(by[k], c)
+	}
+	for _, k := range order {
+		f := Finding{Stage: StageQdisc, Object: k.obj}
+		var drops, requeues, over uint64
+		for _, c := range by[k] {
+			f.Evidence = append(f.Evidence, ev(c))
+			switch c.Name {
+			case "drops":
+				drops = c.Delta
+			case "requeues":
+				requeues = c.Delta
+			case "overlimits":
+				over = c.Delta
+			}
+		}
+		for _, n := range []string{"backlog", "qlen"} {
+			if v, ok := g.gauge(SourceQdisc, k.obj, k.idx, n); ok {
+				f.Evidence = append(f.Evidence, Evidence{Source: SourceQdisc, Object: k.obj, Index: k.idx, Name: n, Value: v, Gauge: true})
+			}
+		}
+		f.Drops = drops
+		handle := fmt.Sprintf("%x:%x", uint32(k.idx)>>16, uint32(k.idx)&0xffff)
+		switch {
+		case drops > 0:
+			f.Summary = fmt.Sprintf("%s qdisc %s dropped %d packets (%d overlimits, %d requeues)", k.obj, handle, drops, over, requeues)
+			f.Cause = "the egress queue was full: the sender outran the link, a shaper's rate, or the queue limit"
+		case requeues > 0:
+			f.Summary = fmt.Sprintf("%s qdisc %s requeued %d packets: the driver's TX ring was full", k.obj, handle, requeues)
+			f.Cause = "the driver refused packets (TX ring full or stopped queue): packets waited in the qdisc"
+		default:
+			f.Summary = fmt.Sprintf("%s qdisc %s hit its rate limit %d times (overlimits)", k.obj, handle, over)
+			f.Cause = "a shaper held packets back: they waited in the qdisc"
+		}
+		f.Knobs = append(f.Knobs,
+			Knob{Name: "txqueuelen", Advice: "a longer device queue absorbs bursts (for pfifo_fast and fifos that use it)",
+				Command: fmt.Sprintf("ip link set dev %s txqueuelen <n>", k.obj)},
+			Knob{Name: "qdisc limit or choice", Advice: "raise the qdisc's limit or rate, or choose a qdisc suited to the traffic",
+				Command: fmt.Sprintf("tc qdisc replace dev %s root <qdisc> limit <n>", k.obj)})
+		*fs = append(*fs, f)
+	}
+}
+
+func (g diag) txDriver(fs *[]Finding) {
+	cs := append(g.moved(SourceDevices, name("tx_timeout", "bql.stall_cnt")), g.moved(SourceEthtool, isTxDropStat)...)
+	objects, by := groupByObject(cs)
+	for _, dev := range objects {
+		f := Finding{Stage: StageTxDriver, Object: dev}
+		for _, c := range by[dev] {
+			f.Evidence = append(f.Evidence, ev(c))
+		}
+		f.Summary = fmt.Sprintf("%s: the driver's transmit queue timed out, stalled or dropped (%d events)", dev, total(by[dev]))
+		f.Cause = "the TX ring did not drain: link pause, a hung queue, or BQL holding packets back"
+		if tx, ok := g.gauge(SourceEthtool, dev, -1, "ring.tx"); ok {
+			if txMax, ok := g.gauge(SourceEthtool, dev, -1, "ring.tx_max"); ok && tx < txMax {
+				f.Knobs = append(f.Knobs, Knob{Name: "TX ring size", Current: fmt.Sprint(tx), Advice: "raise the TX ring",
+					Command: fmt.Sprintf("ethtool -G %s tx %d", dev, txMax)})
+			}
+		}
+		f.Knobs = append(f.Knobs, Knob{Name: "XPS", Advice: "map each sending CPU to its own TX queue",
+			Command: fmt.Sprintf("echo <cpu-mask> > /sys/class/net/%s/queues/tx-<n>/xps_cpus", dev)})
+		*fs = append(*fs, f)
+	}
+}
+
+func (g diag) txNIC(fs *[]Finding) {
+	cs := g.moved(SourceLinks, name("tx_errors", "tx_dropped", "tx_aborted_errors", "tx_carrier_errors", "tx_fifo_errors", "tx_heartbeat_errors", "tx_window_errors"))
+	objects, by := groupByObject(cs)
+	for _, dev := range objects {
+		f := Finding{Stage: StageTxNIC, Object: dev}
+		var drops uint64
+		for _, c := range by[dev] {
+			f.Evidence = append(f.Evidence, ev(c))
+			if c.Name == "tx_errors" || c.Name == "tx_dropped" {
+				drops += c.Delta
+			}
+		}
+		f.Drops = drops
+		f.Summary = fmt.Sprintf("%s: %d packets failed or were dropped on transmit", dev, total(by[dev]))
+		f.Cause = "the device reported transmit errors (carrier, FIFO, aborted) or dropped packets it could not send"
+		f.Knobs = append(f.Knobs, Knob{Name: "link", Advice: "check the link, cabling and the device's own counters",
+			Command: fmt.Sprintf("ethtool -S %s", dev)})
+		*fs = append(*fs, f)
+	}
+}
+
+// reasonStage maps a kernel skb drop reason (enum skb_drop_reason) to the
+// stage it pins.
+func reasonStage(reason string) (Stage, bool) {
+	switch {
+	case reason == "SOCKET_RCVBUFF" || reason == "PROTO_MEM" || reason == "SOCKET_FILTER" || reason == "SOCKET_CLOSE":
+		return StageSocket, true
+	case reason == "NO_SOCKET" || strings.HasPrefix(reason, "UDP_") || reason == "SOCKET_BACKLOG":
+		return StageUDP, true
+	case strings.HasPrefix(reason, "IP_") || reason == "NETFILTER_DROP" || reason == "OTHERHOST" || reason == "PKT_TOO_SMALL" || reason == "IP_NOPROTO":
+		return StageIP, true
+	case reason == "CPU_BACKLOG" || reason == "XDP" || reason == "UNHANDLED_PROTO":
+		return StageSoftirq, true
+	case reason == "QDISC_DROP" || strings.HasPrefix(reason, "QDISC_") || reason == "TC_EGRESS" || reason == "DEV_READY":
+		return StageQdisc, true
+	case reason == "FULL_RING" || reason == "DEV_HDR":
+		return StageTxDriver, true
+	case strings.HasPrefix(reason, "NEIGH_"):
+		return StageTxSocket, true
+	}
+	return 0, false
+}
+
+// dropEvents attaches kernel drop-reason counts to the findings of the stage
+// each reason pins.
+func (g diag) dropEvents(fs []Finding) {
+	for i := range g.d.Counters {
+		c := &g.d.Counters[i]
+		if c.Source != SourceDropEvents || c.Gauge || c.Delta == 0 {
+			continue
+		}
+		st, ok := reasonStage(c.Name)
+		if !ok {
+			continue
+		}
+		for j := range fs {
+			if fs[j].Stage == st {
+				fs[j].Evidence = append(fs[j].Evidence, ev(c))
+			}
+		}
+	}
+}

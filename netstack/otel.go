@@ -1,0 +1,400 @@
+package netstack
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+)
+
+// Metric names. The system.network.* names and their attributes follow the
+// OpenTelemetry semantic conventions; the packetpath.* names are this
+// library's own.
+const (
+	// MetricPacketDropped is system.network.packet.dropped {packet}: the
+	// link's rx_dropped/tx_dropped (attributes network.interface.name,
+	// network.io.direction).
+	MetricPacketDropped = "system.network.packet.dropped"
+	// MetricErrors is system.network.errors {error}: rx_errors/tx_errors.
+	MetricErrors = "system.network.errors"
+	// MetricPacketCount is system.network.packet.count {packet}.
+	MetricPacketCount = "system.network.packet.count"
+	// MetricIO is system.network.io By.
+	MetricIO = "system.network.io"
+	// MetricLinkCounter is packetpath.link.counter {packet}: every other
+	// link counter of `ip -s -s link` (attribute packetpath.counter, e.g.
+	// rx_missed_errors).
+	MetricLinkCounter = "packetpath.link.counter"
+	// MetricSoftnet is packetpath.softnet.counter {packet}: softnet_stat
+	// processed, dropped, time_squeeze, received_rps, flow_limit_count
+	// (attribute packetpath.counter; cpu.logical_number when per-CPU).
+	MetricSoftnet = "packetpath.softnet.counter"
+	// MetricSoftnetBacklog is packetpath.softnet.backlog {packet}: the
+	// backlog length per CPU (kernels 6.4+).
+	MetricSoftnetBacklog = "packetpath.softnet.backlog"
+	// MetricSoftirqs is packetpath.softirq.count {run}: NET_RX and NET_TX
+	// softirq runs (attribute packetpath.counter).
+	MetricSoftirqs = "packetpath.softirq.count"
+	// MetricMIB is packetpath.mib.counter {1}: /proc/net/snmp, snmp6 and
+	// netstat counters of the selected groups (attribute packetpath.counter,
+	// e.g. Udp.RcvbufErrors).
+	MetricMIB = "packetpath.mib.counter"
+	// MetricDriver is packetpath.driver.counter {1}: allow-listed ethtool -S
+	// statistics (attributes network.interface.name, packetpath.counter).
+	MetricDriver = "packetpath.driver.counter"
+	// MetricQdiscCounter is packetpath.qdisc.counter: bytes (By is not
+	// split out: attribute packetpath.counter says which), packets, drops,
+	// overlimits, requeues (attributes network.interface.name,
+	// packetpath.qdisc.handle, packetpath.qdisc.kind).
+	MetricQdiscCounter = "packetpath.qdisc.counter"
+	// MetricQdiscQueue is packetpath.qdisc.queue: qlen {packet} and backlog
+	// By as gauges (attribute packetpath.counter).
+	MetricQdiscQueue = "packetpath.qdisc.queue"
+	// MetricSocketDrops is packetpath.socket.drops {packet}: per-socket
+	// receive drops from the host's UDP table (attribute
+	// packetpath.socket.local).
+	MetricSocketDrops = "packetpath.socket.drops"
+	// MetricSocketMemory is packetpath.socket.memory By: rmem_alloc and
+	// rcvbuf per socket (attribute packetpath.counter).
+	MetricSocketMemory = "packetpath.socket.memory"
+	// MetricDropReason is packetpath.kernel.drops {packet}: kernel drop
+	// events by reason (attribute packetpath.drop.reason).
+	MetricDropReason = "packetpath.kernel.drops"
+	// MetricStageDrops is packetpath.stage.drops {packet}: packets lost per
+	// stage of the path in the last interval, from Diagnose (attribute
+	// packetpath.stage).
+	MetricStageDrops = "packetpath.stage.drops"
+	// MetricFindings is packetpath.diagnosis.findings {finding}: findings
+	// per stage in the last interval.
+	MetricFindings = "packetpath.diagnosis.findings"
+)
+
+// Attribute keys used by the instruments.
+const (
+	AttrInterface   = attribute.Key("network.interface.name")
+	AttrDirection   = attribute.Key("network.io.direction")
+	AttrCPU         = attribute.Key("cpu.logical_number")
+	AttrCounter     = attribute.Key("packetpath.counter")
+	AttrQdiscHandle = attribute.Key("packetpath.qdisc.handle")
+	AttrQdiscKind   = attribute.Key("packetpath.qdisc.kind")
+	AttrSocket      = attribute.Key("packetpath.socket.local")
+	AttrDropReason  = attribute.Key("packetpath.drop.reason")
+	AttrStage       = attribute.Key("packetpath.stage")
+)
+
+// MetricOptions controls what RegisterMetrics exports. Per-driver statistics
+// and per-CPU or per-socket series multiply the series count: each is off or
+// bounded by default.
+type MetricOptions struct {
+	// MeterProvider receives the instruments; nil means otel.GetMeterProvider().
+	MeterProvider metric.MeterProvider
+	// Devices limits per-device series to these names; nil means all.
+	Devices []string
+	// PerCPU exports softnet and softirq counters per CPU; off sums them.
+	PerCPU bool
+	// DriverStats is the allow-list of ethtool -S names to export (exact
+	// names, or a prefix ending in "*"); nil exports none.
+	DriverStats []string
+	// MIBGroups lists the snmp/netstat groups to export; nil means Ip, Ip6,
+	// IpExt, Udp, Udp6, UdpLite.
+	MIBGroups []string
+	// MaxSockets bounds the per-socket series: the sockets with the most
+	// drops come first. 0 means 50; negative disables per-socket series.
+	MaxSockets int
+}
+
+func (o *MetricOptions) device(dev string) bool {
+	return o.Devices == nil || slices.Contains(o.Devices, dev)
+}
+
+func (o *MetricOptions) driverStat(name string) bool {
+	for _, p := range o.DriverStats {
+		if p == name || (strings.HasSuffix(p, "*") && strings.HasPrefix(name, p[:len(p)-1])) {
+			return true
+		}
+	}
+	return false
+}
+
+func (o *MetricOptions) mibGroup(counter string) bool {
+	groups := o.MIBGroups
+	if groups == nil {
+		groups = []string{"Ip", "Ip6", "IpExt", "Udp", "Udp6", "UdpLite"}
+	}
+	if g, _, ok := strings.Cut(counter, "."); ok {
+		return slices.Contains(groups, g)
+	}
+	// snmp6 keys carry their group as a prefix: Udp6InDatagrams, Ip6InDiscards.
+	for _, g := range groups {
+		if rest, ok := strings.CutPrefix(counter, g); ok && (strings.HasPrefix(rest, "In") || strings.HasPrefix(rest, "Out") || strings.HasPrefix(rest, "Rcv") || strings.HasPrefix(rest, "Snd") || strings.HasPrefix(rest, "No") || strings.HasPrefix(rest, "Mem") || strings.HasPrefix(rest, "Ignored") || strings.HasPrefix(rest, "Frag") || strings.HasPrefix(rest, "Reasm")) {
+			return true
+		}
+	}
+	return false
+}
+
+// RegisterMetrics registers observable instruments for the collector's
+// snapshots. At each collection by the MeterProvider's reader the callback
+// takes a new snapshot, diagnoses the delta since the previous one, and
+// observes both. Unregister the returned registration before closing the
+// collector.
+func (c *Collector) RegisterMetrics(opts MetricOptions) (metric.Registration, error) {
+	mp := opts.MeterProvider
+	if mp == nil {
+		mp = otel.GetMeterProvider()
+	}
+	m := mp.Meter("github.com/packetpath/packetpath/netstack")
+	if opts.MaxSockets == 0 {
+		opts.MaxSockets = 50
+	}
+	var ins otelInstruments
+	var err error
+	counter := func(name, unit, desc string) metric.Int64ObservableCounter {
+		if err != nil {
+			return nil
+		}
+		var i metric.Int64ObservableCounter
+		i, err = m.Int64ObservableCounter(name, metric.WithUnit(unit), metric.WithDescription(desc))
+		return i
+	}
+	gauge := func(name, unit, desc string) metric.Int64ObservableGauge {
+		if err != nil {
+			return nil
+		}
+		var i metric.Int64ObservableGauge
+		i, err = m.Int64ObservableGauge(name, metric.WithUnit(unit), metric.WithDescription(desc))
+		return i
+	}
+	ins.dropped = counter(MetricPacketDropped, "{packet}", "Packets dropped by the device or its driver (rx_dropped, tx_dropped).")
+	ins.errors = counter(MetricErrors, "{error}", "Receive and transmit errors of the device (rx_errors, tx_errors).")
+	ins.packets = counter(MetricPacketCount, "{packet}", "Packets received and transmitted by the device.")
+	ins.io = counter(MetricIO, "By", "Bytes received and transmitted by the device.")
+	ins.link = counter(MetricLinkCounter, "{packet}", "Other link counters of ip -s -s link (rx_missed_errors, rx_fifo_errors, ...).")
+	ins.softnet = counter(MetricSoftnet, "{packet}", "softnet_stat counters: processed, dropped (backlog full), time_squeeze (budget exhausted), flow_limit_count.")
+	ins.backlog = gauge(MetricSoftnetBacklog, "{packet}", "Per-CPU input backlog length (softnet_stat, kernel 6.4+).")
+	ins.softirqs = counter(MetricSoftirqs, "{run}", "NET_RX and NET_TX softirq runs (/proc/softirqs).")
+	ins.mib = counter(MetricMIB, "{1}", "Counters of /proc/net/snmp, snmp6 and netstat (e.g. Udp.RcvbufErrors).")
+	ins.driver = counter(MetricDriver, "{1}", "Allow-listed driver statistics (ethtool -S).")
+	ins.qdisc = counter(MetricQdiscCounter, "{1}", "qdisc counters as tc -s shows them: bytes, packets, drops, overlimits, requeues.")
+	ins.qdiscQ = gauge(MetricQdiscQueue, "{1}", "qdisc queue: qlen (packets) and backlog (bytes).")
+	ins.sockDrops = counter(MetricSocketDrops, "{packet}", "Receive drops of a UDP socket (sk_drops).")
+	ins.sockMem = gauge(MetricSocketMemory, "By", "Receive memory of a UDP socket: rmem_alloc and rcvbuf.")
+	ins.reasons = counter(MetricDropReason, "{packet}", "Kernel drop events by skb drop reason.")
+	ins.stage = gauge(MetricStageDrops, "{packet}", "Packets lost at each stage of the path in the last interval (Diagnose).")
+	ins.findings = gauge(MetricFindings, "{finding}", "Diagnosis findings per stage in the last interval.")
+	if err != nil {
+		return nil, fmt.Errorf("netstack: creating instruments: %w", err)
+	}
+	st := &otelState{c: c, opts: opts, ins: ins}
+	return m.RegisterCallback(st.observe,
+		ins.dropped, ins.errors, ins.packets, ins.io, ins.link, ins.softnet, ins.backlog,
+		ins.softirqs, ins.mib, ins.driver, ins.qdisc, ins.qdiscQ, ins.sockDrops, ins.sockMem,
+		ins.reasons, ins.stage, ins.findings)
+}
+
+type otelInstruments struct {
+	dropped, errors, packets, io, link, softnet, softirqs, mib, driver, qdisc, sockDrops, reasons metric.Int64ObservableCounter
+	backlog, qdiscQ, sockMem, stage, findings                                                    metric.Int64ObservableGauge
+}
+
+type otelState struct {
+	mu       sync.Mutex
+	c        *Collector
+	opts     MetricOptions
+	ins      otelInstruments
+	snaps    [2]Snapshot
+	cur      int
+	have     bool
+	delta    Delta
+	findings []Finding
+}
+
+func (s *otelState) observe(ctx context.Context, o metric.Observer) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	next := 1 - s.cur
+	if err := s.c.Collect(ctx, &s.snaps[next]); err != nil {
+		return err
+	}
+	if s.have {
+		ComputeDelta(&s.snaps[s.cur], &s.snaps[next], &s.delta)
+		s.findings = Diagnose(&s.delta)
+	}
+	s.cur, s.have = next, true
+	observeSnapshot(o, &s.ins, &s.opts, &s.snaps[s.cur], s.findings)
+	return nil
+}
+
+func i64(v uint64) int64 {
+	if v > 1<<63-1 {
+		return 1<<63 - 1
+	}
+	return int64(v)
+}
+
+func direction(name string) (attribute.KeyValue, string, bool) {
+	if rest, ok := strings.CutPrefix(name, "rx_"); ok {
+		return AttrDirection.String("receive"), rest, true
+	}
+	if rest, ok := strings.CutPrefix(name, "tx_"); ok {
+		return AttrDirection.String("transmit"), rest, true
+	}
+	return attribute.KeyValue{}, name, false
+}
+
+// observeSnapshot reports one snapshot (and the findings of the delta that
+// ends at it) to the observer.
+func observeSnapshot(o metric.Observer, ins *otelInstruments, opts *MetricOptions, s *Snapshot, findings []Finding) {
+	softnet := map[string]uint64{}
+	softirqs := map[string]uint64{}
+	type sock struct {
+		obj   string
+		drops uint64
+		rmem  uint64
+		rbuf  uint64
+		hasM  bool
+	}
+	var socks []sock
+	sockIdx := map[string]int{}
+	for i := range s.Counters {
+		c := &s.Counters[i]
+		switch c.Source {
+		case SourceLinks:
+			if !opts.device(c.Object) || c.Gauge {
+				continue
+			}
+			iface := AttrInterface.String(c.Object)
+			dir, rest, ok := direction(c.Name)
+			switch {
+			case ok && rest == "dropped":
+				o.ObserveInt64(ins.dropped, i64(c.Value), metric.WithAttributes(iface, dir))
+			case ok && rest == "errors":
+				o.ObserveInt64(ins.errors, i64(c.Value), metric.WithAttributes(iface, dir))
+			case ok && rest == "packets":
+				o.ObserveInt64(ins.packets, i64(c.Value), metric.WithAttributes(iface, dir))
+			case ok && rest == "bytes":
+				o.ObserveInt64(ins.io, i64(c.Value), metric.WithAttributes(iface, dir))
+			default:
+				o.ObserveInt64(ins.link, i64(c.Value), metric.WithAttributes(iface, AttrCounter.String(c.Name)))
+			}
+		case SourceSoftnet:
+			if c.Gauge {
+				if c.Name == "backlog_len" {
+					if opts.PerCPU {
+						o.ObserveInt64(ins.backlog, i64(c.Value), metric.WithAttributes(AttrCPU.Int64(c.Index)))
+					} else {
+						softnet["\x00backlog"] += c.Value
+					}
+				}
+				continue
+			}
+			if opts.PerCPU {
+				o.ObserveInt64(ins.softnet, i64(c.Value), metric.WithAttributes(AttrCounter.String(c.Name), AttrCPU.Int64(c.Index)))
+			} else {
+				softnet[c.Name] += c.Value
+			}
+		case SourceSoftirqs:
+			if opts.PerCPU {
+				o.ObserveInt64(ins.softirqs, i64(c.Value), metric.WithAttributes(AttrCounter.String(c.Name), AttrCPU.Int64(c.Index)))
+			} else {
+				softirqs[c.Name] += c.Value
+			}
+		case SourceSNMP:
+			if opts.mibGroup(c.Name) {
+				o.ObserveInt64(ins.mib, i64(c.Value), metric.WithAttributes(AttrCounter.String(c.Name)))
+			}
+		case SourceEthtool:
+			if !c.Gauge && opts.device(c.Object) && opts.driverStat(c.Name) {
+				o.ObserveInt64(ins.driver, i64(c.Value), metric.WithAttributes(AttrInterface.String(c.Object), AttrCounter.String(c.Name)))
+			}
+		case SourceQdisc:
+			if !opts.device(c.Object) {
+				continue
+			}
+			attrs := metric.WithAttributes(AttrInterface.String(c.Object),
+				AttrQdiscHandle.String(fmt.Sprintf("%x:%x", uint32(c.Index)>>16, uint32(c.Index)&0xffff)),
+				AttrQdiscKind.String(c.Label), AttrCounter.String(c.Name))
+			if c.Gauge {
+				o.ObserveInt64(ins.qdiscQ, i64(c.Value), attrs)
+			} else {
+				o.ObserveInt64(ins.qdisc, i64(c.Value), attrs)
+			}
+		case SourceUDP:
+			if opts.MaxSockets < 0 {
+				continue
+			}
+			j, ok := sockIdx[c.Object]
+			if !ok {
+				j = len(socks)
+				sockIdx[c.Object] = j
+				socks = append(socks, sock{obj: c.Object})
+			}
+			switch c.Name {
+			case "drops":
+				socks[j].drops = c.Value
+			case "rmem_alloc":
+				socks[j].rmem, socks[j].hasM = c.Value, true
+			case "rcvbuf":
+				socks[j].rbuf, socks[j].hasM = c.Value, true
+			}
+		case SourceDropEvents:
+			if !c.Gauge {
+				o.ObserveInt64(ins.reasons, i64(c.Value), metric.WithAttributes(AttrDropReason.String(c.Name)))
+			}
+		}
+	}
+	for _, n := range sortedKeys(softnet) {
+		if n == "\x00backlog" {
+			o.ObserveInt64(ins.backlog, i64(softnet[n]))
+			continue
+		}
+		o.ObserveInt64(ins.softnet, i64(softnet[n]), metric.WithAttributes(AttrCounter.String(n)))
+	}
+	for _, n := range sortedKeys(softirqs) {
+		o.ObserveInt64(ins.softirqs, i64(softirqs[n]), metric.WithAttributes(AttrCounter.String(n)))
+	}
+	slices.SortStableFunc(socks, func(a, b sock) int {
+		switch {
+		case a.drops > b.drops:
+			return -1
+		case a.drops < b.drops:
+			return 1
+		}
+		return 0
+	})
+	if opts.MaxSockets >= 0 && len(socks) > opts.MaxSockets {
+		socks = socks[:opts.MaxSockets]
+	}
+	for _, k := range socks {
+		a := AttrSocket.String(k.obj)
+		o.ObserveInt64(ins.sockDrops, i64(k.drops), metric.WithAttributes(a))
+		if k.hasM {
+			o.ObserveInt64(ins.sockMem, i64(k.rmem), metric.WithAttributes(a, AttrCounter.String("rmem_alloc")))
+			o.ObserveInt64(ins.sockMem, i64(k.rbuf), metric.WithAttributes(a, AttrCounter.String("rcvbuf")))
+		}
+	}
+	var drops, count [numStages]uint64
+	for _, f := range findings {
+		drops[f.Stage] += f.Drops
+		count[f.Stage]++
+	}
+	for st := range numStages {
+		a := metric.WithAttributes(AttrStage.String(st.String()))
+		o.ObserveInt64(ins.stage, i64(drops[st]), a)
+		o.ObserveInt64(ins.findings, i64(count[st]), a)
+	}
+}
+
+func sortedKeys(m map[string]uint64) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

@@ -1,0 +1,73 @@
+package netstack
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Snapshot is the state of every stage of the stack at one moment, as one
+// Collector read it. The typed fields hold each source's data as its package
+// returns it; Counters holds all of their counters in flat form, which is
+// what deltas, the diagnosis and the OpenTelemetry instruments use.
+//
+// A Snapshot is reused by Collector.Collect: its slices keep their capacity,
+// so collecting into the same Snapshot allocates nothing per counter in
+// steady state. Keep two and alternate them to take deltas.
+type Snapshot struct {
+	// Time is when collection started.
+	Time time.Time
+	// Duration is how long collection took.
+	Duration time.Duration
+	// NetNS is the namespace the snapshot describes ("" for the caller's).
+	NetNS string
+	// Bundle is the capture bundle it was read from ("" when live).
+	Bundle string
+
+	// Counters holds every counter of every source, in a stable order.
+	Counters []Counter
+	// Errors holds one entry per source that failed; the other sources
+	// are still collected.
+	Errors []SourceError
+
+	// Sources is the typed data of each source (nil or empty when the
+	// source is not collected or failed).
+	Sources SourceData
+}
+
+// SourceError is the failure of one source in one collection.
+type SourceError struct {
+	Source Source
+	// Object is the device or file concerned, when the failure is limited
+	// to one (e.g. one device's ethtool statistics).
+	Object string
+	Err    error
+}
+
+func (e SourceError) Error() string {
+	if e.Object != "" {
+		return fmt.Sprintf("%s %s: %v", e.Source, e.Object, e.Err)
+	}
+	return fmt.Sprintf("%s: %v", e.Source, e.Err)
+}
+
+func (e SourceError) Unwrap() error { return e.Err }
+
+// Err returns the snapshot's source errors joined, or nil.
+func (s *Snapshot) Err() error {
+	if len(s.Errors) == 0 {
+		return nil
+	}
+	errs := make([]error, len(s.Errors))
+	for i := range s.Errors {
+		errs[i] = s.Errors[i]
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Snapshot) addErr(src Source, object string, err error) {
+	s.Errors = append(s.Errors, SourceError{Source: src, Object: object, Err: err})
+}
+
+// add appends one counter.
+func (s *Snapshot) add(c Counter) { s.Counters = append(s.Counters, c) }

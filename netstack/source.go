@@ -1,0 +1,92 @@
+package netstack
+
+import "strings"
+
+// Source is a set of data sources a Collector reads. The zero value means
+// every source.
+type Source uint32
+
+const (
+	// SourceSoftnet is /proc/net/softnet_stat: per-CPU backlog drops,
+	// time_squeeze and flow-limit counts (32-bit counters).
+	SourceSoftnet Source = 1 << iota
+	// SourceSNMP is /proc/net/snmp, snmp6 and netstat: the Ip, Udp, UdpLite,
+	// Udp6 and extended MIB counters.
+	SourceSNMP
+	// SourceSoftirqs is /proc/softirqs: NET_RX and NET_TX runs per CPU.
+	SourceSoftirqs
+	// SourceLinks is the per-device link counters (RTM_GETLINK IFLA_STATS64
+	// live, sysfs statistics/* offline), as `ip -s -s link` shows them.
+	SourceLinks
+	// SourceDevices is per-device sysfs state: queues (RPS, XPS, BQL),
+	// tx timeouts, carrier changes, and the IRQs serving each queue.
+	SourceDevices
+	// SourceEthtool is the ethtool ioctl: driver statistics (ethtool -S),
+	// rings (-g) and channels (-l).
+	SourceEthtool
+	// SourceQdisc is the qdisc and class statistics over rtnetlink (tc -s).
+	SourceQdisc
+	// SourceUDP is the host's UDP socket table over sock_diag: per-socket
+	// drops and memory (ss -uamn).
+	SourceUDP
+	// SourceSockets is the process's own socketstats sockets, registered
+	// with Collector.AddSocket.
+	SourceSockets
+	// SourceSysctls is the path's sysctls (netdev_budget, rmem_max, ...),
+	// the values in force that the diagnosis quotes.
+	SourceSysctls
+	// SourceDropEvents is the kernel's drop tracepoints and skb drop
+	// reasons (netstack/dropevents), when enabled.
+	SourceDropEvents
+
+	sourceEnd
+)
+
+// SourceAll is every source.
+const SourceAll = sourceEnd - 1
+
+var sourceNames = []string{
+	"softnet", "snmp", "softirqs", "links", "devices", "ethtool", "qdisc",
+	"udp", "sockets", "sysctls", "dropevents",
+}
+
+// String names the sources in the set, joined with "+", e.g. "softnet+snmp".
+func (s Source) String() string {
+	if s == 0 {
+		return "none"
+	}
+	var parts []string
+	for i, n := range sourceNames {
+		if s&(1<<i) != 0 {
+			parts = append(parts, n)
+		}
+	}
+	return strings.Join(parts, "+")
+}
+
+// ParseSources reads a comma-separated list of source names ("softnet,snmp")
+// as used by command-line flags; "all" is every source.
+func ParseSources(list string) (Source, bool) {
+	var s Source
+	for _, f := range strings.Split(list, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if f == "all" {
+			s |= SourceAll
+			continue
+		}
+		found := false
+		for i, n := range sourceNames {
+			if n == f {
+				s |= 1 << i
+				found = true
+			}
+		}
+		if !found {
+			return 0, false
+		}
+	}
+	return s, true
+}

@@ -1,0 +1,222 @@
+package netstack
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/packetpath/packetpath/procparse"
+)
+
+// names caches "Group.Key" strings so that flattening the same file again
+// allocates nothing.
+type names struct {
+	entries []nameEntry
+}
+
+type nameEntry struct{ group, key, full string }
+
+func (n *names) get(i int, group, key string) string {
+	if i < len(n.entries) {
+		e := &n.entries[i]
+		if e.group == group && e.key == key {
+			return e.full
+		}
+		*e = nameEntry{group, key, group + "." + key}
+		return e.full
+	}
+	for len(n.entries) < i {
+		n.entries = append(n.entries, nameEntry{})
+	}
+	n.entries = append(n.entries, nameEntry{group, key, group + "." + key})
+	return n.entries[i].full
+}
+
+// cpuNames caches decimal strings for small indexes.
+func itoa(cache *[]string, i int) string {
+	for len(*cache) <= i {
+		*cache = append(*cache, strconv.Itoa(len(*cache)))
+	}
+	return (*cache)[i]
+}
+
+// softnetSource reads /proc/net/softnet_stat.
+type softnetSource struct {
+	r *procparse.Reader[procparse.SoftnetStat]
+}
+
+func (s *softnetSource) kind() Source { return SourceSoftnet }
+
+func (s *softnetSource) collect(_ context.Context, snap *Snapshot) error {
+	d := &snap.Sources.Softnet
+	if err := s.r.Read(d); err != nil {
+		return err
+	}
+	appendSoftnet(snap, d)
+	return nil
+}
+
+func appendSoftnet(snap *Snapshot, d *procparse.SoftnetStat) {
+	for i := range d.CPUs {
+		c := &d.CPUs[i]
+		idx := int64(c.CPU)
+		add := func(name string, v uint64, gauge bool) {
+			snap.add(Counter{Source: SourceSoftnet, Stage: StageSoftirq, Index: idx, Name: name, Value: v, Bits: 32, Gauge: gauge})
+		}
+		add("processed", c.Processed, false)
+		add("dropped", c.Dropped, false)
+		add("time_squeeze", c.TimeSqueeze, false)
+		if c.ReceivedRPS.Present {
+			add("received_rps", c.ReceivedRPS.Value, false)
+		}
+		if c.FlowLimitCount.Present {
+			add("flow_limit_count", c.FlowLimitCount.Value, false)
+		}
+		if c.BacklogLen.Present {
+			add("backlog_len", c.BacklogLen.Value, true)
+		}
+		if c.InputQueueLen.Present {
+			add("input_qlen", c.InputQueueLen.Value, true)
+		}
+		if c.ProcessQueueLen.Present {
+			add("process_qlen", c.ProcessQueueLen.Value, true)
+		}
+	}
+}
+
+func (s *softnetSource) close() error { return s.r.Close() }
+
+// mibSource reads /proc/net/snmp, netstat and snmp6.
+type mibSource struct {
+	snmp, netstat *procparse.Reader[procparse.SNMP]
+	snmp6         *procparse.Reader[procparse.SNMP6]
+	snmpNames     names
+	netstatNames  names
+}
+
+func (s *mibSource) kind() Source { return SourceSNMP }
+
+func (s *mibSource) collect(_ context.Context, snap *Snapshot) error {
+	var firstErr error
+	d := &snap.Sources
+	if s.snmp != nil {
+		if err := s.snmp.Read(&d.SNMP); err != nil {
+			firstErr = err
+		} else {
+			appendMIB(snap, &d.SNMP, &s.snmpNames)
+		}
+	}
+	if s.netstat != nil {
+		if err := s.netstat.Read(&d.Netstat); err != nil {
+			snap.addErr(SourceSNMP, "netstat", err)
+		} else {
+			appendMIB(snap, &d.Netstat, &s.netstatNames)
+		}
+	}
+	if s.snmp6 != nil {
+		if err := s.snmp6.Read(&d.SNMP6); err != nil {
+			snap.addErr(SourceSNMP, "snmp6", err)
+		} else {
+			for i := range d.SNMP6.Fields {
+				f := &d.SNMP6.Fields[i]
+				snap.add(Counter{Source: SourceSNMP, Stage: mibStage(f.Name), Index: -1, Name: f.Name, Value: f.Value, Bits: 64})
+			}
+		}
+	}
+	return firstErr
+}
+
+func appendMIB(snap *Snapshot, m *procparse.SNMP, cache *names) {
+	n := 0
+	for gi := range m.Groups {
+		g := &m.Groups[gi]
+		for fi := range g.Fields {
+			f := &g.Fields[fi]
+			full := cache.get(n, g.Name, f.Name)
+			n++
+			c := Counter{Source: SourceSNMP, Stage: mibStage(full), Index: -1, Name: full, Value: f.Value, Bits: 64}
+			if f.Signed {
+				c.Gauge = true
+			}
+			snap.add(c)
+		}
+	}
+}
+
+// mibStage places a MIB counter on the path by its group.
+func mibStage(name string) Stage {
+	switch {
+	case hasPrefix(name, "Udp") && (contains(name, "Rcvbuf") || contains(name, "MemErrors")):
+		return StageSocket
+	case hasPrefix(name, "Udp") && contains(name, "Sndbuf"):
+		return StageTxSocket
+	case hasPrefix(name, "Udp"):
+		return StageUDP
+	case hasPrefix(name, "Ip") && contains(name, "Out"):
+		return StageTxSocket
+	default:
+		return StageIP
+	}
+}
+
+func hasPrefix(s, p string) bool { return len(s) >= len(p) && s[:len(p)] == p }
+
+func contains(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *mibSource) close() error {
+	if s.snmp != nil {
+		s.snmp.Close()
+	}
+	if s.netstat != nil {
+		s.netstat.Close()
+	}
+	if s.snmp6 != nil {
+		s.snmp6.Close()
+	}
+	return nil
+}
+
+// softirqSource reads /proc/softirqs (NET_RX and NET_TX only).
+type softirqSource struct {
+	r *procparse.Reader[procparse.Softirqs]
+}
+
+func (s *softirqSource) kind() Source { return SourceSoftirqs }
+
+func (s *softirqSource) collect(_ context.Context, snap *Snapshot) error {
+	d := &snap.Sources.Softirqs
+	if err := s.r.Read(d); err != nil {
+		return err
+	}
+	appendSoftirqs(snap, d)
+	return nil
+}
+
+func appendSoftirqs(snap *Snapshot, d *procparse.Softirqs) {
+	for _, row := range d.Rows {
+		var stage Stage
+		switch row.Name {
+		case "NET_RX":
+			stage = StageSoftirq
+		case "NET_TX":
+			stage = StageQdisc
+		default:
+			continue
+		}
+		for i, v := range row.PerCPU {
+			cpu := int64(i)
+			if i < len(d.CPUs) {
+				cpu = int64(d.CPUs[i])
+			}
+			snap.add(Counter{Source: SourceSoftirqs, Stage: stage, Index: cpu, Name: row.Name, Value: v, Bits: 32})
+		}
+	}
+}
+
+func (s *softirqSource) close() error { return s.r.Close() }
