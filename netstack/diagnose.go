@@ -428,7 +428,7 @@ func (g diag) application(fs *[]Finding) {
 		f := Finding{Stage: StageApplication, Object: c.Object, Evidence: []Evidence{ev(c)},
 			Summary: fmt.Sprintf("%s: datagrams were still queued after the last read (next datagram %d bytes)", c.Object, c.Value),
 			Cause:   "the application is behind its socket: packets wait in the receive buffer",
-			Knobs: []Knob{{Name: "reader", Advice: "read larger batches, move work off the receive thread, pin the reader to a quiet CPU"}}}
+			Knobs:   []Knob{{Name: "reader", Advice: "read larger batches, move work off the receive thread, pin the reader to a quiet CPU"}}}
 		if q := g.counter(SourceSockets, c.Object, c.Index, "queue_delay_max_ns"); q != nil {
 			f.Evidence = append(f.Evidence, ev(q))
 		}

@@ -199,7 +199,7 @@ func (c *Collector) RegisterMetrics(opts MetricOptions) (metric.Registration, er
 
 type otelInstruments struct {
 	dropped, errors, packets, io, link, softnet, softirqs, mib, driver, qdisc, sockDrops, reasons metric.Int64ObservableCounter
-	backlog, qdiscQ, sockMem, stage, findings                                                    metric.Int64ObservableGauge
+	backlog, qdiscQ, sockMem, stage, findings                                                     metric.Int64ObservableGauge
 }
 
 type otelState struct {
