@@ -1,0 +1,335 @@
+//go:build linux
+
+package qdisc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/mdlayher/socket"
+	"github.com/packetpath/packetpath/internal/netns"
+	"golang.org/x/sys/unix"
+)
+
+// Conn is a NETLINK_ROUTE socket that dumps qdiscs and classes.
+//
+// It reads with recvmsg(2) into one reused 64 KiB buffer (the kernel fills
+// dump messages of up to 32 KiB, net/netlink/af_netlink.c netlink_dump) on
+// the Go runtime poller (github.com/mdlayher/socket), and decodes attributes
+// by hand: a dump allocates nothing in steady state. github.com/mdlayher/
+// netlink is not used for dumps because its Receive allocates every message.
+//
+// A Conn is safe for concurrent use; dumps are serialised.
+type Conn struct {
+	mu      sync.Mutex
+	sock    *socket.Conn
+	timeout time.Duration
+
+	buf     []byte
+	pending []byte // unread messages of the last recvmsg
+	iov     unix.Iovec
+	msg     unix.Msghdr
+	rn      int
+	rflags  int
+	rc      syscall.RawConn
+	readFn  func(fd uintptr) bool
+	rerr    error
+	req     [64]byte
+	seq     uint32
+	inDump  bool // a dump was abandoned before NLMSG_DONE
+	dumpSeq uint32
+
+	names    map[int32]string // ifindex -> device name
+	oldNames map[int32]string
+	kinds    map[string]string
+	info     DumpInfo
+}
+
+// Open opens a NETLINK_ROUTE socket, inside cfg.NetNS when set. Errors wrap
+// os.ErrNotExist for a missing namespace and os.ErrPermission when entering
+// it is not allowed.
+func Open(cfg *Config) (*Conn, error) {
+	if cfg == nil {
+		cfg = &Config{}
+	}
+	var sock *socket.Conn
+	err := netns.Do(cfg.NetNS, func() error {
+		var err error
+		sock, err = socket.Socket(unix.AF_NETLINK, unix.SOCK_RAW, unix.NETLINK_ROUTE, "qdisc-rtnetlink", nil)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("qdisc: opening rtnetlink socket: %w", err)
+	}
+	if err := sock.Bind(&unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		sock.Close()
+		return nil, fmt.Errorf("qdisc: binding rtnetlink socket: %w", err)
+	}
+	c := &Conn{
+		sock:     sock,
+		timeout:  cfg.Timeout,
+		buf:      make([]byte, 64<<10),
+		names:    make(map[int32]string),
+		oldNames: make(map[int32]string),
+		kinds:    make(map[string]string),
+	}
+	if c.timeout <= 0 {
+		c.timeout = defaultTimeout
+	}
+	rc, err := sock.SyscallConn()
+	if err != nil {
+		sock.Close()
+		return nil, fmt.Errorf("qdisc: %w", err)
+	}
+	c.rc = rc
+	c.readFn = c.recvOnce
+	c.iov.Base = &c.buf[0]
+	c.iov.SetLen(len(c.buf))
+	c.msg.Iov = &c.iov
+	c.msg.SetIovlen(1)
+	return c, nil
+}
+
+// Close closes the socket.
+func (c *Conn) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sock.Close()
+}
+
+// LastDump describes the most recent dump (skipped devices and messages).
+// SkippedDevices aliases internal storage until the next call.
+func (c *Conn) LastDump() DumpInfo {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.info
+}
+
+// Qdiscs dumps every qdisc of every device in the namespace (one
+// RTM_GETQDISC dump) into dst[:0], reusing the elements' Options and
+// XStats storage, and returns the extended slice. Messages for devices that
+// vanish mid-dump are skipped (LastDump().Vanished). A message that cannot
+// be decoded is skipped too; the returned error then wraps ErrMalformed
+// while the slice still holds every other qdisc.
+func (c *Conn) Qdiscs(ctx context.Context, dst []Qdisc) ([]Qdisc, error) {
+	return c.qdiscs(ctx, 0, dst)
+}
+
+// QdiscsOf is Qdiscs restricted to one device. The kernel ignores the
+// ifindex of a qdisc dump request, so the whole namespace is still dumped
+// and filtered here.
+func (c *Conn) QdiscsOf(ctx context.Context, ifindex int, dst []Qdisc) ([]Qdisc, error) {
+	if ifindex <= 0 {
+		return dst[:0], fmt.Errorf("qdisc: ifindex %d: %w", ifindex, os.ErrNotExist)
+	}
+	return c.qdiscs(ctx, ifindex, dst)
+}
+
+func (c *Conn) qdiscs(ctx context.Context, only int, dst []Qdisc) ([]Qdisc, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.info.Messages, c.info.Vanished, c.info.Malformed, c.info.Interrupted = 0, 0, 0, false
+	c.info.SkippedDevices = c.info.SkippedDevices[:0]
+	if err := c.arm(ctx); err != nil {
+		return dst[:0], err
+	}
+	dst = dst[:0]
+	if err := c.startDump(ctx, unix.RTM_GETQDISC, 0); err != nil {
+		return dst, err
+	}
+	var firstErr error
+	unknown := false
+	for {
+		typ, payload, done, err := c.nextMsg(ctx)
+		if err != nil {
+			return dst, fmt.Errorf("qdisc: RTM_GETQDISC dump: %w", err)
+		}
+		if done {
+			break
+		}
+		if typ != unix.RTM_NEWQDISC {
+			continue
+		}
+		c.info.Messages++
+		dst, firstErr, unknown = c.appendQdisc(dst, payload, only, firstErr, unknown)
+	}
+	if unknown {
+		dst = c.resolveQdiscNames(ctx, dst)
+	}
+	return dst, firstErr
+}
+
+func (c *Conn) appendQdisc(dst []Qdisc, payload []byte, only int, firstErr error, unknown bool) ([]Qdisc, error, bool) {
+	if only != 0 && len(payload) >= 8 && int(int32(ne.Uint32(payload[4:]))) != only {
+		return dst, firstErr, unknown
+	}
+	i := len(dst)
+	if i < cap(dst) {
+		dst = dst[:i+1]
+	} else {
+		dst = append(dst, Qdisc{})
+	}
+	q := &dst[i]
+	if err := decodeMessage(payload, q, c.kinds); err != nil {
+		c.info.Malformed++
+		if firstErr == nil {
+			firstErr = fmt.Errorf("qdisc: RTM_NEWQDISC: %w", err)
+		}
+		return dst[:i], firstErr, unknown
+	}
+	name, ok := c.names[int32(q.Ifindex)]
+	if !ok {
+		unknown = true
+		name = ""
+	}
+	q.Device = name
+	return dst, firstErr, unknown
+}
+
+// resolveQdiscNames refreshes the device names once and drops the qdiscs of
+// devices that no longer exist.
+func (c *Conn) resolveQdiscNames(ctx context.Context, dst []Qdisc) []Qdisc {
+	if err := c.refreshLinks(ctx); err != nil {
+		return dst // keep them, unnamed
+	}
+	n := 0
+	for i := range dst {
+		name, ok := c.names[int32(dst[i].Ifindex)]
+		if !ok {
+			c.info.Vanished++
+			continue
+		}
+		dst[i].Device = name
+		if n != i {
+			dst[n], dst[i] = dst[i], dst[n] // keep the buffers of the dropped one
+		}
+		n++
+	}
+	return dst[:n]
+}
+
+// Classes dumps the classes of one device (one RTM_GETTCLASS dump) into
+// dst[:0]. A device that does not exist yields an error wrapping
+// os.ErrNotExist.
+func (c *Conn) Classes(ctx context.Context, ifindex int, dst []Class) ([]Class, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.info.Messages, c.info.Vanished, c.info.Malformed, c.info.Interrupted = 0, 0, 0, false
+	c.info.SkippedDevices = c.info.SkippedDevices[:0]
+	if err := c.arm(ctx); err != nil {
+		return dst[:0], err
+	}
+	if ifindex <= 0 {
+		return dst[:0], fmt.Errorf("qdisc: classes of ifindex %d: %w", ifindex, os.ErrNotExist)
+	}
+	dst, err := c.classes(ctx, ifindex, dst[:0])
+	if err != nil {
+		return dst, err
+	}
+	name, ok := c.names[int32(ifindex)]
+	if !ok {
+		if err := c.refreshLinks(ctx); err != nil {
+			return dst, err
+		}
+		if name, ok = c.names[int32(ifindex)]; !ok {
+			return dst[:0], fmt.Errorf("qdisc: classes of ifindex %d: %w", ifindex, os.ErrNotExist)
+		}
+	}
+	for i := range dst {
+		dst[i].Device = name
+	}
+	return dst, nil
+}
+
+// AllClasses refreshes the device list (one RTM_GETLINK dump) and dumps the
+// classes of every device, appending to dst[:0]. Devices that vanish before
+// their class dump are skipped and listed in LastDump().SkippedDevices.
+func (c *Conn) AllClasses(ctx context.Context, dst []Class) ([]Class, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.info.Messages, c.info.Vanished, c.info.Malformed, c.info.Interrupted = 0, 0, 0, false
+	c.info.SkippedDevices = c.info.SkippedDevices[:0]
+	if err := c.arm(ctx); err != nil {
+		return dst[:0], err
+	}
+	dst = dst[:0]
+	if err := c.refreshLinks(ctx); err != nil {
+		return dst, err
+	}
+	var firstErr error
+	for idx, name := range c.names {
+		start := len(dst)
+		var err error
+		dst, err = c.classes(ctx, int(idx), dst)
+		if errors.Is(err, os.ErrNotExist) {
+			c.info.SkippedDevices = append(c.info.SkippedDevices, int(idx))
+			dst = dst[:start]
+			continue
+		}
+		if err != nil && !errors.Is(err, ErrMalformed) {
+			return dst, err
+		}
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+		for i := start; i < len(dst); i++ {
+			dst[i].Device = name
+		}
+	}
+	return dst, firstErr
+}
+
+// classes appends the classes of ifindex to dst. Caller holds c.mu.
+func (c *Conn) classes(ctx context.Context, ifindex int, dst []Class) ([]Class, error) {
+	if err := c.startDump(ctx, unix.RTM_GETTCLASS, int32(ifindex)); err != nil {
+		return dst, err
+	}
+	var firstErr error
+	for {
+		typ, payload, done, err := c.nextMsg(ctx)
+		if err != nil {
+			return dst, fmt.Errorf("qdisc: RTM_GETTCLASS dump of ifindex %d: %w", ifindex, err)
+		}
+		if done {
+			return dst, firstErr
+		}
+		if typ != unix.RTM_NEWTCLASS {
+			continue
+		}
+		c.info.Messages++
+		i := len(dst)
+		if i < cap(dst) {
+			dst = dst[:i+1]
+		} else {
+			dst = append(dst, Class{})
+		}
+		if err := decodeMessage(payload, (*Qdisc)(&dst[i]), c.kinds); err != nil {
+			c.info.Malformed++
+			if firstErr == nil {
+				firstErr = fmt.Errorf("qdisc: RTM_NEWTCLASS: %w", err)
+			}
+			dst = dst[:i]
+		}
+	}
+}
+
+// arm sets the socket's read deadline for the coming dump: ctx's deadline,
+// or now + Timeout. Cancellation of ctx is checked between reads.
+func (c *Conn) arm(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("qdisc: %w", err)
+	}
+	d, ok := ctx.Deadline()
+	if !ok {
+		d = time.Now().Add(c.timeout)
+	}
+	if err := c.sock.SetReadDeadline(d); err != nil {
+		return fmt.Errorf("qdisc: setting read deadline: %w", err)
+	}
+	return nil
+}
