@@ -1,0 +1,167 @@
+package procparse
+
+import (
+	"os"
+
+	"github.com/packetpath/packetpath/internal/scan"
+)
+
+// Sockstat is /proc/net/sockstat or /proc/net/sockstat6: socket counts and
+// the memory the protocols have charged, per network namespace (memory is
+// machine-wide).
+//
+// Printed by net/ipv4/proc.c sockstat_seq_show:
+//
+//	sockets: used %d
+//	TCP: inuse %d orphan %d tw %d alloc %d mem %ld
+//	UDP: inuse %d mem %ld
+//	UDPLITE: inuse %d
+//	RAW: inuse %d
+//	FRAG: inuse %u memory %lu
+//
+// and by net/ipv6/proc.c sockstat6_seq_show (TCP6, UDP6, UDPLITE6, RAW6:
+// inuse; FRAG6: inuse, memory). Seen unchanged from 4.x to 6.18. Every
+// "PROTO: key value ..." line is kept, so lines or keys other kernels add
+// (e.g. MPTCP) are not lost.
+//
+// Units: TCP and UDP "mem" is in pages (the protocol's memory_allocated,
+// which net.ipv4.udp_mem and tcp_mem limit); FRAG "memory" is in bytes.
+// [Sockstat.MemBytes] converts using PageSize.
+type Sockstat struct {
+	// Protocols holds the lines in file order.
+	Protocols []SockstatProtocol
+	// PageSize is the kernel page size in bytes used to convert "mem".
+	// ParseSockstat sets it to os.Getpagesize() (the running kernel's
+	// PAGE_SIZE) unless the caller set it beforehand, e.g. to 65536 when
+	// parsing a capture from a 64 KiB-page arm64 or ppc64 host.
+	PageSize int64
+}
+
+// SockstatProtocol is one line: a protocol (or "sockets") and its values.
+type SockstatProtocol struct {
+	Name   string
+	Fields []SockstatField
+}
+
+// SockstatField is one "key value" pair of a line. The kernel prints these
+// with %d/%ld: they are gauges, signed.
+type SockstatField struct {
+	Key   string
+	Value int64
+}
+
+// Value returns the value of key on the line of protocol proto, e.g.
+// Value("UDP", "inuse"). ok is false when the kernel did not print it.
+func (s *Sockstat) Value(proto, key string) (v int64, ok bool) {
+	for i := range s.Protocols {
+		p := &s.Protocols[i]
+		if p.Name != proto {
+			continue
+		}
+		for _, f := range p.Fields {
+			if f.Key == key {
+				return f.Value, true
+			}
+		}
+		return 0, false
+	}
+	return 0, false
+}
+
+// SocketsUsed is "sockets: used": every socket of every family allocated
+// in the namespace.
+func (s *Sockstat) SocketsUsed() (int64, bool) { return s.Value("sockets", "used") }
+
+// InUse is the number of sockets of proto ("UDP", "UDP6", "TCP", ...) in
+// use in the namespace.
+func (s *Sockstat) InUse(proto string) (int64, bool) { return s.Value(proto, "inuse") }
+
+// MemPages is the memory charged to proto ("TCP" or "UDP", which covers
+// UDP6 and UDP-Lite too) in pages, as compared against udp_mem / tcp_mem.
+// For FRAG and FRAG6, which the kernel reports in bytes, it rounds up to
+// whole pages.
+func (s *Sockstat) MemPages(proto string) (int64, bool) {
+	if v, ok := s.Value(proto, "mem"); ok {
+		return v, true
+	}
+	if v, ok := s.Value(proto, "memory"); ok && s.PageSize > 0 {
+		return (v + s.PageSize - 1) / s.PageSize, true
+	}
+	return 0, false
+}
+
+// MemBytes is the memory charged to proto in bytes: "mem" pages times
+// PageSize for TCP and UDP, "memory" as printed for FRAG and FRAG6.
+func (s *Sockstat) MemBytes(proto string) (int64, bool) {
+	if v, ok := s.Value(proto, "mem"); ok {
+		return v * s.PageSize, true
+	}
+	return s.Value(proto, "memory")
+}
+
+// ParseSockstat parses sockstat or sockstat6 into dst, reusing its slices
+// and strings. The file name in errors is "sockstat".
+func ParseSockstat(b []byte, dst *Sockstat) error {
+	const file = "sockstat"
+	if dst.PageSize == 0 {
+		dst.PageSize = int64(os.Getpagesize())
+	}
+	dst.Protocols = dst.Protocols[:0]
+	rest := b
+	for lineNo := 1; len(rest) > 0; lineNo++ {
+		var line []byte
+		line, rest = scan.Line(rest)
+		if len(scan.TrimSpace(line)) == 0 {
+			continue
+		}
+		name, kv := scan.Field(line)
+		if len(name) < 2 || name[len(name)-1] != ':' {
+			return malformed(file, lineNo, nil, "line does not start with \"NAME:\"")
+		}
+		var p *SockstatProtocol
+		dst.Protocols, p = reuseNext(dst.Protocols)
+		p.Name = scan.String(p.Name, name[:len(name)-1])
+		p.Fields = p.Fields[:0]
+		for {
+			var key, val []byte
+			key, kv = scan.Field(kv)
+			if len(key) == 0 {
+				break
+			}
+			val, kv = scan.Field(kv)
+			if len(val) == 0 {
+				return malformed(file, lineNo, nil, "%s %s has no value", p.Name, key)
+			}
+			v, err := scan.Int(val)
+			if err != nil {
+				return malformed(file, lineNo, err, "%s %s", p.Name, key)
+			}
+			var f *SockstatField
+			p.Fields, f = reuseNext(p.Fields)
+			f.Key = scan.String(f.Key, key)
+			f.Value = v
+		}
+	}
+	return nil
+}
+
+// Sockstat reads /proc/net/sockstat (IPv4 and the totals) once.
+func (fs FS) Sockstat() (Sockstat, error) {
+	return readOnce(fs.NetPath("sockstat"), ParseSockstat)
+}
+
+// Sockstat6 reads /proc/net/sockstat6 once. The error wraps os.ErrNotExist
+// when IPv6 is disabled.
+func (fs FS) Sockstat6() (Sockstat, error) {
+	return readOnce(fs.NetPath("sockstat6"), ParseSockstat)
+}
+
+// SockstatReader opens /proc/net/sockstat for repeated reads.
+func (fs FS) SockstatReader() (*Reader[Sockstat], error) {
+	return openReader(fs.NetPath("sockstat"), ParseSockstat)
+}
+
+// Sockstat6Reader opens /proc/net/sockstat6 for repeated reads.
+func (fs FS) Sockstat6Reader() (*Reader[Sockstat], error) {
+	return openReader(fs.NetPath("sockstat6"), ParseSockstat)
+}

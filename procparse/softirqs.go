@@ -1,0 +1,126 @@
+package procparse
+
+import (
+	"github.com/packetpath/packetpath/internal/scan"
+)
+
+// Softirqs is /proc/softirqs: how many times each softirq ran on each CPU
+// since boot. NET_RX is the receive softirq (net_rx_action: NAPI polling,
+// GRO, the IP and UDP receive path up to the socket); NET_TX runs the
+// qdiscs that could not be drained in the sender's context
+// (net_tx_action). A CPU whose NET_RX count climbs is the one doing the
+// receive work for the NIC queues steered to it.
+//
+// Printed by fs/proc/softirqs.c show_softirqs: a header of "CPU%-8d" for
+// each possible CPU, then one line per softirq, "%12s:" and " %10u" per
+// CPU. The ten softirqs (HI, TIMER, NET_TX, NET_RX, BLOCK, IRQ_POLL,
+// TASKLET, SCHED, HRTIMER, RCU) are the same from 4.x to 6.18 (seen on
+// 6.18); rows are kept by name, so others are not lost.
+//
+// Counts are the kernel's unsigned int per-CPU counters: they wrap at 2^32,
+// so compute deltas as uint32(cur-prev).
+type Softirqs struct {
+	// CPUs holds the CPU numbers of the header, in column order.
+	CPUs []int
+	// Rows holds one entry per softirq, in file order.
+	Rows []SoftirqRow
+}
+
+// SoftirqRow is the per-CPU run counts of one softirq.
+type SoftirqRow struct {
+	// Name is the softirq as the kernel names it (softirq_to_name), e.g.
+	// "NET_RX".
+	Name string
+	// PerCPU holds one count per entry of Softirqs.CPUs.
+	PerCPU []uint64
+}
+
+// Row returns the per-CPU counts of the named softirq, nil when absent.
+// The slice aliases s.
+func (s *Softirqs) Row(name string) []uint64 {
+	for i := range s.Rows {
+		if s.Rows[i].Name == name {
+			return s.Rows[i].PerCPU
+		}
+	}
+	return nil
+}
+
+// NetRX returns the NET_RX counts per CPU (index as in s.CPUs).
+func (s *Softirqs) NetRX() []uint64 { return s.Row("NET_RX") }
+
+// NetTX returns the NET_TX counts per CPU (index as in s.CPUs).
+func (s *Softirqs) NetTX() []uint64 { return s.Row("NET_TX") }
+
+// ParseSoftirqs parses /proc/softirqs into dst, reusing its slices and
+// strings. Each row must have one count per CPU of the header. The file
+// name in errors is "softirqs".
+func ParseSoftirqs(b []byte, dst *Softirqs) error {
+	const file = "softirqs"
+	dst.CPUs = dst.CPUs[:0]
+	dst.Rows = dst.Rows[:0]
+	header, rest := scan.Line(b)
+	for {
+		var f []byte
+		f, header = scan.Field(header)
+		if len(f) == 0 {
+			break
+		}
+		if len(f) < 4 || !scan.Equal(f[:3], "CPU") {
+			return malformed(file, 1, nil, "header field %q is not CPU<n>", f)
+		}
+		n, err := scan.Uint(f[3:])
+		if err != nil || n > 1<<31-1 {
+			return malformed(file, 1, err, "header field %q is not CPU<n>", f)
+		}
+		dst.CPUs = append(dst.CPUs, int(n))
+	}
+	if len(dst.CPUs) == 0 {
+		return malformed(file, 1, nil, "missing CPU header line")
+	}
+	for lineNo := 2; len(rest) > 0; lineNo++ {
+		var line []byte
+		line, rest = scan.Line(rest)
+		if len(scan.TrimSpace(line)) == 0 {
+			continue
+		}
+		name, counts := scan.Field(line)
+		if len(name) < 2 || name[len(name)-1] != ':' {
+			return malformed(file, lineNo, nil, "line does not start with \"NAME:\"")
+		}
+		var r *SoftirqRow
+		dst.Rows, r = reuseNext(dst.Rows)
+		r.Name = scan.String(r.Name, name[:len(name)-1])
+		r.PerCPU = r.PerCPU[:0]
+		for {
+			var f []byte
+			f, counts = scan.Field(counts)
+			if len(f) == 0 {
+				break
+			}
+			if len(r.PerCPU) == len(dst.CPUs) {
+				return malformed(file, lineNo, nil, "%s: more counts than the %d CPUs of the header", r.Name, len(dst.CPUs))
+			}
+			v, err := scan.Uint(f)
+			if err != nil {
+				return malformed(file, lineNo, err, "%s: count %d", r.Name, len(r.PerCPU))
+			}
+			r.PerCPU = append(r.PerCPU, v)
+		}
+		if len(r.PerCPU) != len(dst.CPUs) {
+			return malformed(file, lineNo, nil, "%s: %d counts, header has %d CPUs", r.Name, len(r.PerCPU), len(dst.CPUs))
+		}
+	}
+	return nil
+}
+
+// Softirqs reads /proc/softirqs once. The file is machine-wide, not per
+// network namespace.
+func (fs FS) Softirqs() (Softirqs, error) {
+	return readOnce(fs.Path("softirqs"), ParseSoftirqs)
+}
+
+// SoftirqsReader opens /proc/softirqs for repeated reads.
+func (fs FS) SoftirqsReader() (*Reader[Softirqs], error) {
+	return openReader(fs.Path("softirqs"), ParseSoftirqs)
+}

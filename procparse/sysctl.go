@@ -1,0 +1,258 @@
+package procparse
+
+import (
+	"github.com/packetpath/packetpath/internal/scan"
+)
+
+// SysctlInt is one numeric sysctl. Present is false when the kernel does
+// not expose it here (an older kernel, a fixture tree that lacks it, or a
+// non-initial network namespace for the machine-wide net.core settings);
+// Value is then 0 and meaningless.
+type SysctlInt struct {
+	Value   int64
+	Present bool
+}
+
+// SysctlString is one textual sysctl; Present as for [SysctlInt].
+type SysctlString struct {
+	Value   string
+	Present bool
+}
+
+// UDPMem is net.ipv4.udp_mem: the machine-wide limits, in pages, on the
+// memory all UDP sockets together may hold (compared against the UDP "mem"
+// of /proc/net/sockstat). Above Pressure the kernel reclaims eagerly; above
+// Max a socket may exceed only its minimum (udp_rmem_min) and further
+// datagrams are dropped, counted in Udp MemErrors / RcvbufErrors.
+type UDPMem struct {
+	Min, Pressure, Max int64 // pages
+	Present            bool
+}
+
+// Bytes converts the three limits to bytes with pageSize (use
+// os.Getpagesize() on the machine the values come from).
+func (u UDPMem) Bytes(pageSize int64) (minimum, pressure, maximum int64) {
+	return u.Min * pageSize, u.Pressure * pageSize, u.Max * pageSize
+}
+
+// Sysctls holds the sysctls that shape the packet's path, each read from
+// /proc/sys/net/... (the sysctl's name with dots as slashes). They come
+// from net/core/sysctl_net_core.c and net/ipv4/sysctl_net_ipv4.c; all
+// exist on 6.18, some are missing on older kernels (netdev_budget_usecs
+// since 4.12, dev_weight_*_bias since 4.12, udp_rmem_min since 4.4), and the
+// machine-wide net.core ones (budgets, weights, backlog, busy polling,
+// default_qdisc, flow limit, RPS) exist only in the initial network
+// namespace. Units are as the kernel documents them
+// (Documentation/admin-guide/sysctl/net.rst, networking/ip-sysctl.rst).
+type Sysctls struct {
+	// NetdevBudget is net.core.netdev_budget: packets one NET_RX softirq
+	// may process across all NAPI instances before yielding (time_squeeze
+	// in softnet_stat counts the times it ran out).
+	NetdevBudget SysctlInt
+	// NetdevBudgetUsecs is net.core.netdev_budget_usecs: the same limit
+	// in microseconds.
+	NetdevBudgetUsecs SysctlInt
+	// DevWeight is net.core.dev_weight: packets per NAPI poll for the
+	// backlog (non-NAPI, RPS) queue.
+	DevWeight SysctlInt
+	// DevWeightRxBias and DevWeightTxBias scale DevWeight for RX and TX
+	// processing (dev_rx_weight, dev_tx_weight).
+	DevWeightRxBias SysctlInt
+	DevWeightTxBias SysctlInt
+	// NetdevMaxBacklog is net.core.netdev_max_backlog: packets the
+	// per-CPU backlog queue holds before dropping (softnet_stat dropped).
+	NetdevMaxBacklog SysctlInt
+	// RmemDefault, RmemMax, WmemDefault, WmemMax are net.core socket
+	// buffer sizes in bytes: the default SO_RCVBUF/SO_SNDBUF and the cap
+	// on what setsockopt may request (the kernel doubles requests and caps
+	// them at twice the max).
+	RmemDefault SysctlInt
+	RmemMax     SysctlInt
+	WmemDefault SysctlInt
+	WmemMax     SysctlInt
+	// OptmemMax is net.core.optmem_max: bytes of ancillary data and
+	// socket options per socket.
+	OptmemMax SysctlInt
+	// BusyPoll and BusyRead are net.core.busy_poll and busy_read:
+	// microseconds to busy-poll the device queue in poll/select and in
+	// read (0 = off).
+	BusyPoll SysctlInt
+	BusyRead SysctlInt
+	// DefaultQdisc is net.core.default_qdisc: the qdisc new devices get
+	// (e.g. "pfifo_fast", "fq_codel").
+	DefaultQdisc SysctlString
+	// FlowLimitTableLen is net.core.flow_limit_table_len: buckets of the
+	// per-CPU flow limit table (softnet_stat flow_limit_count).
+	FlowLimitTableLen SysctlInt
+	// RPSSockFlowEntries is net.core.rps_sock_flow_entries: size of the
+	// RFS socket flow table (0 = RFS off).
+	RPSSockFlowEntries SysctlInt
+	// UDPMem is net.ipv4.udp_mem, in pages.
+	UDPMem UDPMem
+	// UDPRmemMin and UDPWmemMin are net.ipv4.udp_rmem_min and
+	// udp_wmem_min: bytes each UDP socket may use even under memory
+	// pressure.
+	UDPRmemMin SysctlInt
+	UDPWmemMin SysctlInt
+	// IGMPMaxMemberships is net.ipv4.igmp_max_memberships: groups one
+	// socket may join.
+	IGMPMaxMemberships SysctlInt
+}
+
+// sysctlNames lists, in a fixed order, the sysctls Sysctls holds.
+// sysctlField maps each index to its field.
+var sysctlNames = [...]string{
+	"net.core.netdev_budget",
+	"net.core.netdev_budget_usecs",
+	"net.core.dev_weight",
+	"net.core.dev_weight_rx_bias",
+	"net.core.dev_weight_tx_bias",
+	"net.core.netdev_max_backlog",
+	"net.core.rmem_default",
+	"net.core.rmem_max",
+	"net.core.wmem_default",
+	"net.core.wmem_max",
+	"net.core.optmem_max",
+	"net.core.busy_poll",
+	"net.core.busy_read",
+	"net.core.default_qdisc",
+	"net.core.flow_limit_table_len",
+	"net.core.rps_sock_flow_entries",
+	"net.ipv4.udp_mem",
+	"net.ipv4.udp_rmem_min",
+	"net.ipv4.udp_wmem_min",
+	"net.ipv4.igmp_max_memberships",
+}
+
+// SysctlNames returns the names (dotted, as sysctl(8) prints them) of the
+// sysctls [Sysctls] holds, in a fixed order.
+func SysctlNames() []string { return append([]string(nil), sysctlNames[:]...) }
+
+// sysctlField returns the field of s for sysctlNames[i]: exactly one of the
+// results is non-nil.
+func sysctlField(s *Sysctls, i int) (*SysctlInt, *SysctlString, *UDPMem) {
+	switch i {
+	case 0:
+		return &s.NetdevBudget, nil, nil
+	case 1:
+		return &s.NetdevBudgetUsecs, nil, nil
+	case 2:
+		return &s.DevWeight, nil, nil
+	case 3:
+		return &s.DevWeightRxBias, nil, nil
+	case 4:
+		return &s.DevWeightTxBias, nil, nil
+	case 5:
+		return &s.NetdevMaxBacklog, nil, nil
+	case 6:
+		return &s.RmemDefault, nil, nil
+	case 7:
+		return &s.RmemMax, nil, nil
+	case 8:
+		return &s.WmemDefault, nil, nil
+	case 9:
+		return &s.WmemMax, nil, nil
+	case 10:
+		return &s.OptmemMax, nil, nil
+	case 11:
+		return &s.BusyPoll, nil, nil
+	case 12:
+		return &s.BusyRead, nil, nil
+	case 13:
+		return nil, &s.DefaultQdisc, nil
+	case 14:
+		return &s.FlowLimitTableLen, nil, nil
+	case 15:
+		return &s.RPSSockFlowEntries, nil, nil
+	case 16:
+		return nil, nil, &s.UDPMem
+	case 17:
+		return &s.UDPRmemMin, nil, nil
+	case 18:
+		return &s.UDPWmemMin, nil, nil
+	case 19:
+		return &s.IGMPMaxMemberships, nil, nil
+	}
+	return nil, nil, nil
+}
+
+func sysctlIndex(name string) int {
+	for i, n := range sysctlNames {
+		if n == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// ParseSysctl sets the field of dst for the named sysctl (one of
+// [SysctlNames], e.g. "net.core.rmem_max") from the content of its
+// /proc/sys file, marking it present. On error the field is marked absent.
+// The file name in errors is the sysctl's name.
+func ParseSysctl(name string, b []byte, dst *Sysctls) error {
+	i := sysctlIndex(name)
+	if i < 0 {
+		return malformed(name, 0, nil, "not one of the sysctls Sysctls holds")
+	}
+	return parseSysctlAt(i, b, dst)
+}
+
+func parseSysctlAt(i int, b []byte, dst *Sysctls) error {
+	name := sysctlNames[i]
+	iv, sv, uv := sysctlField(dst, i)
+	v := scan.TrimSpace(b)
+	switch {
+	case iv != nil:
+		iv.Present = false
+		n, err := scan.Int(v)
+		if err != nil {
+			return malformed(name, 1, err, "value %q is not an integer", v)
+		}
+		*iv = SysctlInt{Value: n, Present: true}
+	case sv != nil:
+		sv.Present = false
+		if len(v) == 0 || hasLineBreak(v) {
+			return malformed(name, 1, nil, "value %q is not one word", v)
+		}
+		*sv = SysctlString{Value: scan.String(sv.Value, v), Present: true}
+	case uv != nil:
+		uv.Present = false
+		var vals [3]int64
+		for k := range vals {
+			var f []byte
+			f, v = scan.Field(v)
+			n, err := scan.Int(f)
+			if err != nil {
+				return malformed(name, 1, err, "value %d of 3: %q", k+1, f)
+			}
+			vals[k] = n
+		}
+		if len(scan.TrimSpace(v)) != 0 {
+			return malformed(name, 1, nil, "more than 3 values")
+		}
+		*uv = UDPMem{Min: vals[0], Pressure: vals[1], Max: vals[2], Present: true}
+	}
+	return nil
+}
+
+func hasLineBreak(b []byte) bool {
+	for _, c := range b {
+		if c == '\n' {
+			return true
+		}
+	}
+	return false
+}
+
+// markAbsent clears field i of dst.
+func markAbsent(i int, dst *Sysctls) {
+	iv, sv, uv := sysctlField(dst, i)
+	switch {
+	case iv != nil:
+		*iv = SysctlInt{}
+	case sv != nil:
+		sv.Present = false
+	case uv != nil:
+		*uv = UDPMem{}
+	}
+}
