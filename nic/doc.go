@@ -1,0 +1,39 @@
+// Package nic reports what the first stage of the receive path and the last
+// stage of the transmit path look like for each network device: link
+// counters, per-device and per-queue sysfs settings, driver statistics and
+// ring/channel/coalescing parameters from the ethtool ioctl, and which
+// interrupts serve which queue on which CPUs.
+//
+// Three sources, each usable on its own:
+//
+//   - rtnetlink (Client.Links): one RTM_GETLINK dump returns every device
+//     with the 24 counters of struct rtnl_link_stats64 (IFLA_STATS64) that
+//     `ip -s -s link` prints, filled in by the kernel's dev_get_stats
+//     (net/core/dev.c) from the driver's ndo_get_stats64.
+//   - sysfs (SysFS): /sys/class/net/DEV: speed, duplex, carrier, queues
+//     rx-N and tx-N (RPS, XPS, BQL), and the same link counters in
+//     statistics/* (net/core/net-sysfs.c). SysFS can be rooted at an offline
+//     tree.
+//   - the ethtool ioctl (Client.DriverInfo, Client.OpenStats, Client.Rings,
+//     Client.Channels, Client.Coalesce): SIOCETHTOOL as in
+//     net/ethtool/ioctl.c. Driver statistics (`ethtool -S`) exist only
+//     there. The byte layouts are decoded by pure functions
+//     (DecodeDriverInfo, DecodeRings, ...) that are fuzzed.
+//
+// Errors answer errors.Is: os.ErrNotExist for a missing device or file,
+// os.ErrPermission, and errors.ErrUnsupported when the driver lacks the
+// operation (lo has no ethtool operations; veth has no ring parameters).
+// One failing operation never spoils the others.
+//
+// # Network namespaces
+//
+// Open with Options.NetNS set to a namespace file (/var/run/netns/NAME or
+// /proc/PID/ns/net): the rtnetlink and ethtool sockets are created inside
+// that namespace and keep addressing it. sysfs is different: /sys/class/net
+// lists the devices of the namespace that mounted sysfs, not of the reader.
+// To read another namespace's sysfs, mount sysfs from inside it (for example
+// `ip netns exec NAME mount -t sysfs none /mnt/ns-sys`, which ip-netns
+// already does privately for the command it runs) and pass that mount point
+// as Options.SysfsRoot; otherwise the Client's sysfs methods answer for the
+// namespace whose sysfs is at /sys.
+package nic

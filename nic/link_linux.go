@@ -1,0 +1,148 @@
+package nic
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// maxDumpRetries bounds how often Links restarts a dump the kernel marked
+// inconsistent (NLM_F_DUMP_INTR) or that did not fit the buffer.
+const maxDumpRetries = 5
+
+// Links dumps every link of the Client's namespace with one RTM_GETLINK
+// request (NLM_F_DUMP) and returns them in dst[:0], reusing its elements
+// and their names: in steady state it allocates nothing. The context's
+// deadline or cancellation bounds the wait for the kernel.
+func (c *Client) Links(ctx context.Context, dst []Link) ([]Link, error) {
+	if c.nl == nil {
+		return dst[:0], fmt.Errorf("nic: links: %w", os.ErrClosed)
+	}
+	if err := ctx.Err(); err != nil {
+		return dst[:0], err
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		if err := c.nl.SetReadDeadline(dl); err != nil {
+			return dst[:0], err
+		}
+		defer c.nl.SetReadDeadline(time.Time{})
+	}
+	if ctx.Done() != nil {
+		stop := context.AfterFunc(ctx, func() { c.nl.SetReadDeadline(time.Unix(1, 0)) })
+		defer stop()
+	}
+	var err error
+	for range maxDumpRetries {
+		var retry bool
+		dst, retry, err = c.dumpLinks(dst[:0])
+		if err != nil && ctx.Err() != nil {
+			return dst[:0], fmt.Errorf("nic: RTM_GETLINK dump: %w", ctx.Err())
+		}
+		if !retry {
+			return dst, err
+		}
+	}
+	return dst, err
+}
+
+func (c *Client) dumpLinks(dst []Link) (links []Link, retry bool, err error) {
+	c.seq++
+	seq := c.seq
+	r := c.req[:]
+	clear(r)
+	binary.NativeEndian.PutUint32(r[0:], uint32(len(r)))
+	binary.NativeEndian.PutUint16(r[4:], rtmGetLink)
+	binary.NativeEndian.PutUint16(r[6:], unix.NLM_F_REQUEST|unix.NLM_F_DUMP)
+	binary.NativeEndian.PutUint32(r[8:], seq)
+	r[nlmsgHdrLen] = unix.AF_UNSPEC
+	if err := c.send(r); err != nil {
+		return dst, false, err
+	}
+	intr := false
+	for {
+		if err := c.rc.Read(c.readFn); err != nil {
+			return dst, false, fmt.Errorf("nic: RTM_GETLINK dump: %w", err)
+		}
+		if c.rdErr != nil {
+			return dst, false, fmt.Errorf("nic: RTM_GETLINK dump: %w", os.NewSyscallError("recvfrom", c.rdErr))
+		}
+		if c.rdN > len(c.nlbuf) {
+			// MSG_TRUNC: the message did not fit; grow and restart.
+			c.nlbuf = make([]byte, 2*c.rdN)
+			c.drain(seq)
+			return dst, true, fmt.Errorf("nic: RTM_GETLINK dump: %d-byte message truncated", c.rdN)
+		}
+		var ch dumpChunk
+		dst, ch, err = decodeLinkDump(c.nlbuf[:c.rdN], seq, dst)
+		if err != nil {
+			c.drain(seq)
+			return dst, false, err
+		}
+		intr = intr || ch.intr
+		if ch.done {
+			if intr {
+				return dst, true, errors.New("nic: RTM_GETLINK dump interrupted by a device change")
+			}
+			return dst, false, nil
+		}
+	}
+}
+
+const rtmGetLink = 18
+
+// send writes a request to the kernel (destination port 0, the socket's
+// default).
+func (c *Client) send(req []byte) error {
+	var werr error
+	err := c.rc.Write(func(fd uintptr) bool {
+		_, werr = unix.Write(int(fd), req)
+		return werr != unix.EAGAIN
+	})
+	if err == nil {
+		err = werr
+	}
+	if err != nil {
+		return fmt.Errorf("nic: RTM_GETLINK request: %w", err)
+	}
+	return nil
+}
+
+// recvChunk is the RawConn read callback: one recvfrom with MSG_TRUNC so
+// that c.rdN is the real length of the datagram.
+func (c *Client) recvChunk(fd uintptr) bool {
+	n, _, e := unix.Syscall6(unix.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&c.nlbuf[0])), uintptr(len(c.nlbuf)),
+		unix.MSG_TRUNC|unix.MSG_DONTWAIT, 0, 0)
+	for e == unix.EINTR {
+		n, _, e = unix.Syscall6(unix.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&c.nlbuf[0])), uintptr(len(c.nlbuf)),
+			unix.MSG_TRUNC|unix.MSG_DONTWAIT, 0, 0)
+	}
+	if e == unix.EAGAIN {
+		return false
+	}
+	c.rdN, c.rdErr = int(n), nil
+	if e != 0 {
+		c.rdN, c.rdErr = 0, e
+	}
+	return true
+}
+
+// drain reads the rest of an abandoned dump so the next request starts on a
+// clean socket.
+func (c *Client) drain(seq uint32) {
+	for range 1 << 16 {
+		if err := c.rc.Read(c.readFn); err != nil || c.rdErr != nil || c.rdN == 0 {
+			return
+		}
+		n := min(c.rdN, len(c.nlbuf))
+		_, ch, err := decodeLinkDump(c.nlbuf[:n], seq, nil)
+		if ch.done || (err != nil && c.rdN <= len(c.nlbuf)) {
+			return
+		}
+	}
+}
