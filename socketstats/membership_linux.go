@@ -1,0 +1,157 @@
+package socketstats
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"slices"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// MembershipError is returned by Join and Leave (and Open, for
+// Config.Groups). It wraps the errno and, where one applies, a sentinel:
+// os.ErrNotExist for a missing interface (ENODEV), os.ErrPermission.
+type MembershipError struct {
+	Op        string // "join" or "leave"
+	Group     Group
+	Interface string // name, or "" when the kernel chose by route
+	Index     int
+	Err       error
+}
+
+func (e *MembershipError) Error() string {
+	where := "the route's interface"
+	if e.Interface != "" {
+		where = fmt.Sprintf("interface %s (index %d)", e.Interface, e.Index)
+	} else if e.Index > 0 {
+		where = fmt.Sprintf("interface index %d", e.Index)
+	}
+	msg := fmt.Sprintf("socketstats: %s %s on %s: %v", e.Op, e.Group, where, e.Err)
+	switch {
+	case errors.Is(e.Err, unix.ENOBUFS):
+		if e.Group.Addr.Is4() {
+			msg += " (per-socket limit reached: net.ipv4.igmp_max_memberships for groups, net.ipv4.igmp_max_msf for sources)"
+		} else {
+			msg += " (per-socket limit reached: net.ipv6.mld_max_msf for sources)"
+		}
+	case errors.Is(e.Err, unix.EADDRINUSE):
+		msg += " (already a member)"
+	case errors.Is(e.Err, unix.EADDRNOTAVAIL) && e.Op == "leave":
+		msg += " (not a member)"
+	case errors.Is(e.Err, unix.ENODEV):
+		msg += " (no such interface)"
+	}
+	return msg
+}
+
+// Unwrap returns the errno and, for ENODEV, os.ErrNotExist.
+func (e *MembershipError) Unwrap() []error {
+	if errors.Is(e.Err, unix.ENODEV) {
+		return []error{e.Err, os.ErrNotExist}
+	}
+	return []error{e.Err}
+}
+
+// Join adds a membership on the Conn's interface: any-source when g.Source
+// is invalid (MCAST_JOIN_GROUP), source-specific otherwise
+// (MCAST_JOIN_SOURCE_GROUP, RFC 3678), at the IPv4 or IPv6 level to match
+// the socket.
+func (c *Conn) Join(g Group) error { return c.membership("join", g) }
+
+// Leave drops a membership added by Join (or Config.Groups).
+func (c *Conn) Leave(g Group) error { return c.membership("leave", g) }
+
+// Groups returns the memberships currently held.
+func (c *Conn) Groups() []Group {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.groups)
+}
+
+func (c *Conn) membership(op string, g Group) error {
+	fail := func(err error) error {
+		return &MembershipError{Op: op, Group: g, Interface: c.ifname, Index: c.ifidx, Err: err}
+	}
+	if !g.Addr.IsMulticast() {
+		return fail(fmt.Errorf("%s is not a multicast address: %w", g.Addr, unix.EINVAL))
+	}
+	is6 := c.family == unix.AF_INET6
+	if (g.Addr.Is6() && !g.Addr.Is4In6()) != is6 || (g.Source.IsValid() && (g.Source.Is6() && !g.Source.Is4In6()) != is6) {
+		return fail(fmt.Errorf("address family does not match the socket: %w", unix.EAFNOSUPPORT))
+	}
+	level, opt := unix.IPPROTO_IP, 0
+	if is6 {
+		level = unix.IPPROTO_IPV6
+	}
+	switch {
+	case op == "join" && !g.Source.IsValid():
+		opt = unix.MCAST_JOIN_GROUP
+	case op == "join":
+		opt = unix.MCAST_JOIN_SOURCE_GROUP
+	case !g.Source.IsValid():
+		opt = unix.MCAST_LEAVE_GROUP
+	default:
+		opt = unix.MCAST_LEAVE_SOURCE_GROUP
+	}
+	var req [groupSourceReqSize]byte
+	n := encodeGroupReq(req[:], uint32(c.ifidx), g)
+	var serr error
+	if err := c.rc.Control(func(fd uintptr) {
+		_, _, e := unix.Syscall6(unix.SYS_SETSOCKOPT, fd, uintptr(level), uintptr(opt),
+			uintptr(unsafe.Pointer(&req[0])), uintptr(n), 0)
+		if e != 0 {
+			serr = e
+		}
+	}); err != nil {
+		return fail(err)
+	}
+	if serr != nil {
+		return fail(serr)
+	}
+	c.mu.Lock()
+	if op == "join" {
+		c.groups = append(c.groups, g)
+	} else if i := slices.Index(c.groups, g); i >= 0 {
+		c.groups = slices.Delete(c.groups, i, i+1)
+	}
+	c.mu.Unlock()
+	return nil
+}
+
+// Layout of struct group_req / group_source_req (include/uapi/linux/in.h):
+// a __u32 interface index, then __kernel_sockaddr_storage (128 bytes,
+// aligned like a pointer) for the group and, for the source form, the source.
+const (
+	ssAlign            = int(unsafe.Sizeof(uintptr(0)))
+	sockaddrStorage    = 128
+	groupReqSize       = ssAlign + sockaddrStorage
+	groupSourceReqSize = ssAlign + 2*sockaddrStorage
+)
+
+// encodeGroupReq writes a group_req (any-source) or group_source_req into
+// b and returns its length.
+func encodeGroupReq(b []byte, ifindex uint32, g Group) int {
+	binary.NativeEndian.PutUint32(b, ifindex)
+	encodeSockaddr(b[ssAlign:ssAlign+sockaddrStorage], g.Addr)
+	if !g.Source.IsValid() {
+		return groupReqSize
+	}
+	encodeSockaddr(b[ssAlign+sockaddrStorage:], g.Source)
+	return groupSourceReqSize
+}
+
+func encodeSockaddr(b []byte, a netip.Addr) {
+	if a.Is4() || a.Is4In6() {
+		binary.NativeEndian.PutUint16(b, unix.AF_INET)
+		a4 := a.Unmap().As4()
+		copy(b[4:8], a4[:])
+		return
+	}
+	binary.NativeEndian.PutUint16(b, unix.AF_INET6)
+	a16 := a.As16()
+	copy(b[8:24], a16[:])
+}

@@ -1,0 +1,176 @@
+package socketstats
+
+import (
+	"sync/atomic"
+	"time"
+)
+
+// Stats is a snapshot of a Conn's counters since it was opened (or wrapped).
+// Counters are cumulative; subtract two snapshots for rates.
+type Stats struct {
+	// Packets is the number of datagrams returned by ReadBatch.
+	Packets uint64
+	// Bytes is the sum of their full lengths (as sent, including the part
+	// of truncated datagrams that did not fit the caller's buffer).
+	Bytes uint64
+	// Batches is the number of ReadBatch calls that returned datagrams.
+	Batches uint64
+	// BatchSizes is the distribution of datagrams per batch.
+	BatchSizes Histogram
+
+	// Drops is the number of datagrams the kernel dropped for this socket
+	// (sk_drops, see the package doc), widened from the kernel's 32 bits.
+	// For a wrapped existing socket it counts from the moment it was
+	// wrapped. DropsKnown is false until the kernel has reported the
+	// counter once (SO_RXQ_OVFL or SO_MEMINFO).
+	Drops      uint64
+	DropsKnown bool
+
+	// Truncated counts datagrams longer than the buffer they were read into
+	// (MSG_TRUNC); CTruncated counts datagrams whose control messages did
+	// not fit (MSG_CTRUNC: a drop count or timestamp may be missing).
+	Truncated, CTruncated uint64
+
+	// NextDatagram is the SIOCINQ value after the last batch: the length in
+	// bytes of the next queued datagram (not the queue depth), 0 when the
+	// queue was empty (or the next datagram is empty). Behind is true when a
+	// datagram was waiting after the last batch.
+	NextDatagram uint64
+	Behind       bool
+
+	// Buffer is the last SO_MEMINFO sample; BufferKnown is false until one
+	// has been taken (see Config.MemInfoEvery).
+	Buffer      BufferUsage
+	BufferKnown bool
+	// HighWater is the largest Buffer.Used seen, in bytes of kernel memory.
+	HighWater uint64
+
+	// QueueDelay is the distribution of the time datagrams waited between
+	// the kernel's receive timestamp and the application's read, in
+	// nanoseconds. Empty unless Config.Timestamps is set.
+	QueueDelay Histogram
+}
+
+// MaxQueueDelay is QueueDelay.Max as a duration.
+func (s *Stats) MaxQueueDelay() time.Duration { return time.Duration(s.QueueDelay.Max) }
+
+// BufferUsage is the receive-buffer part of SO_MEMINFO
+// (include/uapi/linux/sock_diag.h, filled by net/core/sock.c
+// sk_get_meminfo). Sizes are kernel allocation bytes (skb truesize), not
+// payload bytes.
+type BufferUsage struct {
+	// Used is SK_MEMINFO_RMEM_ALLOC: memory held by queued datagrams.
+	Used uint64
+	// Size is SK_MEMINFO_RCVBUF: sk_rcvbuf, the limit (the doubled value).
+	Size uint64
+	// Drops is SK_MEMINFO_DROPS: the raw 32-bit drop counter.
+	Drops uint32
+}
+
+// Fill is Used / Size, 0 when Size is 0. It can exceed 1: the kernel admits
+// a datagram while the buffer is below the limit.
+func (b BufferUsage) Fill() float64 {
+	if b.Size == 0 {
+		return 0
+	}
+	return float64(b.Used) / float64(b.Size)
+}
+
+// BatchInfo describes one ReadBatch call: what it returned and the socket's
+// state right after it.
+type BatchInfo struct {
+	// Packets and Bytes returned (Bytes counts full datagram lengths).
+	Packets, Bytes int
+	// Truncated and CTruncated count MSG_TRUNC and MSG_CTRUNC in the batch.
+	Truncated, CTruncated int
+	// KernelDrops is the raw SO_RXQ_OVFL value of the last datagram of the
+	// batch that carried one; HasKernelDrops is false when none did (the
+	// counter was still zero when they were queued).
+	KernelDrops    uint32
+	HasKernelDrops bool
+	// NewDrops is how many drops this batch revealed (the widened total's
+	// increase); Drops is the widened total.
+	NewDrops, Drops uint64
+	// NextDatagram is SIOCINQ after the batch: the next queued datagram's
+	// length, 0 when none is queued. Behind is true when one was queued.
+	NextDatagram int
+	Behind       bool
+	// Buffer is SO_MEMINFO after the batch; HasBuffer is false on batches
+	// where it was not sampled (Config.MemInfoEvery).
+	Buffer    BufferUsage
+	HasBuffer bool
+	// MaxQueueDelay is the longest wait in the batch (timestamps only).
+	MaxQueueDelay time.Duration
+}
+
+// counters are the Conn's shared statistics: written by the reader (and by
+// Sample), read by Stats from any goroutine.
+type counters struct {
+	packets, bytes, batches atomic.Uint64
+	truncated, ctruncated   atomic.Uint64
+	batchSizes              atomicHistogram
+	queueDelay              atomicHistogram
+
+	// drops is the widened drop count. Its low 32 bits always equal
+	// (kernel counter - dropsBase) mod 2^32, so a new kernel value advances
+	// it by the serial-number distance (RFC 1982) when that is positive.
+	drops      atomic.Uint64
+	dropsKnown atomic.Bool
+	dropsBase  uint32
+
+	nextDatagram atomic.Uint64
+	bufUsed      atomic.Uint64
+	bufSize      atomic.Uint64
+	bufDrops     atomic.Uint32
+	bufKnown     atomic.Bool
+	highWater    atomic.Uint64
+}
+
+// observeDrops folds a raw 32-bit kernel drop counter into the widened
+// total and returns the increase. Values older than one already seen (a
+// datagram stamped before a later SO_MEMINFO read) do not move it back.
+// Safe for concurrent use.
+func (c *counters) observeDrops(raw uint32) uint64 {
+	c.dropsKnown.Store(true)
+	cur := raw - c.dropsBase
+	for {
+		tot := c.drops.Load()
+		d := int32(cur - uint32(tot))
+		if d <= 0 {
+			return 0
+		}
+		if c.drops.CompareAndSwap(tot, tot+uint64(d)) {
+			return uint64(d)
+		}
+	}
+}
+
+func (c *counters) observeBuffer(used, size uint64, drops uint32) {
+	c.bufUsed.Store(used)
+	c.bufSize.Store(size)
+	c.bufDrops.Store(drops)
+	c.bufKnown.Store(true)
+	for {
+		hw := c.highWater.Load()
+		if used <= hw || c.highWater.CompareAndSwap(hw, used) {
+			return
+		}
+	}
+}
+
+func (c *counters) snapshot(s *Stats) {
+	s.Packets = c.packets.Load()
+	s.Bytes = c.bytes.Load()
+	s.Batches = c.batches.Load()
+	c.batchSizes.snapshot(&s.BatchSizes)
+	s.Drops = c.drops.Load()
+	s.DropsKnown = c.dropsKnown.Load()
+	s.Truncated = c.truncated.Load()
+	s.CTruncated = c.ctruncated.Load()
+	s.NextDatagram = c.nextDatagram.Load()
+	s.Behind = s.NextDatagram != 0
+	s.BufferKnown = c.bufKnown.Load()
+	s.Buffer = BufferUsage{Used: c.bufUsed.Load(), Size: c.bufSize.Load(), Drops: c.bufDrops.Load()}
+	s.HighWater = c.highWater.Load()
+	c.queueDelay.snapshot(&s.QueueDelay)
+}
