@@ -1,0 +1,163 @@
+package procparse
+
+import (
+	"bytes"
+
+	"github.com/packetpath/packetpath/internal/scan"
+)
+
+// NetDev is /proc/net/dev: the interface counters of the network namespace,
+// one line per device. The kernel prints it in net/core/net-procfs.c
+// dev_seq_show / dev_seq_printf_stats from dev_get_stats (struct
+// rtnl_link_stats64), after two header lines.
+type NetDev struct {
+	Devices []NetDevStats
+}
+
+// NetDevStats is one device's line of /proc/net/dev. Every counter is a
+// 64-bit unsigned count since the device was created (drivers may keep
+// narrower counters internally). Several columns are sums of
+// rtnl_link_stats64 fields, as noted.
+type NetDevStats struct {
+	// Name is the interface name as printed: it may contain colons (names
+	// from older kernels and aliases such as "ibr10:30") and non-ASCII bytes.
+	Name string
+
+	RxBytes   uint64 // rx_bytes
+	RxPackets uint64 // rx_packets
+	RxErrors  uint64 // rx_errors
+	// RxDropped is rx_dropped + rx_missed_errors: packets the driver or
+	// the core dropped, plus those the NIC missed for lack of ring space.
+	RxDropped    uint64
+	RxFIFO       uint64 // rx_fifo_errors
+	RxFrame      uint64 // rx_length_errors + rx_over_errors + rx_crc_errors + rx_frame_errors
+	RxCompressed uint64 // rx_compressed
+	RxMulticast  uint64 // multicast (received multicast packets)
+
+	TxBytes      uint64 // tx_bytes
+	TxPackets    uint64 // tx_packets
+	TxErrors     uint64 // tx_errors
+	TxDropped    uint64 // tx_dropped
+	TxFIFO       uint64 // tx_fifo_errors
+	TxCollisions uint64 // collisions
+	// TxCarrier is tx_carrier_errors + tx_aborted_errors +
+	// tx_window_errors + tx_heartbeat_errors.
+	TxCarrier    uint64
+	TxCompressed uint64 // tx_compressed
+}
+
+// netDevColumns is the number of counters on a device line.
+const netDevColumns = 16
+
+// ParseNetDev parses /proc/net/dev content into dst, reusing dst.Devices and
+// the device name strings when they are unchanged.
+//
+// The name is everything before the last colon of the line (counters never
+// hold one), trimmed of the padding the kernel's %6s adds; no space is
+// required after the colon, because a counter wider than its column follows
+// the colon directly ("eth0:68210035552 ..."). A device line must hold
+// exactly 16 decimal counters; anything else is an error wrapping
+// ErrMalformed. The two header lines (containing '|') are skipped.
+func ParseNetDev(b []byte, dst *NetDev) error {
+	devs := dst.Devices[:0]
+	lineNo := 0
+	for len(b) > 0 {
+		var line []byte
+		line, b = scan.Line(b)
+		lineNo++
+		if len(scan.TrimSpace(line)) == 0 {
+			continue
+		}
+		colon := bytes.LastIndexByte(line, ':')
+		if colon < 0 {
+			if lineNo <= 2 && bytes.IndexByte(line, '|') >= 0 {
+				continue // "Inter-|   Receive ..." and " face |bytes ..."
+			}
+			dst.Devices = devs
+			return malformed("dev", lineNo, nil, "no \"name:\" before the counters")
+		}
+		name := scan.TrimSpace(line[:colon])
+		if len(name) == 0 {
+			dst.Devices = devs
+			return malformed("dev", lineNo, nil, "empty interface name")
+		}
+		n := len(devs)
+		if n < cap(devs) {
+			devs = devs[:n+1]
+		} else {
+			devs = append(devs, NetDevStats{})
+		}
+		d := &devs[n]
+		if err := parseNetDevCounters(line[colon+1:], lineNo, d); err != nil {
+			dst.Devices = devs[:n]
+			return err
+		}
+		d.Name = scan.String(d.Name, name)
+	}
+	dst.Devices = devs
+	return nil
+}
+
+func parseNetDevCounters(rest []byte, lineNo int, d *NetDevStats) error {
+	var v [netDevColumns]uint64
+	col := 0
+	for {
+		var f []byte
+		f, rest = scan.Field(rest)
+		if len(f) == 0 {
+			break
+		}
+		if col == netDevColumns {
+			return malformed("dev", lineNo, nil, "more than %d counters", netDevColumns)
+		}
+		n, err := scan.Uint(f)
+		if err != nil {
+			return malformed("dev", lineNo, err, "counter %d %q", col+1, f)
+		}
+		v[col] = n
+		col++
+	}
+	if col != netDevColumns {
+		return malformed("dev", lineNo, nil, "%d counters, want %d", col, netDevColumns)
+	}
+	name := d.Name
+	*d = NetDevStats{
+		Name:         name,
+		RxBytes:      v[0],
+		RxPackets:    v[1],
+		RxErrors:     v[2],
+		RxDropped:    v[3],
+		RxFIFO:       v[4],
+		RxFrame:      v[5],
+		RxCompressed: v[6],
+		RxMulticast:  v[7],
+		TxBytes:      v[8],
+		TxPackets:    v[9],
+		TxErrors:     v[10],
+		TxDropped:    v[11],
+		TxFIFO:       v[12],
+		TxCollisions: v[13],
+		TxCarrier:    v[14],
+		TxCompressed: v[15],
+	}
+	return nil
+}
+
+// Device returns the line of the device named name.
+func (d *NetDev) Device(name string) (*NetDevStats, bool) {
+	for i := range d.Devices {
+		if d.Devices[i].Name == name {
+			return &d.Devices[i], true
+		}
+	}
+	return nil, false
+}
+
+// NetDev reads /proc/net/dev once.
+func (fs FS) NetDev() (NetDev, error) { return readOnce(fs.NetPath("dev"), ParseNetDev) }
+
+// NetDevReader opens /proc/net/dev for repeated reads that allocate nothing
+// in steady state.
+func (fs FS) NetDevReader() (*Reader[NetDev], error) {
+	return openReader(fs.NetPath("dev"), ParseNetDev)
+}

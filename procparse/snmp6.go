@@ -1,0 +1,109 @@
+package procparse
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/packetpath/packetpath/internal/scan"
+)
+
+// SNMP6 is /proc/net/snmp6 (or a per-device /proc/net/dev_snmp6/IFNAME):
+// one "Name value" pair per line, the name carrying its group as a prefix
+// (Ip6InReceives, Icmp6InErrors, Udp6RcvbufErrors, UdpLite6NoPorts).
+//
+// The kernel prints it in net/ipv6/proc.c snmp6_seq_show (and
+// snmp6_dev_seq_show for dev_snmp6, which starts with "ifIndex"), name
+// padded to 32 columns, then a tab, then the value with %lu. Every line is
+// kept, known to this package or not.
+type SNMP6 struct {
+	Fields []SNMPField
+}
+
+// ParseSNMP6 parses /proc/net/snmp6 content into dst, reusing its slice and,
+// when the layout is unchanged, its name strings. A line that is not exactly
+// a name and a number is an error wrapping ErrMalformed.
+func ParseSNMP6(b []byte, dst *SNMP6) error {
+	fields := dst.Fields[:0]
+	lineNo := 0
+	for len(b) > 0 {
+		var line []byte
+		line, b = scan.Line(b)
+		lineNo++
+		name, rest := scan.Field(line)
+		if len(name) == 0 {
+			continue
+		}
+		val, rest := scan.Field(rest)
+		if len(val) == 0 {
+			dst.Fields = fields
+			return malformed("snmp6", lineNo, nil, "%q has no value", name)
+		}
+		if extra, _ := scan.Field(rest); len(extra) > 0 {
+			dst.Fields = fields
+			return malformed("snmp6", lineNo, nil, "%q: more than one value", name)
+		}
+		n := len(fields)
+		if n < cap(fields) {
+			fields = fields[:n+1]
+		} else {
+			fields = append(fields, SNMPField{})
+		}
+		f := &fields[n]
+		f.Name = scan.String(f.Name, name)
+		if err := parseSNMPValue(val, f, scan.Equal(name, "ifIndex")); err != nil {
+			dst.Fields = fields[:n]
+			return malformed("snmp6", lineNo, err, "%s: value %q", name, val)
+		}
+	}
+	dst.Fields = fields
+	return nil
+}
+
+// Get returns the field named name (e.g. "Udp6InErrors").
+func (s *SNMP6) Get(name string) (SNMPField, bool) {
+	for _, f := range s.Fields {
+		if f.Name == name {
+			return f, true
+		}
+	}
+	return SNMPField{}, false
+}
+
+// Counter returns the field named name as a Counter; Present is false when
+// the file does not hold it.
+func (s *SNMP6) Counter(name string) Counter {
+	f, ok := s.Get(name)
+	if !ok {
+		return Counter{}
+	}
+	return f.Counter()
+}
+
+// each calls fn with the name without prefix of every field whose name
+// starts with prefix.
+func (s *SNMP6) each(prefix string, fn func(key string, f SNMPField)) {
+	for _, f := range s.Fields {
+		if strings.HasPrefix(f.Name, prefix) {
+			fn(f.Name[len(prefix):], f)
+		}
+	}
+}
+
+// SNMP6 reads /proc/net/snmp6 once.
+func (fs FS) SNMP6() (SNMP6, error) { return readOnce(fs.NetPath("snmp6"), ParseSNMP6) }
+
+// SNMP6Reader opens /proc/net/snmp6 for repeated reads that allocate nothing
+// in steady state.
+func (fs FS) SNMP6Reader() (*Reader[SNMP6], error) {
+	return openReader(fs.NetPath("snmp6"), ParseSNMP6)
+}
+
+// DevSNMP6 reads /proc/net/dev_snmp6/ifname once: the IPv6 and ICMPv6
+// counters of one interface, with its ifIndex first. A device without IPv6
+// (or that does not exist) has no file: the error wraps os.ErrNotExist.
+func (fs FS) DevSNMP6(ifname string) (SNMP6, error) {
+	if ifname == "" || ifname == "." || ifname == ".." || strings.ContainsRune(ifname, '/') {
+		return SNMP6{}, fmt.Errorf("procparse: dev_snmp6: invalid interface name %q", ifname)
+	}
+	return readOnce(fs.NetPath("dev_snmp6", ifname), ParseSNMP6)
+}
