@@ -216,7 +216,7 @@ func DecodePIE(b []byte) (PIEXStats, error) {
 
 // FQPIEXStats is struct tc_fq_pie_xstats (net/sched/sch_fq_pie.c).
 type FQPIEXStats struct {
-	PacketsIn, Dropped, Overlimit, Overmemory, ECNMark uint32
+	PacketsIn, Dropped, Overlimit, Overmemory, ECNMark  uint32
 	NewFlowCount, NewFlowsLen, OldFlowsLen, MemoryUsage uint32
 }
 
