@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/packetpath/packetpath/internal/netns"
+	"github.com/packetpath/packetpath/procparse"
 )
 
 // Client holds an rtnetlink socket and an ethtool ioctl socket, both in the
@@ -83,4 +84,13 @@ func (c *Client) Close() error {
 		c.ioFd = -1
 	}
 	return errors.Join(errs...)
+}
+
+// IRQs is DeviceIRQs for dev with the Client's SysfsRoot and ProcRoot.
+func (c *Client) IRQs(dev string) ([]QueueIRQ, error) {
+	proc, err := procparse.NewFS(c.opts.procRoot())
+	if err != nil {
+		return nil, err
+	}
+	return DeviceIRQs(c.sys, proc, dev)
 }

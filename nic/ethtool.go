@@ -4,16 +4,16 @@ package nic
 // filled by the driver's get_drvinfo and net/ethtool/ioctl.c
 // ethtool_get_drvinfo.
 type DriverInfo struct {
-	Driver           string
-	Version          string
-	FirmwareVersion  string
-	ExpansionROM     string // erom_version, ethtool's "expansion-rom-version"
-	BusInfo          string
-	NumPrivFlags     uint32 // n_priv_flags
-	NumStats         uint32 // n_stats: driver statistics (ETH_SS_STATS)
-	TestInfoLen      uint32 // testinfo_len: self-test results
-	EEPROMDumpLen    uint32 // eedump_len, bytes
-	RegisterDumpLen  uint32 // regdump_len, bytes
+	Driver          string
+	Version         string
+	FirmwareVersion string
+	ExpansionROM    string // erom_version, ethtool's "expansion-rom-version"
+	BusInfo         string
+	NumPrivFlags    uint32 // n_priv_flags
+	NumStats        uint32 // n_stats: driver statistics (ETH_SS_STATS)
+	TestInfoLen     uint32 // testinfo_len: self-test results
+	EEPROMDumpLen   uint32 // eedump_len, bytes
+	RegisterDumpLen uint32 // regdump_len, bytes
 }
 
 // SupportsStatistics, SupportsTest, SupportsEEPROMAccess,
