@@ -25,7 +25,7 @@
 //     when one is configured (tc ... estimator).
 //   - TCA_STATS_BASIC_HW: the offloaded share of bytes and packets.
 //   - TCA_STATS_APP: kind-specific xstats, decoded on demand by
-//     [Qdisc.FQCodel], [Class.HTB] and friends; unknown kinds keep the raw
+//     [DecodeFQCodel], [DecodeHTB] and friends; unknown kinds keep the raw
 //     bytes in XStats.
 //
 // The legacy TCA_STATS (struct tc_stats) is used only when TCA_STATS2 is

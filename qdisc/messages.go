@@ -1,0 +1,82 @@
+package qdisc
+
+// Netlink message types (include/uapi/linux/rtnetlink.h, netlink.h).
+const (
+	nlmsgNoop   = 1
+	nlmsgError  = 2
+	nlmsgDone   = 3
+	rtmNewQdisc = 36
+	rtmNewClass = 40
+)
+
+// DecodeQdiscs decodes a buffer of netlink messages as the kernel sends
+// them for an RTM_GETQDISC dump (struct nlmsghdr + struct tcmsg +
+// attributes, each message padded to 4 bytes) and appends one Qdisc per
+// RTM_NEWQDISC message to dst[:0]. Other message types are skipped; it stops
+// at NLMSG_DONE. Device stays empty: the buffer carries only ifindexes.
+// It is the decoder Conn uses, exposed for captured dumps (nlmon, tests).
+func DecodeQdiscs(b []byte, dst []Qdisc) ([]Qdisc, error) {
+	dst = dst[:0]
+	err := walkMessages(b, rtmNewQdisc, func(payload []byte) error {
+		i := len(dst)
+		if i < cap(dst) {
+			dst = dst[:i+1]
+		} else {
+			dst = append(dst, Qdisc{})
+		}
+		if err := decodeMessage(payload, &dst[i], nil); err != nil {
+			dst = dst[:i]
+			return err
+		}
+		return nil
+	})
+	return dst, err
+}
+
+// DecodeClasses is DecodeQdiscs for RTM_NEWTCLASS messages.
+func DecodeClasses(b []byte, dst []Class) ([]Class, error) {
+	dst = dst[:0]
+	err := walkMessages(b, rtmNewClass, func(payload []byte) error {
+		i := len(dst)
+		if i < cap(dst) {
+			dst = dst[:i+1]
+		} else {
+			dst = append(dst, Class{})
+		}
+		if err := decodeMessage(payload, (*Qdisc)(&dst[i]), nil); err != nil {
+			dst = dst[:i]
+			return err
+		}
+		return nil
+	})
+	return dst, err
+}
+
+func walkMessages(b []byte, want uint16, fn func(payload []byte) error) error {
+	off := 0
+	for len(b) >= nlmsgHdrLen {
+		l := int(ne.Uint32(b))
+		if l < nlmsgHdrLen || l > len(b) {
+			return malformed("nlmsghdr", off, "message length %d outside %d..%d", l, nlmsgHdrLen, len(b))
+		}
+		typ := ne.Uint16(b[4:])
+		if typ == nlmsgDone {
+			return nil
+		}
+		if typ == want {
+			if err := fn(b[nlmsgHdrLen:l]); err != nil {
+				return err
+			}
+		}
+		adv := (l + 3) &^ 3
+		if adv > len(b) {
+			adv = len(b)
+		}
+		b = b[adv:]
+		off += adv
+	}
+	if len(b) != 0 {
+		return malformed("nlmsghdr", off, "%d trailing bytes", len(b))
+	}
+	return nil
+}
