@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/packetpath/packetpath/internal/netnstest"
 )
 
 // bFixture returns an FS rooted at testdata/b/<name>/proc, a copy of the
@@ -212,4 +214,106 @@ func FuzzStatTable(f *testing.F) {
 			t.Fatal("re-parse differs")
 		}
 	})
+}
+
+// TestStatTableNamespace reads the stat tables inside a fresh namespace:
+// conntrack and rt_cache are per namespace, the neighbour tables exist
+// only in the initial one.
+func TestStatTableNamespace(t *testing.T) {
+	ns := netnstest.New(t)
+	var (
+		r      *Reader[StatTable]
+		arpErr error
+	)
+	err := ns.Do(func() error {
+		fs, err := NewDefaultFS()
+		if err != nil {
+			return err
+		}
+		_, arpErr = fs.StatTable(StatARPCache)
+		r, err = fs.StatTableReader(StatRTCache)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if !errors.Is(arpErr, os.ErrNotExist) {
+		t.Errorf("arp_cache in a namespace: %v, want os.ErrNotExist", arpErr)
+	}
+	var st StatTable
+	if err := r.Read(&st); err != nil {
+		t.Fatal(err)
+	}
+	// One row per possible CPU, as /proc/softirqs has one column each.
+	host, err := NewDefaultFS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	si, err := host.Softirqs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Rows() != len(si.CPUs) || st.Column("in_slow_tot") < 0 {
+		t.Errorf("rt_cache in namespace: %d rows (%d possible CPUs), columns %q", st.Rows(), len(si.CPUs), st.Columns)
+	}
+}
+
+// TestLiveHostB parses this machine's live files of every parser in this
+// part of the package.
+func TestLiveHostB(t *testing.T) {
+	fs, err := NewDefaultFS()
+	if err != nil {
+		t.Skip(err)
+	}
+	for _, name := range []string{StatARPCache, StatNDISCCache, StatNFConntrack, StatRTCache} {
+		st, err := fs.StatTable(name)
+		if errors.Is(err, os.ErrNotExist) {
+			t.Logf("%s: absent on this kernel", name)
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if st.Rows() == 0 {
+			t.Errorf("%s: no rows", name)
+		}
+	}
+	pt, err := fs.PacketTypes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ip := false
+	for _, h := range pt.Handlers {
+		ip = ip || (h.Type == 0x0800 && h.Func == "ip_rcv")
+	}
+	if !ip {
+		t.Errorf("ptype lacks ip_rcv: %+v", pt.Handlers)
+	}
+	s, err := fs.Sockstat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := s.MemBytes("UDP"); !ok {
+		t.Errorf("sockstat lacks UDP mem: %+v", s)
+	}
+	if _, err := fs.Sockstat6(); err != nil && !errors.Is(err, os.ErrNotExist) {
+		t.Error(err)
+	}
+	if _, err := fs.Softirqs(); err != nil {
+		t.Error(err)
+	}
+	if _, err := fs.IGMP(); err != nil {
+		t.Error(err)
+	}
+	if _, err := fs.IGMP6(); err != nil && !errors.Is(err, os.ErrNotExist) {
+		t.Error(err)
+	}
+	if _, err := fs.DevMcast(); err != nil {
+		t.Error(err)
+	}
+	if _, err := fs.Sysctls(); err != nil {
+		t.Error(err)
+	}
 }

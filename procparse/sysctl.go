@@ -42,7 +42,8 @@ func (u UDPMem) Bytes(pageSize int64) (minimum, pressure, maximum int64) {
 // since 4.12, dev_weight_*_bias since 4.12, udp_rmem_min since 4.4), and the
 // machine-wide net.core ones (budgets, weights, backlog, busy polling,
 // default_qdisc, flow limit, RPS) exist only in the initial network
-// namespace. Units are as the kernel documents them
+// namespace (there, on 6.18, rmem_default, rmem_max, wmem_default and
+// wmem_max are present but read-only). Units are as the kernel documents them
 // (Documentation/admin-guide/sysctl/net.rst, networking/ip-sysctl.rst).
 type Sysctls struct {
 	// NetdevBudget is net.core.netdev_budget: packets one NET_RX softirq
@@ -203,20 +204,20 @@ func parseSysctlAt(i int, b []byte, dst *Sysctls) error {
 	v := scan.TrimSpace(b)
 	switch {
 	case iv != nil:
-		iv.Present = false
 		n, err := scan.Int(v)
 		if err != nil {
+			*iv = SysctlInt{}
 			return malformed(name, 1, err, "value %q is not an integer", v)
 		}
 		*iv = SysctlInt{Value: n, Present: true}
 	case sv != nil:
-		sv.Present = false
 		if len(v) == 0 || hasLineBreak(v) {
-			return malformed(name, 1, nil, "value %q is not one word", v)
+			*sv = SysctlString{}
+			return malformed(name, 1, nil, "value %q is empty or spans lines", v)
 		}
 		*sv = SysctlString{Value: scan.String(sv.Value, v), Present: true}
 	case uv != nil:
-		uv.Present = false
+		*uv = UDPMem{}
 		var vals [3]int64
 		for k := range vals {
 			var f []byte
@@ -251,7 +252,7 @@ func markAbsent(i int, dst *Sysctls) {
 	case iv != nil:
 		*iv = SysctlInt{}
 	case sv != nil:
-		sv.Present = false
+		*sv = SysctlString{}
 	case uv != nil:
 		*uv = UDPMem{}
 	}
