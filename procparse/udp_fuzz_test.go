@@ -1,0 +1,58 @@
+package procparse
+
+import (
+	"reflect"
+	"testing"
+)
+
+func FuzzParseUDP(f *testing.F) {
+	for _, p := range []string{
+		"linux-6.18-vm/proc/net/udp",
+		"linux-6.18-vm/proc/net/udp6",
+		"linux-6.18-netns-udp-drops/proc/net/udp",
+		"procfs-corpus/proc/net/udp",
+		"procfs-corpus/proc/net/udp6",
+		"procfs-corpus/proc/net/udp_broken",
+	} {
+		f.Add(fixtureBytes(f, p), uint16(0), uint64(0))
+	}
+	f.Add(fixtureBytes(f, "linux-6.18-netns-udp-drops/proc/net/udp"), uint16(5000), uint64(0))
+	f.Add(fixtureBytes(f, "linux-6.18-netns-udp-drops/proc/net/udp"), uint16(0), uint64(1379240))
+	var reused UDPSockets
+	var sc UDPScanner
+	f.Fuzz(func(t *testing.T, b []byte, port uint16, inode uint64) {
+		var fresh UDPSockets
+		err := ParseUDP(b, &fresh)
+		err2 := ParseUDP(b, &reused)
+		if (err == nil) != (err2 == nil) {
+			t.Fatalf("fresh error %v, reused error %v", err, err2)
+		}
+		if err == nil && (len(fresh.Sockets) != len(reused.Sockets) ||
+			(len(fresh.Sockets) > 0 && !reflect.DeepEqual(fresh.Sockets, reused.Sockets))) {
+			t.Fatalf("reused parse differs:\n%+v\n%+v", fresh, reused)
+		}
+		// A filtered scan returns exactly the matching sockets of the full
+		// parse, when the full parse succeeds.
+		filter := UDPFilter{LocalPort: port, Inode: inode}
+		sc.Reset(b, filter)
+		var got []UDPSocket
+		for sc.Next() {
+			got = append(got, *sc.Socket())
+		}
+		if err != nil {
+			return
+		}
+		if sc.Err() != nil {
+			t.Fatalf("filtered scan failed where the full parse did not: %v", sc.Err())
+		}
+		var want []UDPSocket
+		for _, s := range fresh.Sockets {
+			if (port == 0 || s.Local.Port() == port) && (inode == 0 || s.Inode == inode) {
+				want = append(want, s)
+			}
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("filter %+v: got %+v, want %+v", filter, got, want)
+		}
+	})
+}
