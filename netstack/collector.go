@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/packetpath/packetpath/internal/netns"
+	"github.com/packetpath/packetpath/netstack/dropevents"
 	"github.com/packetpath/packetpath/procparse"
 )
 
@@ -37,6 +38,12 @@ type Config struct {
 	// Devices limits per-device sources (links, devices, ethtool, qdisc) to
 	// these names; nil means every device.
 	Devices []string
+	// DropEvents configures the kernel drop-event counters read when
+	// Sources includes SourceDropEvents (root or CAP_PERFMON needed).
+	DropEvents dropevents.Options
+	// UDPPorts limits the UDP socket table to sockets bound to these local
+	// ports (filtered in the kernel); nil means every socket.
+	UDPPorts []uint16
 }
 
 // Collector takes snapshots of the stack. It keeps its files and netlink
@@ -47,6 +54,7 @@ type Collector struct {
 	sources []source
 	bundle  *bundleData
 	now     func() time.Time
+	own     ownSockets
 }
 
 // source is one data source of a Collector.
@@ -148,6 +156,12 @@ func (c *Collector) openLive(fs procparse.FS) []source {
 		add(SourceSysctls, s, err)
 	}
 	out = append(out, c.openDeviceSources(fs)...)
+	if want(SourceDropEvents) {
+		out = append(out, openDropSource(c.cfg.DropEvents))
+	}
+	if want(SourceSockets) {
+		out = append(out, ownSource{c})
+	}
 	return out
 }
 

@@ -90,6 +90,7 @@ func Diagnose(d *Delta) []Finding {
 	dg.qdisc(&fs)
 	dg.txDriver(&fs)
 	dg.txNIC(&fs)
+	fs = mergeSndbufIntoQdisc(fs)
 	dg.dropEvents(fs)
 	slices.SortStableFunc(fs, func(a, b Finding) int { return cmp.Compare(a.Stage, b.Stage) })
 	return fs
@@ -448,58 +449,64 @@ func (g diag) txSocket(fs *[]Finding) {
 
 func (g diag) qdisc(fs *[]Finding) {
 	cs := g.moved(SourceQdisc, name("drops", "requeues", "overlimits"))
-	type key struct {
-		obj string
-		idx int64
-	}
-	var order []key
-	by := map[key][]*CounterDelta{}
-	for _, c := range cs {
-		k := key{c.Object, c.Index}
-		if _, ok := by[k]; !ok {
-			order = append(order, k)
-		}
-		by[k] = append(by[k], c)
-	}
-	for _, k := range order {
-		f := Finding{Stage: StageQdisc, Object: k.obj}
+	// One finding per device: a parent's counters include its children's
+	// (htb, tbf and mq count what their leaves drop), so the device's loss is
+	// the largest drop count among its qdiscs, not their sum.
+	objects, by := groupByObject(cs)
+	for _, dev := range objects {
+		f := Finding{Stage: StageQdisc, Object: dev}
 		var drops, requeues, over uint64
-		for _, c := range by[k] {
+		var where string
+		seen := map[int64]bool{}
+		for _, c := range by[dev] {
 			f.Evidence = append(f.Evidence, ev(c))
 			switch c.Name {
 			case "drops":
-				drops = c.Delta
+				if c.Delta > drops {
+					drops = c.Delta
+					where = fmt.Sprintf("%s %s", c.Label, handleString(c.Index))
+				}
 			case "requeues":
-				requeues = c.Delta
+				requeues = max(requeues, c.Delta)
 			case "overlimits":
-				over = c.Delta
+				over = max(over, c.Delta)
 			}
-		}
-		for _, n := range []string{"backlog", "qlen"} {
-			if v, ok := g.gauge(SourceQdisc, k.obj, k.idx, n); ok {
-				f.Evidence = append(f.Evidence, Evidence{Source: SourceQdisc, Object: k.obj, Index: k.idx, Name: n, Value: v, Gauge: true})
+			if !seen[c.Index] {
+				seen[c.Index] = true
+				for _, n := range []string{"backlog", "qlen"} {
+					if v, ok := g.gauge(SourceQdisc, dev, c.Index, n); ok {
+						f.Evidence = append(f.Evidence, Evidence{Source: SourceQdisc, Object: dev, Index: c.Index, Name: n, Value: v, Gauge: true})
+					}
+				}
 			}
 		}
 		f.Drops = drops
-		handle := fmt.Sprintf("%x:%x", uint32(k.idx)>>16, uint32(k.idx)&0xffff)
 		switch {
 		case drops > 0:
-			f.Summary = fmt.Sprintf("%s qdisc %s dropped %d packets (%d overlimits, %d requeues)", k.obj, handle, drops, over, requeues)
+			f.Summary = fmt.Sprintf("%s: qdisc %s dropped %d packets (%d overlimits, %d requeues)", dev, where, drops, over, requeues)
 			f.Cause = "the egress queue was full: the sender outran the link, a shaper's rate, or the queue limit"
 		case requeues > 0:
-			f.Summary = fmt.Sprintf("%s qdisc %s requeued %d packets: the driver's TX ring was full", k.obj, handle, requeues)
+			f.Summary = fmt.Sprintf("%s: the qdisc requeued %d packets: the driver's TX ring was full", dev, requeues)
 			f.Cause = "the driver refused packets (TX ring full or stopped queue): packets waited in the qdisc"
 		default:
-			f.Summary = fmt.Sprintf("%s qdisc %s hit its rate limit %d times (overlimits)", k.obj, handle, over)
+			f.Summary = fmt.Sprintf("%s: a shaper hit its rate limit %d times (overlimits)", dev, over)
 			f.Cause = "a shaper held packets back: they waited in the qdisc"
 		}
+		txq := "<n>"
+		if v, ok := g.gauge(SourceLinks, dev, -1, "tx_queue_len"); ok {
+			txq = fmt.Sprint(2 * v)
+		}
 		f.Knobs = append(f.Knobs,
-			Knob{Name: "txqueuelen", Advice: "a longer device queue absorbs bursts (for pfifo_fast and fifos that use it)",
-				Command: fmt.Sprintf("ip link set dev %s txqueuelen <n>", k.obj)},
+			Knob{Name: "txqueuelen", Advice: "a longer device queue absorbs bursts (pfifo_fast and the fifos take their default limit from it)",
+				Command: fmt.Sprintf("ip link set dev %s txqueuelen %s", dev, txq)},
 			Knob{Name: "qdisc limit or choice", Advice: "raise the qdisc's limit or rate, or choose a qdisc suited to the traffic",
-				Command: fmt.Sprintf("tc qdisc replace dev %s root <qdisc> limit <n>", k.obj)})
+				Command: fmt.Sprintf("tc qdisc replace dev %s root <qdisc> limit <n>", dev)})
 		*fs = append(*fs, f)
 	}
+}
+
+func handleString(idx int64) string {
+	return fmt.Sprintf("%x:%x", uint32(idx)>>16, uint32(idx)&0xffff)
 }
 
 func (g diag) txDriver(fs *[]Finding) {
@@ -543,6 +550,34 @@ func (g diag) txNIC(fs *[]Finding) {
 			Command: fmt.Sprintf("ethtool -S %s", dev)})
 		*fs = append(*fs, f)
 	}
+}
+
+// mergeSndbufIntoQdisc folds the tx-socket finding into the qdisc findings
+// when the qdiscs dropped at least as many packets: a qdisc drop returns
+// ENOBUFS to the sender, which UDP counts as SndbufErrors
+// (net/ipv4/udp.c udp_send_skb), so the socket is not where they were lost.
+func mergeSndbufIntoQdisc(fs []Finding) []Finding {
+	var qdrops uint64
+	first := -1
+	for i := range fs {
+		if fs[i].Stage == StageQdisc {
+			qdrops += fs[i].Drops
+			if first < 0 {
+				first = i
+			}
+		}
+	}
+	if first < 0 {
+		return fs
+	}
+	for i := range fs {
+		if fs[i].Stage == StageTxSocket && fs[i].Drops <= qdrops {
+			fs[first].Evidence = append(fs[first].Evidence, fs[i].Evidence...)
+			fs[first].Cause += "; the senders saw ENOBUFS (counted as SndbufErrors)"
+			return slices.Delete(fs, i, i+1)
+		}
+	}
+	return fs
 }
 
 // reasonStage maps a kernel skb drop reason (enum skb_drop_reason) to the

@@ -1,7 +1,11 @@
 package netstack
 
 import (
+	"github.com/packetpath/packetpath/netstack/dropevents"
+	"github.com/packetpath/packetpath/nic"
 	"github.com/packetpath/packetpath/procparse"
+	"github.com/packetpath/packetpath/qdisc"
+	"github.com/packetpath/packetpath/socketstats"
 )
 
 // SourceData is the typed data of each source of a snapshot, as the
@@ -13,7 +17,25 @@ type SourceData struct {
 	SNMP6    procparse.SNMP6       `json:"snmp6"`
 	Softirqs procparse.Softirqs    `json:"softirqs"`
 	Sysctls  procparse.Sysctls     `json:"sysctls"`
+
+	Links   []nic.Link              `json:"links,omitempty"`
+	Devices []DeviceData            `json:"devices,omitempty"`
+	Qdiscs  []qdisc.Qdisc           `json:"qdiscs,omitempty"`
+	Classes []qdisc.Class           `json:"classes,omitempty"`
+	UDP     []socketstats.UDPSocket `json:"udp,omitempty"`
+	// Sockets holds the statistics of the process's own socketstats
+	// sockets registered with Collector.AddSocket.
+	Sockets []OwnSocket `json:"sockets,omitempty"`
+	// Drops holds the kernel drop-event counts (SourceDropEvents).
+	Drops dropevents.Counts `json:"drops"`
 }
 
 // reset empties the data without releasing its memory.
-func (d *SourceData) reset() {}
+func (d *SourceData) reset() {
+	d.Links = d.Links[:0]
+	d.Devices = d.Devices[:0]
+	d.Qdiscs = d.Qdiscs[:0]
+	d.Classes = d.Classes[:0]
+	d.UDP = d.UDP[:0]
+	d.Sockets = d.Sockets[:0]
+}

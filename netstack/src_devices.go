@@ -1,0 +1,285 @@
+package netstack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/packetpath/packetpath/nic"
+	"github.com/packetpath/packetpath/procparse"
+)
+
+// DeviceData is what the ethtool ioctl and sysfs say about one device.
+type DeviceData struct {
+	Name  string `json:"name"`
+	Index int32  `json:"index"`
+
+	// Driver is `ethtool -i`; HasDriver is false when the device has no
+	// ethtool operations (lo) or the source is off.
+	Driver    nic.DriverInfo `json:"driver"`
+	HasDriver bool           `json:"has_driver"`
+	// StatNames and StatValues are `ethtool -S`, in driver order.
+	StatNames  []string `json:"stat_names,omitempty"`
+	StatValues []uint64 `json:"stat_values,omitempty"`
+	// Rings is `ethtool -g`, Channels `ethtool -l`.
+	Rings       nic.Rings    `json:"rings"`
+	HasRings    bool         `json:"has_rings"`
+	Channels    nic.Channels `json:"channels"`
+	HasChannels bool         `json:"has_channels"`
+
+	// Sysfs is /sys/class/net/DEV (queues with RPS, XPS, BQL).
+	Sysfs    nic.Device `json:"sysfs"`
+	HasSysfs bool       `json:"has_sysfs"`
+	// IRQs are the interrupts serving the device's queues, with affinity.
+	IRQs []nic.QueueIRQ `json:"irqs,omitempty"`
+}
+
+// devState is the per-device state a devicesSource keeps between
+// collections: the open statistics reader and the static driver info.
+type devState struct {
+	index     int32
+	stats     *nic.Stats
+	statsErr  error
+	drv       nic.DriverInfo
+	drvErr    error
+	ringErr   error
+	chanErr   error
+	seen      bool
+	irqs      []nic.QueueIRQ
+	irqsRead  bool
+	irqErr    error
+	sysfsErr  error
+	sysfsRead bool
+}
+
+// devicesSource dumps the links (rtnetlink) and, per device, the ethtool
+// data and sysfs queues. It answers for SourceLinks, SourceEthtool and
+// SourceDevices, whichever are selected.
+type devicesSource struct {
+	c     *Collector
+	nic   *nic.Client
+	proc  procparse.FS
+	want  Source
+	devs  map[string]*devState
+	links []nic.Link
+}
+
+func (s *devicesSource) kind() Source { return s.want & (SourceLinks | SourceEthtool | SourceDevices) }
+
+func (c *Collector) openDeviceSources(fs procparse.FS) []source {
+	want := c.cfg.Sources & (SourceLinks | SourceEthtool | SourceDevices)
+	var out []source
+	if want != 0 {
+		cl, err := nic.Open(nic.Options{SysfsRoot: c.cfg.SysRoot, ProcRoot: c.cfg.ProcRoot})
+		if err != nil {
+			out = append(out, failedSource{want, err})
+		} else {
+			out = append(out, &devicesSource{c: c, nic: cl, proc: fs, want: want, devs: map[string]*devState{}})
+		}
+	}
+	if c.cfg.Sources&SourceQdisc != 0 {
+		out = append(out, openQdiscSource(c))
+	}
+	if c.cfg.Sources&SourceUDP != 0 {
+		out = append(out, openUDPSource(c))
+	}
+	return out
+}
+
+func isUnsupported(err error) bool {
+	return errors.Is(err, errors.ErrUnsupported) || errors.Is(err, os.ErrNotExist)
+}
+
+func (s *devicesSource) collect(ctx context.Context, snap *Snapshot) error {
+	links, err := s.nic.Links(ctx, s.links[:0])
+	s.links = links
+	if err != nil {
+		return fmt.Errorf("links: %w", err)
+	}
+	d := &snap.Sources
+	d.Links = append(d.Links[:0], links...)
+	if s.want&SourceLinks != 0 {
+		appendLinks(snap, links, s.c.device)
+	}
+	if s.want&(SourceEthtool|SourceDevices) == 0 {
+		return nil
+	}
+	for _, st := range s.devs {
+		st.seen = false
+	}
+	for i := range links {
+		l := &links[i]
+		if !s.c.device(l.Name) {
+			continue
+		}
+		st := s.devs[l.Name]
+		if st == nil || st.index != l.Index {
+			if st != nil && st.stats != nil {
+				st.stats.Close()
+			}
+			st = &devState{index: l.Index}
+			s.devs[l.Name] = st
+		}
+		st.seen = true
+		n := len(d.Devices)
+		if n < cap(d.Devices) {
+			d.Devices = d.Devices[:n+1]
+		} else {
+			d.Devices = append(d.Devices, DeviceData{})
+		}
+		dd := &d.Devices[n]
+		dd.Name, dd.Index = l.Name, l.Index
+		if s.want&SourceEthtool != 0 {
+			s.ethtool(snap, l, st, dd)
+		}
+		if s.want&SourceDevices != 0 {
+			s.sysfs(snap, l, st, dd)
+		}
+	}
+	for name, st := range s.devs {
+		if !st.seen {
+			if st.stats != nil {
+				st.stats.Close()
+			}
+			delete(s.devs, name)
+		}
+	}
+	return nil
+}
+
+func (s *devicesSource) ethtool(snap *Snapshot, l *nic.Link, st *devState, dd *DeviceData) {
+	if st.stats == nil && st.statsErr == nil {
+		st.drv, st.drvErr = s.nic.DriverInfo(l.Name)
+		st.stats, st.statsErr = s.nic.OpenStats(l.Name)
+	}
+	dd.HasDriver = st.drvErr == nil
+	dd.Driver = st.drv
+	if st.drvErr != nil && !isUnsupported(st.drvErr) {
+		snap.addErr(SourceEthtool, l.Name, st.drvErr)
+	}
+	dd.StatNames = dd.StatNames[:0]
+	dd.StatValues = dd.StatValues[:0]
+	if st.stats != nil {
+		vals, err := st.stats.Read(dd.StatValues[:0])
+		if errors.Is(err, nic.ErrStatsChanged) {
+			st.stats.Close()
+			st.stats, st.statsErr = s.nic.OpenStats(l.Name)
+			if st.stats != nil {
+				vals, err = st.stats.Read(dd.StatValues[:0])
+			}
+		}
+		if err != nil {
+			snap.addErr(SourceEthtool, l.Name, err)
+		} else if st.stats != nil {
+			dd.StatValues = vals
+			dd.StatNames = st.stats.Names()
+		}
+	} else if st.statsErr != nil && !isUnsupported(st.statsErr) {
+		snap.addErr(SourceEthtool, l.Name, st.statsErr)
+	}
+	if st.ringErr == nil {
+		var err error
+		dd.Rings, err = s.nic.Rings(l.Name)
+		dd.HasRings = err == nil
+		if isUnsupported(err) {
+			st.ringErr = err // not asked again for this device
+		} else if err != nil {
+			snap.addErr(SourceEthtool, l.Name, err)
+		}
+	}
+	if st.chanErr == nil {
+		var err error
+		dd.Channels, err = s.nic.Channels(l.Name)
+		dd.HasChannels = err == nil
+		if isUnsupported(err) {
+			st.chanErr = err
+		} else if err != nil {
+			snap.addErr(SourceEthtool, l.Name, err)
+		}
+	}
+	appendEthtool(snap, dd, uint64(uint32(l.Index)))
+}
+
+// appendEthtool flattens one device's driver statistics, rings and channels.
+func appendEthtool(snap *Snapshot, dd *DeviceData, gen uint64) {
+	for i, name := range dd.StatNames {
+		if i >= len(dd.StatValues) {
+			break
+		}
+		stage := StageNIC
+		if q, ok := nic.ParseQueueStatName(name); ok && q.Dir == nic.DirTx {
+			stage = StageTxDriver
+		} else if strings.HasPrefix(name, "tx") {
+			stage = StageTxDriver
+		}
+		snap.add(Counter{Source: SourceEthtool, Stage: stage, Object: dd.Name, Index: -1, Name: name, Value: dd.StatValues[i], Bits: 64, Gen: gen, Label: dd.Driver.Driver})
+	}
+	gauge := func(stage Stage, name string, v uint32) {
+		snap.add(Counter{Source: SourceEthtool, Stage: stage, Object: dd.Name, Index: -1, Name: name, Value: uint64(v), Bits: 32, Gen: gen, Gauge: true, Label: dd.Driver.Driver})
+	}
+	if dd.HasRings {
+		gauge(StageNIC, "ring.rx", dd.Rings.Rx)
+		gauge(StageNIC, "ring.rx_max", dd.Rings.RxMax)
+		gauge(StageTxDriver, "ring.tx", dd.Rings.Tx)
+		gauge(StageTxDriver, "ring.tx_max", dd.Rings.TxMax)
+	}
+	if dd.HasChannels {
+		gauge(StageNIC, "channels.combined", dd.Channels.Combined)
+		gauge(StageNIC, "channels.max_combined", dd.Channels.MaxCombined)
+		gauge(StageNIC, "channels.rx", dd.Channels.Rx)
+		gauge(StageTxDriver, "channels.tx", dd.Channels.Tx)
+	}
+}
+
+func (s *devicesSource) sysfs(snap *Snapshot, l *nic.Link, st *devState, dd *DeviceData) {
+	dev, err := s.nic.SysFS().Device(l.Name)
+	dd.HasSysfs = err == nil
+	if err == nil {
+		dd.Sysfs = dev
+	} else if !errors.Is(err, os.ErrNotExist) {
+		snap.addErr(SourceDevices, l.Name, err)
+	}
+	// IRQs and their affinity change rarely: read them once per device.
+	if !st.irqsRead {
+		st.irqs, st.irqErr = nic.DeviceIRQs(s.nic.SysFS(), s.proc, l.Name)
+		st.irqsRead = true
+	}
+	dd.IRQs = st.irqs
+	if st.irqErr != nil && !errors.Is(st.irqErr, os.ErrNotExist) {
+		snap.addErr(SourceDevices, l.Name, st.irqErr)
+	}
+	if dd.HasSysfs {
+		appendSysfs(snap, dd, uint64(uint32(l.Index)))
+	}
+}
+
+// appendSysfs flattens per-queue transmit timeouts and BQL state.
+func appendSysfs(snap *Snapshot, dd *DeviceData, gen uint64) {
+	for i := range dd.Sysfs.TxQueues {
+		q := &dd.Sysfs.TxQueues[i]
+		idx := int64(q.Index)
+		add := func(name string, a nic.Attr[uint64], gauge bool) {
+			if a.Present {
+				snap.add(Counter{Source: SourceDevices, Stage: StageTxDriver, Object: dd.Name, Index: idx, Name: name, Value: a.Value, Bits: 64, Gen: gen, Gauge: gauge})
+			}
+		}
+		add("tx_timeout", q.TxTimeout, false)
+		if q.BQL.Present {
+			add("bql.stall_cnt", q.BQL.StallCnt, false)
+			add("bql.limit", q.BQL.Limit, true)
+			add("bql.inflight", q.BQL.Inflight, true)
+			add("bql.stall_max", q.BQL.StallMax, true)
+		}
+	}
+}
+
+func (s *devicesSource) close() error {
+	for _, st := range s.devs {
+		if st.stats != nil {
+			st.stats.Close()
+		}
+	}
+	return s.nic.Close()
+}

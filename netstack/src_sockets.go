@@ -1,0 +1,90 @@
+package netstack
+
+import (
+	"context"
+	"slices"
+	"sync"
+
+	"github.com/packetpath/packetpath/socketstats"
+)
+
+// OwnSocket is the state of one of the process's own socketstats sockets.
+type OwnSocket struct {
+	// Name is the name given to AddSocket (e.g. the group and port).
+	Name  string            `json:"name"`
+	Stats socketstats.Stats `json:"stats"`
+}
+
+// ownSockets holds the sockets registered with AddSocket. It has its own
+// lock because sockets come and go from other goroutines.
+type ownSockets struct {
+	mu    sync.Mutex
+	names []string
+	conns []*socketstats.Conn
+}
+
+// AddSocket adds one of the process's instrumented sockets to the
+// snapshots (SourceSockets), under name (which becomes the counters'
+// Object, e.g. "239.1.1.1:5000"). The richer per-socket view (drops per
+// batch, pending datagram, buffer fill, queueing delay) then joins the
+// diagnosis. Remove it with RemoveSocket before closing the socket.
+func (c *Collector) AddSocket(name string, conn *socketstats.Conn) {
+	c.own.mu.Lock()
+	defer c.own.mu.Unlock()
+	c.own.names = append(c.own.names, name)
+	c.own.conns = append(c.own.conns, conn)
+}
+
+// RemoveSocket removes a socket added with AddSocket.
+func (c *Collector) RemoveSocket(conn *socketstats.Conn) {
+	c.own.mu.Lock()
+	defer c.own.mu.Unlock()
+	if i := slices.Index(c.own.conns, conn); i >= 0 {
+		c.own.names = slices.Delete(c.own.names, i, i+1)
+		c.own.conns = slices.Delete(c.own.conns, i, i+1)
+	}
+}
+
+type ownSource struct{ c *Collector }
+
+func (s ownSource) kind() Source { return SourceSockets }
+
+func (s ownSource) collect(_ context.Context, snap *Snapshot) error {
+	o := &s.c.own
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	d := &snap.Sources
+	for i, conn := range o.conns {
+		d.Sockets = append(d.Sockets, OwnSocket{Name: o.names[i], Stats: conn.Stats()})
+	}
+	appendOwn(snap, d.Sockets)
+	return nil
+}
+
+func (s ownSource) close() error { return nil }
+
+func appendOwn(snap *Snapshot, socks []OwnSocket) {
+	for i := range socks {
+		k := &socks[i]
+		st := &k.Stats
+		add := func(stage Stage, name string, v uint64, gauge bool) {
+			snap.add(Counter{Source: SourceSockets, Stage: stage, Object: k.Name, Index: -1, Name: name, Value: v, Bits: 64, Gauge: gauge})
+		}
+		add(StageApplication, "packets", st.Packets, false)
+		add(StageApplication, "bytes", st.Bytes, false)
+		add(StageApplication, "batches", st.Batches, false)
+		if st.DropsKnown {
+			add(StageSocket, "drops", st.Drops, false)
+		}
+		add(StageApplication, "truncated", st.Truncated, false)
+		add(StageApplication, "pending", st.NextDatagram, true)
+		if st.BufferKnown {
+			add(StageSocket, "rmem_alloc", st.Buffer.Used, true)
+			add(StageSocket, "rcvbuf", st.Buffer.Size, true)
+			add(StageSocket, "rmem_high_water", st.HighWater, true)
+		}
+		if st.QueueDelay.Count > 0 {
+			add(StageApplication, "queue_delay_max_ns", st.QueueDelay.Max, true)
+		}
+	}
+}

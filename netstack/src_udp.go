@@ -1,0 +1,103 @@
+package netstack
+
+import (
+	"context"
+	"net/netip"
+
+	"github.com/packetpath/packetpath/procparse"
+	"github.com/packetpath/packetpath/socketstats"
+)
+
+// udpSource dumps the namespace's UDP sockets over sock_diag (ss -uamn).
+type udpSource struct {
+	c      *Collector
+	table  *socketstats.Table
+	filter socketstats.Filter
+	names  map[netip.AddrPort]string
+}
+
+func openUDPSource(c *Collector) source {
+	t, err := socketstats.OpenTable(&socketstats.TableOptions{ProcRoot: c.cfg.ProcRoot})
+	if err != nil {
+		return failedSource{SourceUDP, err}
+	}
+	s := &udpSource{c: c, table: t, names: map[netip.AddrPort]string{}}
+	if len(c.cfg.UDPPorts) > 0 {
+		fs := make([]socketstats.Filter, len(c.cfg.UDPPorts))
+		for i, p := range c.cfg.UDPPorts {
+			fs[i] = socketstats.FilterLocalPort(p)
+		}
+		s.filter = socketstats.FilterOr(fs...)
+	}
+	return s
+}
+
+func (s *udpSource) kind() Source { return SourceUDP }
+
+func (s *udpSource) collect(ctx context.Context, snap *Snapshot) error {
+	d := &snap.Sources
+	socks, err := s.table.Dump(ctx, d.UDP[:0], s.filter)
+	d.UDP = socks
+	if err != nil {
+		return err
+	}
+	if len(s.names) > 4*len(socks)+1024 {
+		clear(s.names)
+	}
+	appendUDP(snap, socks, s.names)
+	return nil
+}
+
+func (s *udpSource) close() error { return s.table.Close() }
+
+// appendUDP flattens per-socket drops and receive memory. Object is the
+// local address and port; Gen is the socket inode, so a socket re-created
+// on the same address reads as a reset. names caches the address strings.
+func appendUDP(snap *Snapshot, socks []socketstats.UDPSocket, names map[netip.AddrPort]string) {
+	for i := range socks {
+		k := &socks[i]
+		obj, ok := names[k.Local]
+		if !ok {
+			obj = k.Local.String()
+			names[k.Local] = obj
+		}
+		add := func(name string, v uint64, bits uint8, gauge bool) {
+			snap.add(Counter{Source: SourceUDP, Stage: StageSocket, Object: obj, Index: -1, Name: name, Value: v, Bits: bits, Gen: k.Inode, Gauge: gauge})
+		}
+		if k.Mem.HasDrops() {
+			add("drops", k.Mem.Drops, 32, false)
+		}
+		add("rx_queue", k.RxQueue, 32, true)
+		if k.Mem.Fields > 0 && k.Mem.RcvBuf > 0 {
+			add("rmem_alloc", k.Mem.RmemAlloc, 32, true)
+			add("rcvbuf", k.Mem.RcvBuf, 32, true)
+		}
+	}
+}
+
+// udpFromProc converts a /proc/net/udp line into the sock_diag form, for
+// trees that have no recorded sock_diag data. /proc has no rcvbuf: the
+// memory info holds only the queue and the drops.
+func udpFromProc(p *procparse.UDPSocket) socketstats.UDPSocket {
+	u := socketstats.UDPSocket{
+		Protocol: socketstats.ProtocolUDP,
+		Local:    p.Local,
+		Remote:   p.Remote,
+		State:    p.State,
+		UID:      p.UID,
+		Inode:    p.Inode,
+		RxQueue:  p.RxQueue,
+		TxQueue:  p.TxQueue,
+	}
+	u.Family = socketstats.FamilyIPv4
+	if p.Local.Addr().Is6() {
+		u.Family = socketstats.FamilyIPv6
+	}
+	if p.HasDrops {
+		u.Mem.Drops = p.Drops
+		u.Mem.RmemAlloc = p.RxQueue
+		u.Mem.WmemAlloc = p.TxQueue
+		u.Mem.Fields = 9
+	}
+	return u
+}
