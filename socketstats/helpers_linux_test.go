@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"strconv"
@@ -24,6 +25,12 @@ type sender struct {
 
 func newSender(t testing.TB, src netip.Addr) *sender {
 	t.Helper()
+	return newSenderOn(t, src, "lo")
+}
+
+// newSenderOn sends IPv6 multicast out of dev (IPv4 always uses lo).
+func newSenderOn(t testing.TB, src netip.Addr, dev string) *sender {
+	t.Helper()
 	s := &sender{v6: src.Is6()}
 	fam := unix.AF_INET
 	if s.v6 {
@@ -36,11 +43,11 @@ func newSender(t testing.TB, src netip.Addr) *sender {
 	s.fd = fd
 	t.Cleanup(func() { unix.Close(fd) })
 	if s.v6 {
-		lo, err := netIfIndex("lo")
+		ifi, err := net.InterfaceByName(dev)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_MULTICAST_IF, lo); err != nil {
+		if err := unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_MULTICAST_IF, ifi.Index); err != nil {
 			t.Fatalf("IPV6_MULTICAST_IF: %v", err)
 		}
 		if err := unix.Bind(fd, &unix.SockaddrInet6{Addr: src.As16()}); err != nil {
@@ -68,14 +75,6 @@ func (s *sender) send(t testing.TB, dst netip.AddrPort, payload []byte) {
 	if err := unix.Sendto(s.fd, payload, 0, sa); err != nil {
 		t.Fatalf("sendto %s: %v", dst, err)
 	}
-}
-
-func netIfIndex(name string) (int, error) {
-	b, err := os.ReadFile("/sys/class/net/" + name + "/ifindex")
-	if err != nil {
-		return 0, err
-	}
-	return strconv.Atoi(string(bytes.TrimSpace(b)))
 }
 
 // inNS runs fn inside a fresh namespace with multicast on lo.
