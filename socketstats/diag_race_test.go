@@ -1,0 +1,7 @@
+//go:build race
+
+package socketstats
+
+// diagRace reports a -race build, where the race runtime allocates and
+// allocation counts are meaningless.
+const diagRace = true
