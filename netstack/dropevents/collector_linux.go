@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -30,6 +31,7 @@ type Collector struct {
 	agg     aggregator
 	scratch []byte
 	names   []string // reason name by value (sampling mode), "" when absent
+	lost    uint64 // highest lost-record count reported, kept monotonic
 	epfd    int
 	events  []unix.EpollEvent
 	buf     [8]byte
@@ -286,9 +288,27 @@ func (c *Collector) Snapshot(dst *Counts) error {
 		}
 		dst.Reasons = append(dst.Reasons, ReasonCount{Reason: c.reasons[i].value, Name: c.reasons[i].name, Count: t.Count})
 	}
+	// Read each ring's event count before draining: every event counted by
+	// then has been written (or lost) before the drain reads head, so
+	// count - samples is a lower bound of the records lost so far, known
+	// at once, while PERF_RECORD_LOST arrives only with the first record
+	// the kernel can write after the ring has room again.
+	var events uint64
+	for _, r := range c.rings {
+		v, err := readCount(r.fd, &c.buf)
+		if err != nil {
+			return err
+		}
+		events += v
+	}
 	for _, r := range c.rings {
 		r.drain(c.scratch, &c.agg)
 	}
+	lost := max(c.lost, c.agg.lost)
+	if events > c.agg.samples+c.agg.malformed && events-c.agg.samples-c.agg.malformed > lost {
+		lost = events - c.agg.samples - c.agg.malformed
+	}
+	c.lost = lost
 	for v, name := range c.names {
 		if name != "" {
 			dst.Reasons = append(dst.Reasons, ReasonCount{Reason: uint32(v), Name: name, Count: c.agg.counts[v]})
@@ -296,7 +316,7 @@ func (c *Collector) Snapshot(dst *Counts) error {
 	}
 	dst.OtherReasons = c.agg.other
 	dst.Samples = c.agg.samples
-	dst.Lost = c.agg.lost
+	dst.Lost = lost
 	return nil
 }
 
@@ -322,7 +342,7 @@ func (c *Collector) Wait(ctx context.Context) error {
 				return ctx.Err()
 			default:
 			}
-			t := newTimer()
+			t := time.NewTimer(50 * time.Millisecond)
 			select {
 			case <-ctx.Done():
 				t.Stop()

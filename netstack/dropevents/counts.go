@@ -60,9 +60,12 @@ type Counts struct {
 	// buffers (sampling mode only).
 	Samples uint64
 	// Lost is the number of kfree_skb records the kernel could not write
-	// because a ring buffer was full (PERF_RECORD_LOST), so per-reason
-	// sampled counts may fall short of KfreeSkb.Count by this much. Drain
-	// more often or give Options.RingPages more pages when it grows.
+	// because a ring buffer was full, so the per-reason sampled counts fall
+	// short of the drops by this much. It is the larger of the kernel's
+	// PERF_RECORD_LOST reports (which arrive only once the ring has room
+	// again) and the sampling events' own counts minus the records read,
+	// taken just before the drain (a lower bound that is current at once).
+	// Snapshot more often or give Options.RingPages more pages when it grows.
 	Lost uint64
 }
 

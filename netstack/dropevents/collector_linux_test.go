@@ -1,0 +1,216 @@
+package dropevents
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/packetpath/packetpath/internal/netnstest"
+	"golang.org/x/sys/unix"
+)
+
+func TestCollectorSnapshotAllocs(t *testing.T) {
+	fs := requirePerf(t)
+	for _, o := range []Options{{Port: 5000, Reasons: testReasons}, {AllReasons: true}} {
+		o.TraceFS = fs
+		c, err := Open(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var dst Counts
+		if err := c.Snapshot(&dst); err != nil {
+			t.Fatal(err)
+		}
+		if n := testing.AllocsPerRun(200, func() { _ = c.Snapshot(&dst) }); n != 0 {
+			t.Errorf("Snapshot(%+v) allocates %v times per call", o, n)
+		}
+		if !dst.UDPFailQueueRcvSkb.Present || !dst.KfreeSkb.Present {
+			t.Errorf("seed tracepoints not present: %+v", dst)
+		}
+		if o.AllReasons && len(dst.Reasons) < 2 {
+			t.Errorf("sampling mode lists %d reasons", len(dst.Reasons))
+		}
+		if err := c.Close(); err != nil {
+			t.Error(err)
+		}
+		if err := c.Close(); err != nil {
+			t.Errorf("second Close: %v", err)
+		}
+		if err := c.Snapshot(&dst); !errors.Is(err, ErrClosed) {
+			t.Errorf("Snapshot after Close = %v", err)
+		}
+		if err := c.Wait(context.Background()); !errors.Is(err, ErrClosed) {
+			t.Errorf("Wait after Close = %v", err)
+		}
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	fs := requirePerf(t)
+	if _, err := Open(Options{TraceFS: fs, Reasons: []string{"NO_SUCH_REASON"}}); !errors.Is(err, errors.ErrUnsupported) {
+		t.Errorf("unknown reason: %v; want ErrUnsupported", err)
+	}
+	if _, err := Open(Options{TraceFS: fs, AllReasons: true, RingPages: 3}); err == nil {
+		t.Error("RingPages 3 accepted")
+	}
+	if _, err := Open(Options{TraceFS: NewTraceFS(t.TempDir())}); err != nil {
+		t.Errorf("tracefs without the events: %v; want a Collector with nothing present", err)
+	}
+	// A 5.4 kernel's tracefs: seeds present, reasons unsupported.
+	old := t.TempDir()
+	for _, ev := range []string{"skb/kfree_skb", "udp/udp_fail_queue_rcv_skb"} {
+		dir := filepath.Join(old, "events", ev)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := os.ReadFile("testdata/linux-5.4/" + filepath.Base(ev) + ".format")
+		if err := os.WriteFile(filepath.Join(dir, "format"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := Open(Options{TraceFS: NewTraceFS(old), CPUs: []int{0}, AllReasons: true}); !errors.Is(err, errors.ErrUnsupported) {
+		t.Errorf("reasons on a 5.4 format: %v; want ErrUnsupported", err)
+	}
+	if _, err := Open(Options{TraceFS: fs, CPUs: []int{4096}}); err == nil {
+		t.Error("a CPU that does not exist was accepted")
+	}
+}
+
+func TestWaitAndLost(t *testing.T) {
+	fs := requirePerf(t)
+	ns := netnstest.New(t)
+	c, err := Open(Options{TraceFS: fs, AllReasons: true, RingPages: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Millisecond)
+	start := time.Now()
+	if err := c.Wait(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Wait on an idle host = %v; want DeadlineExceeded", err)
+	}
+	cancel()
+	if d := time.Since(start); d > 500*time.Millisecond {
+		t.Errorf("Wait returned after %v", d)
+	}
+	var send int
+	if err := ns.Do(func() error { send = udpSocket(t, 0, 0); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	var before, after Counts
+	if err := c.Snapshot(&before); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- c.Wait(context.Background()) }()
+	// One 4 KiB page holds about 70 records: 5,000 drops overflow it.
+	if err := ns.Do(func() error {
+		sendN(send, &unix.SockaddrInet4{Port: 9, Addr: [4]byte{127, 0, 0, 1}}, 5000, 16)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Wait = %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Wait did not return after the ring filled")
+	}
+	time.Sleep(20 * time.Millisecond)
+	if err := c.Snapshot(&after); err != nil {
+		t.Fatal(err)
+	}
+	var d Counts
+	Delta(&d, &before, &after)
+	noSocket, _ := d.Reason("NO_SOCKET")
+	t.Logf("1-page rings: kfree_skb %d, samples %d, lost %d, NO_SOCKET %d", d.KfreeSkb.Count, d.Samples, d.Lost, noSocket)
+	if d.Lost == 0 {
+		t.Error("no lost records reported with a 1-page ring and 5,000 drops")
+	}
+	if d.Samples+d.Lost < 5000 {
+		t.Errorf("samples %d + lost %d < 5000 drops", d.Samples, d.Lost)
+	}
+}
+
+// TestUnprivileged runs Open as user nobody in a child process: without
+// root or CAP_PERFMON it must fail with os.ErrPermission.
+func TestUnprivileged(t *testing.T) {
+	if os.Getenv("DROPEVENTS_UNPRIV_CHILD") == "1" {
+		unprivilegedChild(t)
+		return
+	}
+	requirePerf(t)
+	if b, _ := os.ReadFile("/proc/sys/kernel/perf_event_paranoid"); strings.TrimSpace(string(b)) == "-1" {
+		t.Skip("skipped: kernel.perf_event_paranoid = -1 lets every user trace")
+	}
+	dir, err := os.MkdirTemp("", "dropevents-unpriv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "test.bin")
+	b, err := os.ReadFile(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// A readable copy of tracefs' formats, so the child reaches perf_event_open.
+	evdir := filepath.Join(dir, "tracing", "events", "skb", "kfree_skb")
+	if err := os.MkdirAll(evdir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f, _ := os.ReadFile("/sys/kernel/tracing/events/skb/kfree_skb/format")
+	if err := os.WriteFile(filepath.Join(evdir, "format"), f, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-test.run=^TestUnprivileged$", "-test.v")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "DROPEVENTS_UNPRIV_CHILD=1", "DROPEVENTS_TRACEFS_COPY="+filepath.Join(dir, "tracing"))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("child as nobody: %v\n%s", err, out)
+	}
+	t.Logf("child as nobody:\n%s", out)
+}
+
+func unprivilegedChild(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Fatal("child runs as root")
+	}
+	// tracefs itself is mode 0700: unreadable.
+	if _, err := os.Stat("/sys/kernel/tracing/events"); err == nil {
+		t.Log("tracefs readable by nobody on this machine")
+	} else if _, err := Open(Options{}); !errors.Is(err, os.ErrPermission) {
+		t.Errorf("Open with tracefs unreadable = %v; want os.ErrPermission", err)
+	} else {
+		t.Logf("Open with tracefs unreadable: %v", err)
+	}
+	// Formats readable, perf_event_open refused.
+	_, err := Open(Options{TraceFS: NewTraceFS(os.Getenv("DROPEVENTS_TRACEFS_COPY"))})
+	if !errors.Is(err, os.ErrPermission) {
+		t.Errorf("Open as nobody = %v; want os.ErrPermission", err)
+	}
+	t.Logf("Open as nobody: %v", err)
+	// The rest of the package still works.
+	if _, err := ParseFormat("x", []byte("name: x\nID: 1\n")); err != nil {
+		t.Error(err)
+	}
+}
