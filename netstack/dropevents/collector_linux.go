@@ -31,7 +31,7 @@ type Collector struct {
 	agg     aggregator
 	scratch []byte
 	names   []string // reason name by value (sampling mode), "" when absent
-	lost    uint64 // highest lost-record count reported, kept monotonic
+	lost    uint64   // highest lost-record count reported, kept monotonic
 	epfd    int
 	events  []unix.EpollEvent
 	buf     [8]byte

@@ -27,4 +27,3 @@ func lookupReason(syms []Symbol, name string) (uint32, bool) {
 	}
 	return 0, false
 }
-

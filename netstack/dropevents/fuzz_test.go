@@ -83,4 +83,3 @@ func FuzzTracefsMount(f *testing.F) {
 		_ = tracefsMount(b)
 	})
 }
-
