@@ -29,6 +29,10 @@ type Client struct {
 	rdErr  error
 	readFn func(fd uintptr) bool
 
+	wrBuf   []byte
+	wrErr   error
+	writeFn func(fd uintptr) bool
+
 	ioFd int // AF_INET (or AF_UNIX) datagram socket for SIOCETHTOOL
 	io   ioctlState
 }
@@ -66,6 +70,7 @@ func Open(opts Options) (*Client, error) {
 	c.rc = rc
 	c.nlbuf = make([]byte, 64<<10)
 	c.readFn = c.recvChunk
+	c.writeFn = c.sendChunk
 	return c, nil
 }
 

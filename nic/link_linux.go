@@ -97,20 +97,31 @@ func (c *Client) dumpLinks(dst []Link) (links []Link, retry bool, err error) {
 const rtmGetLink = 18
 
 // send writes a request to the kernel (destination port 0, the socket's
-// default).
+// default) through the stored callback, so it allocates nothing.
 func (c *Client) send(req []byte) error {
-	var werr error
-	err := c.rc.Write(func(fd uintptr) bool {
-		_, werr = unix.Write(int(fd), req)
-		return werr != unix.EAGAIN
-	})
+	c.wrBuf, c.wrErr = req, nil
+	err := c.rc.Write(c.writeFn)
+	c.wrBuf = nil
 	if err == nil {
-		err = werr
+		err = c.wrErr
 	}
 	if err != nil {
-		return fmt.Errorf("nic: RTM_GETLINK request: %w", err)
+		return fmt.Errorf("nic: RTM_GETLINK request: %w", os.NewSyscallError("write", err))
 	}
 	return nil
+}
+
+// sendChunk is the RawConn write callback.
+func (c *Client) sendChunk(fd uintptr) bool {
+	_, err := unix.Write(int(fd), c.wrBuf)
+	for err == unix.EINTR {
+		_, err = unix.Write(int(fd), c.wrBuf)
+	}
+	if err == unix.EAGAIN {
+		return false
+	}
+	c.wrErr = err
+	return true
 }
 
 // recvChunk is the RawConn read callback: one recvfrom with MSG_TRUNC so

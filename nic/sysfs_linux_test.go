@@ -123,7 +123,7 @@ func TestDeviceLive(t *testing.T) {
 	}
 }
 
-func itoa(n int) string     { return utoa(uint64(n)) }
+func itoa(n int) string { return utoa(uint64(n)) }
 func utoa(n uint64) string {
 	if n < 10 {
 		return string(rune('0' + n))
