@@ -220,4 +220,3 @@ func TestDiagnoseQdiscDrops(t *testing.T) {
 	}
 	t.Logf("\n%s", findingsText(fs))
 }
-

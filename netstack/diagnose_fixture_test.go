@@ -1,0 +1,143 @@
+package netstack
+
+import (
+	"context"
+	"encoding/json"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// copyTree copies a fixture tree (regular files only).
+func copyTree(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if err := os.MkdirAll(filepath.Join(dst, filepath.Dir(rel)), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// rxStagesBundle builds a two-frame bundle from the 6.18 VM fixture in which,
+// between the frames, eth0 missed 1234 packets for lack of RX descriptors
+// and CPU 0's NET_RX ran out of budget 66 times: what a VM cannot be made to
+// do on demand.
+func rxStagesBundle(t *testing.T) string {
+	dir := t.TempDir()
+	f0, f1 := filepath.Join(dir, "frame-000"), filepath.Join(dir, "frame-001")
+	copyTree(t, "testdata/vm", f0)
+	copyTree(t, "testdata/vm", f1)
+	softnet := filepath.Join(f1, "proc/net/softnet_stat")
+	b, err := os.ReadFile(softnet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// CPU 0: processed +0x100, time_squeeze 3 -> 0x45.
+	b = []byte(strings.Replace(string(b), "06a301c8 00000000 00000003", "06a302c8 00000000 00000045", 1))
+	if err := os.WriteFile(softnet, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stats := filepath.Join(f1, "sys/class/net/eth0/statistics")
+	if err := os.WriteFile(filepath.Join(stats, "rx_missed_errors"), []byte("1234\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	info := BundleInfo{Format: BundleFormat, Created: t0, Frames: []BundleFrame{
+		{Dir: "frame-000", Time: t0}, {Dir: "frame-001", Time: t0.Add(2 * time.Second)},
+	}}
+	j, _ := json.Marshal(info)
+	if err := os.WriteFile(filepath.Join(dir, "bundle.json"), j, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestDiagnoseFixtureRxStages(t *testing.T) {
+	c, err := NewCollector(Config{Bundle: rxStagesBundle(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var a, b Snapshot
+	ctx := context.Background()
+	if err := c.Collect(ctx, &a); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Collect(ctx, &b); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range b.Errors {
+		t.Errorf("source error: %v", e)
+	}
+	var d Delta
+	ComputeDelta(&a, &b, &d)
+	if d.Interval != 2*time.Second {
+		t.Errorf("interval %v, want the frames' 2s", d.Interval)
+	}
+	fs := Diagnose(&d)
+	if len(fs) < 2 {
+		t.Fatalf("want NIC and softirq findings:\n%s", findingsText(fs))
+	}
+	nic, sq := fs[0], fs[1]
+	if nic.Stage != StageNIC || nic.Object != "eth0" || nic.Drops != 1234 ||
+		!hasEvidence(nic, SourceLinks, "rx_missed_errors", 1234) {
+		t.Errorf("first finding should be eth0 missing 1234 packets:\n%s", findingsText(fs))
+	}
+	if !strings.Contains(nic.Summary, "RX ring") {
+		t.Errorf("NIC summary %q does not name the RX ring", nic.Summary)
+	}
+	if sq.Stage != StageSoftirq || !hasEvidence(sq, SourceSoftnet, "time_squeeze", 0x42) ||
+		!hasEvidence(sq, SourceSysctls, "net.core.netdev_budget", 0) {
+		t.Errorf("second finding should be time_squeeze +66 with netdev_budget:\n%s", findingsText(fs))
+	}
+	var budget *Knob
+	for i := range sq.Knobs {
+		if sq.Knobs[i].Name == "net.core.netdev_budget" {
+			budget = &sq.Knobs[i]
+		}
+	}
+	if budget == nil || budget.Current != "300" || budget.Command != "sysctl -w net.core.netdev_budget=600" {
+		t.Errorf("netdev_budget knob: %+v", budget)
+	}
+}
+
+// TestDiagnoseRingKnob checks the ring-size evidence and the exact ethtool
+// command when the ring is below its maximum.
+func TestDiagnoseRingKnob(t *testing.T) {
+	t0 := time.Unix(0, 0)
+	mk := func(missed uint64, at time.Time) *Snapshot {
+		return snap(at,
+			Counter{Source: SourceLinks, Object: "ens1", Index: -1, Name: "rx_missed_errors", Value: missed, Bits: 64, Gen: 3},
+			Counter{Source: SourceEthtool, Object: "ens1", Index: -1, Name: "rx_queue_2_drops", Value: missed / 2, Bits: 64, Gen: 3},
+			Counter{Source: SourceEthtool, Object: "ens1", Index: -1, Name: "ring.rx", Value: 512, Gauge: true, Gen: 3},
+			Counter{Source: SourceEthtool, Object: "ens1", Index: -1, Name: "ring.rx_max", Value: 8192, Gauge: true, Gen: 3},
+		)
+	}
+	var d Delta
+	ComputeDelta(mk(10, t0), mk(1010, t0.Add(time.Second)), &d)
+	fs := Diagnose(&d)
+	if len(fs) != 1 || fs[0].Stage != StageNIC || fs[0].Drops != 1000 {
+		t.Fatalf("findings:\n%s", findingsText(fs))
+	}
+	if fs[0].Knobs[0].Command != "ethtool -G ens1 rx 8192" || fs[0].Knobs[0].Current != "512" {
+		t.Errorf("ring knob: %+v", fs[0].Knobs[0])
+	}
+	if !hasEvidence(fs[0], SourceEthtool, "rx_queue_2_drops", 500) || !hasEvidence(fs[0], SourceEthtool, "ring.rx_max", 0) {
+		t.Errorf("evidence:\n%s", findingsText(fs))
+	}
+}
