@@ -46,20 +46,33 @@ const (
 // protocol (ProtocolUDP or ProtocolUDPLite) fills UDPSocket.Protocol, which
 // the reply does not carry.
 //
-// Decoding stops at NLMSG_DONE. An error reported by the kernel (NLMSG_ERROR
-// or a negative NLMSG_DONE status) is returned as a syscall.Errno; content
+// b may hold several replies (one per address family, as Table.Dump reads
+// them): decoding goes on past each NLMSG_DONE. An error reported by the
+// kernel (NLMSG_ERROR or a negative NLMSG_DONE status) stops decoding and is
+// returned as a syscall.Errno; content
 // that cannot be decoded gives an error wrapping ErrMalformedDiag that says
 // at which byte offset and why. Sockets decoded before an error are returned.
 // Unknown attributes are skipped. Decoding allocates only to grow dst.
 func DecodeUDPSockets(dst []UDPSocket, b []byte, protocol uint8) ([]UDPSocket, error) {
-	dst, _, err := decodeDiag(dst, b, protocol, 0, false)
-	return dst, err
+	for base := 0; base < len(b); {
+		var (
+			n   int
+			err error
+		)
+		dst, _, n, err = decodeDiag(dst, b[base:], protocol, 0, false)
+		if err != nil {
+			return dst, offsetDiagError(err, base)
+		}
+		base += n
+	}
+	return dst, nil
 }
 
 // decodeDiag decodes the messages in b. When checkSeq is set, messages
 // whose sequence number is not seq (left over from an earlier, abandoned
-// dump) are skipped. done reports that the reply for seq has ended.
-func decodeDiag(dst []UDPSocket, b []byte, protocol uint8, seq uint32, checkSeq bool) (out []UDPSocket, done bool, err error) {
+// dump) are skipped. done reports that the reply for seq has ended; n is
+// the number of bytes consumed (up to and including NLMSG_DONE).
+func decodeDiag(dst []UDPSocket, b []byte, protocol uint8, seq uint32, checkSeq bool) (out []UDPSocket, done bool, n int, err error) {
 	off := 0
 	for len(b)-off >= diagNlmsgHdrLen {
 		h := b[off:]
@@ -67,44 +80,44 @@ func decodeDiag(dst []UDPSocket, b []byte, protocol uint8, seq uint32, checkSeq 
 		typ := binary.NativeEndian.Uint16(h[4:6])
 		mseq := binary.NativeEndian.Uint32(h[8:12])
 		if mlen < diagNlmsgHdrLen || mlen > len(h) {
-			return dst, false, malformedDiag(off, "netlink message length %d with %d bytes left", mlen, len(h))
+			return dst, false, off, malformedDiag(off, "netlink message length %d with %d bytes left", mlen, len(h))
 		}
 		payload := h[diagNlmsgHdrLen:mlen]
-		if !checkSeq || mseq == seq {
-			switch typ {
-			case diagNlmsgDone:
-				if len(payload) >= 4 {
-					if e := int32(binary.NativeEndian.Uint32(payload)); e < 0 {
-						return dst, true, syscall.Errno(-e)
-					}
-				}
-				return dst, true, nil
-			case diagNlmsgError:
-				if len(payload) < 4 {
-					return dst, true, malformedDiag(off, "NLMSG_ERROR with %d payload bytes", len(payload))
-				}
-				if e := int32(binary.NativeEndian.Uint32(payload)); e < 0 {
-					return dst, true, syscall.Errno(-e)
-				}
-				// An acknowledgement: nothing to decode.
-			case diagSockDiagByFamily:
-				dst = append(dst, UDPSocket{})
-				if err := decodeDiagMsg(&dst[len(dst)-1], payload, protocol, off); err != nil {
-					return dst[:len(dst)-1], false, err
-				}
-			}
-		}
 		// Messages are padded to 4 bytes (NLMSG_ALIGN).
 		next := off + (mlen+3)&^3
 		if next > len(b) {
 			next = len(b)
 		}
+		if !checkSeq || mseq == seq {
+			switch typ {
+			case diagNlmsgDone:
+				if len(payload) >= 4 {
+					if e := int32(binary.NativeEndian.Uint32(payload)); e < 0 {
+						return dst, true, next, syscall.Errno(-e)
+					}
+				}
+				return dst, true, next, nil
+			case diagNlmsgError:
+				if len(payload) < 4 {
+					return dst, true, next, malformedDiag(off, "NLMSG_ERROR with %d payload bytes", len(payload))
+				}
+				if e := int32(binary.NativeEndian.Uint32(payload)); e < 0 {
+					return dst, true, next, syscall.Errno(-e)
+				}
+				// An acknowledgement: nothing to decode.
+			case diagSockDiagByFamily:
+				dst = append(dst, UDPSocket{})
+				if err := decodeDiagMsg(&dst[len(dst)-1], payload, protocol, off); err != nil {
+					return dst[:len(dst)-1], false, off, err
+				}
+			}
+		}
 		off = next
 	}
 	if off != len(b) {
-		return dst, false, malformedDiag(off, "%d trailing bytes, shorter than a netlink header", len(b)-off)
+		return dst, false, off, malformedDiag(off, "%d trailing bytes, shorter than a netlink header", len(b)-off)
 	}
-	return dst, false, nil
+	return dst, false, off, nil
 }
 
 // decodeDiagMsg fills s from the payload of one SOCK_DIAG_BY_FAMILY message:
@@ -202,6 +215,27 @@ func decodeSKMemInfo(m *SockMemInfo, v []byte) {
 	}
 }
 
+// diagMalformedError is a decoding error at a byte offset of a reply.
+type diagMalformedError struct {
+	off    int
+	reason string
+}
+
+func (e *diagMalformedError) Error() string {
+	return fmt.Sprintf("socketstats: sock_diag reply at byte %d: %s", e.off, e.reason)
+}
+
+func (e *diagMalformedError) Unwrap() error { return ErrMalformedDiag }
+
 func malformedDiag(off int, format string, args ...any) error {
-	return fmt.Errorf("socketstats: sock_diag reply at byte %d: %s: %w", off, fmt.Sprintf(format, args...), ErrMalformedDiag)
+	return &diagMalformedError{off: off, reason: fmt.Sprintf(format, args...)}
+}
+
+// offsetDiagError shifts the offset of a decoding error by base, for
+// errors found in a later part of a buffer.
+func offsetDiagError(err error, base int) error {
+	if e, ok := err.(*diagMalformedError); ok {
+		e.off += base
+	}
+	return err
 }

@@ -57,6 +57,9 @@ type Table struct {
 	errno           syscall.Errno
 
 	inodes []uint64 // scratch for SocketsOfProcess
+
+	// capture, when set (tests), sees every datagram read.
+	capture func([]byte)
 }
 
 // diagRecvBufLen is the receive buffer: the kernel fills dump skbs up to
@@ -226,7 +229,7 @@ func (t *Table) dumpFamily(ctx context.Context, dst []UDPSocket, family, proto u
 			return dst, t.opError(family, proto, err)
 		}
 		var done bool
-		dst, done, err = decodeDiag(dst, b, proto, t.seq, true)
+		dst, done, _, err = decodeDiag(dst, b, proto, t.seq, true)
 		if err != nil {
 			if !done {
 				t.abandoned = t.seq
@@ -246,7 +249,7 @@ func (t *Table) drain(ctx context.Context, scratch []UDPSocket, proto uint8) err
 		if err != nil {
 			return fmt.Errorf("socketstats: draining an abandoned sock_diag dump: %w", err)
 		}
-		_, done, _ := decodeDiag(scratch, b, proto, t.abandoned, true)
+		_, done, _, _ := decodeDiag(scratch, b, proto, t.abandoned, true)
 		if done {
 			t.abandoned = 0
 			return nil
@@ -295,6 +298,9 @@ func (t *Table) recv(ctx context.Context) ([]byte, error) {
 		n := t.n
 		t.buf = make([]byte, (n+4095)&^4095)
 		return nil, fmt.Errorf("netlink datagram of %d bytes truncated", n)
+	}
+	if t.capture != nil {
+		t.capture(t.buf[:t.n])
 	}
 	return t.buf[:t.n], nil
 }

@@ -1,5 +1,3 @@
-//go:build linux
-
 package socketstats
 
 import (
@@ -27,16 +25,28 @@ type diagProcSocket struct {
 	drops         uint64
 }
 
-// diagReadProcUDP parses /proc/thread-self/net/udp and udp6 of the calling
-// thread's namespace.
-func diagReadProcUDP(t testing.TB) map[uint64]diagProcSocket {
+// diagReadProcUDP reads /proc/thread-self/net/udp and udp6 of the calling
+// thread's namespace, returning their contents.
+func diagReadProcUDP(t testing.TB) (udp, udp6 []byte) {
+	t.Helper()
+	udp, err := os.ReadFile("/proc/thread-self/net/udp")
+	if err != nil {
+		t.Fatalf("reading /proc/net/udp: %v", err)
+	}
+	udp6, err = os.ReadFile("/proc/thread-self/net/udp6")
+	if err != nil {
+		t.Fatalf("reading /proc/net/udp6: %v", err)
+	}
+	return udp, udp6
+}
+
+// diagParseProcUDP parses the contents of /proc/net/udp and udp6 into a map
+// keyed by inode.
+func diagParseProcUDP(t testing.TB, files ...[]byte) map[uint64]diagProcSocket {
 	t.Helper()
 	out := make(map[uint64]diagProcSocket)
-	for _, name := range []string{"udp", "udp6"} {
-		b, err := os.ReadFile("/proc/thread-self/net/" + name)
-		if err != nil {
-			t.Fatalf("reading /proc/net/%s: %v", name, err)
-		}
+	for _, b := range files {
+		name := "udp"
 		sc := bufio.NewScanner(strings.NewReader(string(b)))
 		sc.Scan() // header
 		for sc.Scan() {
@@ -187,4 +197,54 @@ func diagSSAddr(s *UDPSocket, peer bool, ifname string) string {
 		host += "%" + ifname
 	}
 	return host + ":" + port
+}
+
+// diagCheckAgreement checks every dumped socket against /proc/net/udp{,6}
+// and ss, field by field, and that the three list the same sockets.
+// ifname names a device index as ss prints it.
+func diagCheckAgreement(t *testing.T, got []UDPSocket, proc map[uint64]diagProcSocket, ss map[uint64]diagSSSocket, ifname func(uint32) string) {
+	t.Helper()
+	if len(proc) != len(got) || len(ss) != len(got) {
+		t.Errorf("socket counts: dump %d, /proc %d, ss %d", len(got), len(proc), len(ss))
+	}
+	for i := range got {
+		s := &got[i]
+		p, ok := proc[s.Inode]
+		if !ok {
+			t.Errorf("inode %d (%v) not in /proc/net/udp", s.Inode, s.Local)
+			continue
+		}
+		if s.Mem.Drops != p.drops || s.RxQueue != p.rxQueue || s.TxQueue != p.txQueue ||
+			s.Local != p.local || s.Remote != p.remote || s.State != p.state || s.UID != p.uid {
+			t.Errorf("inode %d disagrees with /proc/net/udp:\n dump %+v\n proc %+v", s.Inode, *s, p)
+		}
+		q, ok := ss[s.Inode]
+		if !ok {
+			t.Errorf("inode %d (%v) not in ss output", s.Inode, s.Local)
+			continue
+		}
+		m := q.skmem
+		if s.Mem.Drops != m["d"] || s.Mem.RmemAlloc != m["r"] || s.Mem.RcvBuf != m["rb"] ||
+			s.Mem.WmemAlloc != m["t"] || s.Mem.SndBuf != m["tb"] || uint64(s.Mem.FwdAlloc) != m["f"] ||
+			s.Mem.WmemQueued != m["w"] || s.Mem.OptMem != m["o"] || s.Mem.Backlog != m["bl"] ||
+			s.RxQueue != q.recvQ || s.TxQueue != q.sendQ {
+			t.Errorf("inode %d disagrees with ss:\n dump %+v\n ss   %+v", s.Inode, *s, q)
+		}
+		name := ""
+		if s.Interface != 0 {
+			name = ifname(s.Interface)
+		}
+		if q.local != diagSSAddr(s, false, name) || q.peer != diagSSAddr(s, true, "") {
+			t.Errorf("inode %d: ss addresses %s %s, dump %v %v", s.Inode, q.local, q.peer, s.Local, s.Remote)
+		}
+		if q.hasCookie && q.cookie != s.Cookie {
+			t.Errorf("inode %d: ss cookie %x, dump %x", s.Inode, q.cookie, s.Cookie)
+		}
+		if q.hasV6O != s.HasV6Only || q.v6only != s.V6Only {
+			t.Errorf("inode %d: ss v6only %v/%v, dump %v/%v", s.Inode, q.hasV6O, q.v6only, s.HasV6Only, s.V6Only)
+		}
+		if !s.Mem.HasDrops() || !s.HasShutdown {
+			t.Errorf("inode %d: SKMEMINFO fields %d, shutdown present %v", s.Inode, s.Mem.Fields, s.HasShutdown)
+		}
+	}
 }
