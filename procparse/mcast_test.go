@@ -2,8 +2,11 @@ package procparse
 
 import (
 	"errors"
+	"maps"
 	"net"
 	"net/netip"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/packetpath/packetpath/internal/netnstest"
@@ -271,6 +274,24 @@ func TestMcastNamespace(t *testing.T) {
 		t.Errorf("dev_mcast: 01:00:5e:01:02:03 missing on ppm0: %+v", d.Addrs)
 	}
 
+	// Peer: ip maddr (iproute2) lists the same memberships.
+	peer := parseIPMaddr(ns.Run("ip", "maddr", "show"))
+	ours := map[string]bool{}
+	for _, ifc := range m.Interfaces {
+		for _, g := range ifc.Groups {
+			ours[ifc.Name+" inet "+g.Group.String()] = true
+		}
+	}
+	for _, g := range m6.Groups {
+		ours[g.Device+" inet6 "+g.Group.String()] = true
+	}
+	for _, a := range d.Addrs {
+		ours[a.Device+" link "+a.Addr.String()] = true
+	}
+	if !maps.Equal(peer, ours) {
+		t.Errorf("memberships differ from ip maddr:\n ip maddr %v\n ours     %v", slices.Sorted(maps.Keys(peer)), slices.Sorted(maps.Keys(ours)))
+	}
+
 	for name, fn := range map[string]func(){
 		"IGMP":     func() { _ = ri.Read(&m) },
 		"IGMP6":    func() { _ = ri6.Read(&m6) },
@@ -333,4 +354,21 @@ func FuzzDevMcast(f *testing.F) {
 			}
 		}
 	})
+}
+
+// parseIPMaddr turns `ip maddr show` output into "dev family address" keys.
+func parseIPMaddr(out string) map[string]bool {
+	set := map[string]bool{}
+	dev := ""
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		switch {
+		case len(f) == 0:
+		case !strings.HasPrefix(line, "\t") && !strings.HasPrefix(line, " "):
+			dev = f[len(f)-1]
+		case len(f) >= 2 && (f[0] == "inet" || f[0] == "inet6" || f[0] == "link"):
+			set[dev+" "+f[0]+" "+f[1]] = true
+		}
+	}
+	return set
 }

@@ -27,8 +27,10 @@ const (
 	// refused. Absent unless nf_conntrack is loaded; present per namespace.
 	StatNFConntrack = "nf_conntrack"
 	// StatRTCache is the IPv4 route cache (net/ipv4/route.c
-	// rt_cpu_seq_show). Since the route cache was removed (3.6) most
-	// columns are always 0; in_slow_tot and in_martian_* still count.
+	// rt_cpu_seq_show). Since the route cache was removed (3.6) several
+	// columns are always 0; in_slow_tot, out_slow_tot and in_martian_*
+	// still count. The file is listed in every network namespace but its
+	// counters and entries are machine-wide.
 	StatRTCache = "rt_cache"
 )
 

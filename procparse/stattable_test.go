@@ -1,8 +1,10 @@
 package procparse
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -315,5 +317,51 @@ func TestLiveHostB(t *testing.T) {
 	}
 	if _, err := fs.Sysctls(); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestStatTableLnstat compares the per-CPU sums with lnstat(8) (iproute2),
+// which sums the same files over CPUs. The counters move while the test
+// runs, so lnstat's value must lie between a read before and one after.
+func TestStatTableLnstat(t *testing.T) {
+	netnstest.RequireTool(t, "lnstat")
+	fs, err := NewDefaultFS()
+	if err != nil {
+		t.Skip(err)
+	}
+	for _, name := range []string{StatARPCache, StatRTCache, StatNFConntrack} {
+		before, err := fs.StatTable(name)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		// lnstat 6.1 exits 1 even after printing its sample.
+		out, err := exec.Command("lnstat", "-f", name, "-j", "-c", "1", "-i", "1").Output()
+		if len(out) == 0 {
+			t.Fatalf("lnstat %s: %v", name, err)
+		}
+		after, err := fs.StatTable(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var peer map[string]uint64
+		if err := json.Unmarshal(out, &peer); err != nil {
+			t.Fatalf("lnstat %s output %q: %v", name, out, err)
+		}
+		if len(peer) != len(before.Columns) {
+			t.Errorf("%s: lnstat has %d columns, we have %d", name, len(peer), len(before.Columns))
+		}
+		for _, col := range before.Columns {
+			if col == "entries" {
+				continue // a gauge: no ordering between reads
+			}
+			lo, _ := before.Sum(col)
+			hi, _ := after.Sum(col)
+			if p, ok := peer[col]; !ok || p < lo || p > hi {
+				t.Errorf("%s %s: lnstat %d (present %v), ours %d..%d", name, col, p, ok, lo, hi)
+			}
+		}
 	}
 }

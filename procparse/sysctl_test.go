@@ -3,6 +3,7 @@ package procparse
 import (
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -222,6 +223,13 @@ func TestSysctlsNamespace(t *testing.T) {
 		if err != nil {
 			t.Errorf("host %s: %v", name, err)
 			continue
+		}
+		// Peer: sysctl(8) prints the same value.
+		if _, err := exec.LookPath("sysctl"); err == nil {
+			out, err := exec.Command("sysctl", "-n", name).Output()
+			if err != nil || strings.TrimSpace(string(out)) != raw {
+				t.Errorf("host %s: sysctl -n says %q (%v), Sysctl %q", name, out, err, raw)
+			}
 		}
 		var one Sysctls
 		if err := ParseSysctl(name, []byte(raw), &one); err != nil {
