@@ -320,6 +320,23 @@ func (c *Collector) Snapshot(dst *Counts) error {
 	return nil
 }
 
+// DropSites returns, in sampling mode, the kfree_skb locations seen since
+// Open with their counts, most drops first, written into dst's storage.
+// The table keeps the first 64 distinct locations (the kernel has a few
+// hundred drop sites; a host usually hits a handful); overflow counts the
+// records whose location arrived with the table full. It reflects the
+// records drained by the last Snapshot. With a dst of capacity 64 it does
+// not allocate.
+func (c *Collector) DropSites(dst []DropSite) (sites []DropSite, overflow uint64, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return dst[:0], 0, ErrClosed
+	}
+	sites, overflow = c.agg.sitesInto(dst)
+	return sites, overflow, nil
+}
+
 // Wait blocks until a ring buffer is half full (sampling mode), ctx is done
 // (returning ctx.Err()) or the Collector is closed (ErrClosed); then call
 // Snapshot to drain. It notices ctx and Close within 50 ms. Without

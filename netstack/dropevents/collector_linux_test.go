@@ -214,3 +214,40 @@ func unprivilegedChild(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestDropSites(t *testing.T) {
+	fs := requirePerf(t)
+	ns := netnstest.New(t)
+	k, err := LoadKallsyms()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Open(Options{TraceFS: fs, AllReasons: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var send int
+	if err := ns.Do(func() error { send = udpSocket(t, 0, 0); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := ns.Do(func() error {
+		sendN(send, &unix.SockaddrInet4{Port: 9, Addr: [4]byte{127, 0, 0, 1}}, 500, 16)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var counts Counts
+	if err := c.Snapshot(&counts); err != nil {
+		t.Fatal(err)
+	}
+	sites, overflow, err := c.DropSites(make([]DropSite, 0, maxLocations))
+	if err != nil || len(sites) == 0 {
+		t.Fatalf("DropSites = %v, %v", sites, err)
+	}
+	name, off, ok := k.Lookup(sites[0].Location)
+	t.Logf("top drop site: %s+%#x (%d drops of %d sampled; %d sites, overflow %d)", name, off, sites[0].Count, counts.Samples, len(sites), overflow)
+	if !ok || sites[0].Count < 500 || !strings.Contains(name, "udp") {
+		t.Errorf("top drop site %s (%v) with %d drops; want a udp receive function with >= 500", name, ok, sites[0].Count)
+	}
+}

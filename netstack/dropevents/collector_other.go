@@ -28,3 +28,8 @@ func (c *Collector) Wait(context.Context) error { return errors.ErrUnsupported }
 
 // Close does nothing.
 func (c *Collector) Close() error { return nil }
+
+// DropSites returns errors.ErrUnsupported.
+func (c *Collector) DropSites(dst []DropSite) ([]DropSite, uint64, error) {
+	return dst[:0], 0, errors.ErrUnsupported
+}
