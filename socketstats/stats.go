@@ -129,7 +129,10 @@ type counters struct {
 // observeDrops folds a raw 32-bit kernel drop counter into the widened
 // total and returns the increase. Values older than one already seen (a
 // datagram stamped before a later SO_MEMINFO read) do not move it back.
-// Safe for concurrent use.
+// Consecutive observations must be less than 2^31 drops apart, or the
+// jump is taken for an older value: a reader stalled long enough for that
+// (minutes at millions of drops a second) should have Sample called
+// periodically from another goroutine. Safe for concurrent use.
 func (c *counters) observeDrops(raw uint32) uint64 {
 	c.dropsKnown.Store(true)
 	cur := raw - c.dropsBase
