@@ -17,8 +17,8 @@ import (
 // TASKLET, SCHED, HRTIMER, RCU) are the same from 4.x to 6.18 (seen on
 // 6.18); rows are kept by name, so others are not lost.
 //
-// Counts are the kernel's unsigned int per-CPU counters: they wrap at 2^32,
-// so compute deltas as uint32(cur-prev).
+// Counts are the kernel's unsigned int per-CPU counters: they wrap at 2^32;
+// [Softirqs.Delta] differences two reads across the wrap.
 type Softirqs struct {
 	// CPUs holds the CPU numbers of the header, in column order.
 	CPUs []int
@@ -51,6 +51,28 @@ func (s *Softirqs) NetRX() []uint64 { return s.Row("NET_RX") }
 
 // NetTX returns the NET_TX counts per CPU (index as in s.CPUs).
 func (s *Softirqs) NetTX() []uint64 { return s.Row("NET_TX") }
+
+// Delta appends to dst[:0] how many times the named softirq ran on each CPU
+// between prev and s (two reads of /proc/softirqs), handling the 32-bit
+// wrap of the kernel's counters. It returns nil when the softirq is absent
+// from either read or the CPU columns differ. With a dst of sufficient
+// capacity it allocates nothing.
+func (s *Softirqs) Delta(prev *Softirqs, name string, dst []uint64) []uint64 {
+	cur, old := s.Row(name), prev.Row(name)
+	if cur == nil || old == nil || len(s.CPUs) != len(prev.CPUs) {
+		return nil
+	}
+	for i := range s.CPUs {
+		if s.CPUs[i] != prev.CPUs[i] {
+			return nil
+		}
+	}
+	dst = dst[:0]
+	for i := range cur {
+		dst = append(dst, counterDelta(old[i], cur[i]))
+	}
+	return dst
+}
 
 // ParseSoftirqs parses /proc/softirqs into dst, reusing its slices and
 // strings. Each row must have one count per CPU of the header. The file

@@ -110,3 +110,28 @@ func FuzzSoftirqs(f *testing.F) {
 		}
 	})
 }
+
+func TestSoftirqsDelta(t *testing.T) {
+	var prev, cur Softirqs
+	if err := ParseSoftirqs([]byte("  CPU0 CPU1\nNET_RX: 4294967290 10\nNET_TX: 1 2\n"), &prev); err != nil {
+		t.Fatal(err)
+	}
+	if err := ParseSoftirqs([]byte("  CPU0 CPU1\nNET_RX: 4 25\nNET_TX: 1 2\n"), &cur); err != nil {
+		t.Fatal(err)
+	}
+	if d := cur.Delta(&prev, "NET_RX", nil); !slices.Equal(d, []uint64{10, 15}) {
+		t.Errorf("NET_RX delta across a 32-bit wrap = %v, want [10 15]", d)
+	}
+	if d := cur.Delta(&prev, "NOPE", nil); d != nil {
+		t.Errorf("absent softirq delta = %v", d)
+	}
+	var other Softirqs
+	_ = ParseSoftirqs([]byte("  CPU0 CPU2\nNET_RX: 4 25\n"), &other)
+	if d := other.Delta(&prev, "NET_RX", nil); d != nil {
+		t.Errorf("delta across different CPU sets = %v", d)
+	}
+	dst := make([]uint64, 0, 2)
+	if n := testing.AllocsPerRun(100, func() { dst = cur.Delta(&prev, "NET_RX", dst) }); n != 0 {
+		t.Errorf("Delta allocates %v times", n)
+	}
+}

@@ -42,8 +42,8 @@ const (
 // the possible CPUs are numbered without gaps, as on every machine seen).
 //
 // Widths: neighbour tables print unsigned long (64 bits on 64-bit kernels);
-// conntrack and rt_cache print unsigned int counters that wrap at 2^32, so
-// compute their deltas as uint32(cur-prev). The "entries" column is not a
+// conntrack and rt_cache print unsigned int counters that wrap at 2^32;
+// [StatTable.SumDelta] differences two reads CPU by CPU across either wrap. The "entries" column is not a
 // per-CPU counter but a global gauge (the table's current size) repeated on
 // every row: use [StatTable.Entries], not [StatTable.Sum], for it.
 //
@@ -186,4 +186,33 @@ func checkStatName(name string) error {
 		return fmt.Errorf("procparse: invalid stat table name %q", name)
 	}
 	return nil
+}
+
+// SumDelta returns how much the named per-CPU counter grew, over all CPUs,
+// from prev to t (two reads of the same table). Each CPU's counter is
+// differenced on its own, so a 32-bit counter that wrapped past 2^32
+// between the reads (conntrack, rt_cache) still gives the right growth, as
+// does a 64-bit one. ok is false when the column is absent from either
+// read or the row counts differ.
+func (t *StatTable) SumDelta(prev *StatTable, name string) (delta uint64, ok bool) {
+	c, pc := t.Column(name), prev.Column(name)
+	rows := t.Rows()
+	if c < 0 || pc < 0 || rows != prev.Rows() {
+		return 0, false
+	}
+	n, pn := len(t.Columns), len(prev.Columns)
+	for r := range rows {
+		delta += counterDelta(prev.Values[r*pn+pc], t.Values[r*n+c])
+	}
+	return delta, true
+}
+
+// counterDelta is cur-prev for a counter the kernel may keep in 32 or 64
+// bits: a decrease from a value that fits in 32 bits is a 32-bit wrap, a
+// decrease from a larger one a 64-bit wrap.
+func counterDelta(prev, cur uint64) uint64 {
+	if cur < prev && prev <= 1<<32-1 {
+		return uint64(uint32(cur) - uint32(prev))
+	}
+	return cur - prev
 }

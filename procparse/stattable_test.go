@@ -365,3 +365,27 @@ func TestStatTableLnstat(t *testing.T) {
 		}
 	}
 }
+
+func TestStatTableSumDelta(t *testing.T) {
+	var prev, cur StatTable
+	if err := ParseStatTable([]byte("entries drop allocs\n00000001 fffffffe 1111111100000000\n00000001 00000005 00000002\n"), &prev); err != nil {
+		t.Fatal(err)
+	}
+	if err := ParseStatTable([]byte("entries drop allocs\n00000003 00000001 1111111100000010\n00000003 00000007 00000003\n"), &cur); err != nil {
+		t.Fatal(err)
+	}
+	if d, ok := cur.SumDelta(&prev, "drop"); !ok || d != 3+2 {
+		t.Errorf("drop delta across a 32-bit wrap = %d, %v; want 5", d, ok)
+	}
+	if d, ok := cur.SumDelta(&prev, "allocs"); !ok || d != 0x10+1 {
+		t.Errorf("64-bit allocs delta = %d, %v; want 17", d, ok)
+	}
+	if _, ok := cur.SumDelta(&prev, "nope"); ok {
+		t.Error("absent column delta reported ok")
+	}
+	var short StatTable
+	_ = ParseStatTable([]byte("entries drop\n00000001 00000002\n"), &short)
+	if _, ok := cur.SumDelta(&short, "drop"); ok {
+		t.Error("delta across different row counts reported ok")
+	}
+}
