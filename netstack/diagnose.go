@@ -11,36 +11,36 @@ import (
 // interval, with the evidence and the knob to turn.
 type Finding struct {
 	// Stage is where on the path the loss happened.
-	Stage Stage
+	Stage Stage `json:"stage"`
 	// Object is the device, CPU list, qdisc or socket concerned ("" for
 	// host-wide findings).
-	Object string
+	Object string `json:"object,omitempty"`
 	// Drops is how many packets were lost at this stage in the interval
 	// (0 for findings about delay or pressure without loss).
-	Drops uint64
+	Drops uint64 `json:"drops"`
 	// Summary says what happened in one line.
-	Summary string
+	Summary string `json:"summary"`
 	// Cause is the likely cause, as the kernel's counters explain it.
-	Cause string
+	Cause string `json:"cause"`
 	// Evidence lists the counters that moved and the settings in force.
-	Evidence []Evidence
+	Evidence []Evidence `json:"evidence"`
 	// Knobs are the settings that address the cause, with the exact
 	// command to change them. packetpath never changes a setting itself.
-	Knobs []Knob
+	Knobs []Knob `json:"knobs"`
 }
 
 // Evidence is a counter or setting quoted by a finding.
 type Evidence struct {
-	Source Source
-	Object string
-	Index  int64
-	Name   string
+	Source Source `json:"source"`
+	Object string `json:"object,omitempty"`
+	Index  int64  `json:"index"`
+	Name   string `json:"name"`
 	// Delta and Rate (per second) for a counter; Value for a gauge or a
 	// setting.
-	Delta uint64
-	Rate  float64
-	Value uint64
-	Gauge bool
+	Delta uint64  `json:"delta"`
+	Rate  float64 `json:"rate"`
+	Value uint64  `json:"value"`
+	Gauge bool    `json:"gauge,omitempty"`
 }
 
 func (e Evidence) String() string {
@@ -63,13 +63,13 @@ func (e Evidence) String() string {
 // Knob is a setting that addresses a finding's cause.
 type Knob struct {
 	// Name is the setting, e.g. "net.core.netdev_budget" or "ethtool -G rx".
-	Name string
+	Name string `json:"name"`
 	// Current is the value in force when known, else "".
-	Current string
+	Current string `json:"current,omitempty"`
 	// Advice says which way to turn it and why.
-	Advice string
+	Advice string `json:"advice"`
 	// Command is the exact command or sysctl line that changes it.
-	Command string
+	Command string `json:"command,omitempty"`
 }
 
 // Diagnose walks the stages in path order (receive, then transmit) and

@@ -90,3 +90,6 @@ func ParseSources(list string) (Source, bool) {
 	}
 	return s, true
 }
+
+// MarshalText encodes the set by name ("softnet+snmp").
+func (s Source) MarshalText() ([]byte, error) { return []byte(s.String()), nil }

@@ -1,5 +1,7 @@
 package netstack
 
+import "fmt"
+
 // Stage is one stage of a packet's path through the stack. The receive
 // stages come first, in the order a packet meets them, then the transmit
 // stages in theirs; Diagnose orders its findings the same way.
@@ -68,4 +70,18 @@ func Stages() []Stage {
 		s[i] = Stage(i)
 	}
 	return s
+}
+
+// MarshalText encodes the stage by name, so JSON shows "rx-socket".
+func (s Stage) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText decodes a stage name written by MarshalText.
+func (s *Stage) UnmarshalText(b []byte) error {
+	for i, n := range stageNames {
+		if n == string(b) {
+			*s = Stage(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("netstack: unknown stage %q", b)
 }
