@@ -33,7 +33,8 @@ type DevMcastAddr struct {
 }
 
 // ParseDevMcast parses /proc/net/dev_mcast into dst, reusing its slices and
-// strings. The file name in errors is "dev_mcast".
+// strings. The format (net/core/net-procfs.c dev_mc_seq_show; seen on
+// 6.18) is described at [DevMcast]. The file name in errors is "dev_mcast".
 func ParseDevMcast(b []byte, dst *DevMcast) error {
 	const file = "dev_mcast"
 	dst.Addrs = dst.Addrs[:0]

@@ -86,7 +86,8 @@ func (m *IGMP) Joined(name string, group netip.Addr) bool {
 }
 
 // ParseIGMP parses /proc/net/igmp into dst, reusing its slices and strings.
-// The file name in errors is "igmp".
+// The format (net/ipv4/igmp.c igmp_mc_seq_show; seen on 6.18) is
+// described at [IGMP]. The file name in errors is "igmp".
 func ParseIGMP(b []byte, dst *IGMP) error {
 	const file = "igmp"
 	dst.Interfaces = dst.Interfaces[:0]

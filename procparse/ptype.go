@@ -47,7 +47,8 @@ func (p *PacketTypes) CountAll() int {
 }
 
 // ParsePacketTypes parses /proc/net/ptype into dst, reusing its slice and
-// strings. The file name in errors is "ptype".
+// strings. The format (net/core/net-procfs.c ptype_seq_show; seen on 6.18)
+// is described at [PacketTypes]. The file name in errors is "ptype".
 func ParsePacketTypes(b []byte, dst *PacketTypes) error {
 	const file = "ptype"
 	dst.Handlers = dst.Handlers[:0]

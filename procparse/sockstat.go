@@ -100,7 +100,9 @@ func (s *Sockstat) MemBytes(proto string) (int64, bool) {
 }
 
 // ParseSockstat parses sockstat or sockstat6 into dst, reusing its slices
-// and strings. The file name in errors is "sockstat".
+// and strings. The format (net/ipv4/proc.c sockstat_seq_show,
+// net/ipv6/proc.c sockstat6_seq_show; seen on 4.x to 6.18) is described at
+// [Sockstat]. The file name in errors is "sockstat".
 func ParseSockstat(b []byte, dst *Sockstat) error {
 	const file = "sockstat"
 	if dst.PageSize == 0 {

@@ -76,7 +76,8 @@ func (s *Softirqs) Delta(prev *Softirqs, name string, dst []uint64) []uint64 {
 
 // ParseSoftirqs parses /proc/softirqs into dst, reusing its slices and
 // strings. Each row must have one count per CPU of the header. The file
-// name in errors is "softirqs".
+// name in errors is "softirqs". The format (fs/proc/softirqs.c
+// show_softirqs; seen on 6.18) is described at [Softirqs].
 func ParseSoftirqs(b []byte, dst *Softirqs) error {
 	const file = "softirqs"
 	dst.CPUs = dst.CPUs[:0]

@@ -112,7 +112,10 @@ func (t *StatTable) Entries() (n uint64, ok bool) {
 
 // ParseStatTable parses a /proc/net/stat/* file into dst, reusing dst's
 // slices and column names. Every row must have as many fields as the
-// header. The file name in errors is "stat".
+// header. The format (net/core/neighbour.c neigh_stat_seq_show,
+// net/netfilter/nf_conntrack_standalone.c ct_cpu_seq_show, net/ipv4/route.c
+// rt_cpu_seq_show; seen on 6.18) is described at [StatTable]. The file name
+// in errors is "stat".
 func ParseStatTable(b []byte, dst *StatTable) error {
 	const file = "stat"
 	line, rest := scan.Line(b)
