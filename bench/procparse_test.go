@@ -1,0 +1,495 @@
+package bench
+
+// Comparisons of procparse with github.com/prometheus/procfs, in one run:
+//
+//	go test -run '^$' -bench 'Procparse' -benchmem -count 6 .
+//
+// For every file there are three groups of sub-benchmarks:
+//
+//   - bytes/packetpath: parsing content already in memory (procparse's pure
+//     parser into a reused value). procfs has no parser over bytes, so
+//     tmpfile/procfs reads the same content from a regular file in a temp
+//     directory laid out like /proc, and tmpfile/read-floor is that read
+//     alone: procfs's parsing cost is tmpfile/procfs - tmpfile/read-floor.
+//     tmpfile/packetpath is procparse's one-shot read of the same file.
+//   - live/reread-packetpath: a procparse Reader re-reading the live /proc
+//     file into a reused value; live/read-floor: the same file re-read into
+//     a reused buffer with no parsing (the floor); live/procfs: procfs
+//     reading the live file.
+//
+// The udp benchmarks open 1,000 UDP sockets bound to 127.0.0.1 (no traffic)
+// so that /proc/net/udp holds 1,000 real lines.
+
+import (
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/prometheus/procfs"
+
+	"github.com/packetpath/packetpath/procparse"
+)
+
+const procparseFixtures = "../procparse/testdata"
+
+// procparseRawReader re-reads a file from offset 0 into a reused buffer: the
+// floor any parser of the live file pays.
+type procparseRawReader struct {
+	f   *os.File
+	buf []byte
+}
+
+func (r *procparseRawReader) read() ([]byte, error) {
+	if _, err := r.f.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	b := r.buf[:0]
+	for {
+		if cap(b)-len(b) < 4096 {
+			nb := make([]byte, len(b), 2*cap(b)+4096)
+			copy(nb, b)
+			b = nb
+		}
+		n, err := r.f.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF || (err == nil && n == 0) {
+			r.buf = b
+			return b, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+func procparseOpenRaw(b *testing.B, path string) *procparseRawReader {
+	b.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		b.Skipf("skipped: %v", err)
+	}
+	b.Cleanup(func() { f.Close() })
+	return &procparseRawReader{f: f}
+}
+
+// procparseTree writes content at root/rel inside a fresh temp directory and
+// returns root.
+func procparseTree(b testing.TB, rel string, content []byte) string {
+	b.Helper()
+	root := b.TempDir()
+	p := filepath.Join(root, rel)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(p, content, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	return root
+}
+
+func procparseFixture(b testing.TB, rel string) []byte {
+	b.Helper()
+	c, err := os.ReadFile(filepath.Join(procparseFixtures, rel))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c
+}
+
+// procparseUDPSockets opens n UDP sockets on 127.0.0.1 for the benchmark's
+// duration.
+func procparseUDPSockets(b *testing.B, n int) {
+	b.Helper()
+	for range n {
+		c, err := net.ListenPacket("udp4", "127.0.0.1:0")
+		if err != nil {
+			b.Skipf("skipped: cannot open %d UDP sockets: %v", n, err)
+		}
+		b.Cleanup(func() { c.Close() })
+	}
+}
+
+// procparseFilePair runs the tmpfile/read-floor benchmark for path.
+func procparseReadFloor(b *testing.B, path string) {
+	buf := make([]byte, 0, 1<<20)
+	b.ReportAllocs()
+	for b.Loop() {
+		f, err := os.Open(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n, err := io.ReadFull(f, buf[:cap(buf)])
+		if err != nil && err != io.ErrUnexpectedEOF {
+			b.Fatal(err)
+		}
+		_ = buf[:n]
+		f.Close()
+	}
+}
+
+func BenchmarkProcparseSoftnet(b *testing.B) {
+	content := procparseFixture(b, "linux-6.18-vm/proc/net/softnet_stat")
+	root := procparseTree(b, "net/softnet_stat", content)
+	b.Run("bytes/packetpath", func(b *testing.B) {
+		var st procparse.SoftnetStat
+		b.ReportAllocs()
+		b.SetBytes(int64(len(content)))
+		for b.Loop() {
+			if err := procparse.ParseSoftnetStat(content, &st); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("tmpfile/packetpath", func(b *testing.B) {
+		fs, _ := procparse.NewFS(root)
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := fs.SoftnetStat(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("tmpfile/procfs", func(b *testing.B) {
+		fs, _ := procfs.NewFS(root)
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := fs.NetSoftnetStat(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("tmpfile/read-floor", func(b *testing.B) { procparseReadFloor(b, filepath.Join(root, "net/softnet_stat")) })
+	procparseLive(b, "softnet_stat",
+		func(fs procparse.FS) (func() error, func() error) {
+			r, err := fs.SoftnetStatReader()
+			if err != nil {
+				b.Skip(err)
+			}
+			var st procparse.SoftnetStat
+			return func() error { return r.Read(&st) }, r.Close
+		},
+		func(fs procfs.FS) error { _, err := fs.NetSoftnetStat(); return err })
+}
+
+func BenchmarkProcparseSNMP(b *testing.B) {
+	content := procparseFixture(b, "linux-6.18-vm/proc/net/snmp")
+	root := procparseTree(b, "1/net/snmp", content)
+	b.Run("bytes/packetpath", func(b *testing.B) {
+		var s procparse.SNMP
+		b.ReportAllocs()
+		b.SetBytes(int64(len(content)))
+		for b.Loop() {
+			if err := procparse.ParseSNMP(content, &s); err != nil {
+				b.Fatal(err)
+			}
+			_ = s.UDP()
+		}
+	})
+	b.Run("tmpfile/packetpath", func(b *testing.B) {
+		fs, _ := procparse.NewFS(filepath.Join(root, "1"))
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := fs.SNMP(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("tmpfile/procfs", func(b *testing.B) {
+		fs, _ := procfs.NewFS(root)
+		p, err := fs.Proc(1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := p.Snmp(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("tmpfile/read-floor", func(b *testing.B) { procparseReadFloor(b, filepath.Join(root, "1/net/snmp")) })
+	procparseLive(b, "snmp",
+		func(fs procparse.FS) (func() error, func() error) {
+			r, err := fs.SNMPReader()
+			if err != nil {
+				b.Skip(err)
+			}
+			var s procparse.SNMP
+			return func() error { return r.Read(&s) }, r.Close
+		},
+		func(fs procfs.FS) error {
+			p, err := fs.Self()
+			if err != nil {
+				return err
+			}
+			_, err = p.Snmp()
+			return err
+		})
+}
+
+func BenchmarkProcparseDev(b *testing.B) {
+	content := procparseFixture(b, "linux-6.18-vm/proc/net/dev")
+	root := procparseTree(b, "net/dev", content)
+	b.Run("bytes/packetpath", func(b *testing.B) {
+		var d procparse.NetDev
+		b.ReportAllocs()
+		b.SetBytes(int64(len(content)))
+		for b.Loop() {
+			if err := procparse.ParseNetDev(content, &d); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("tmpfile/packetpath", func(b *testing.B) {
+		fs, _ := procparse.NewFS(root)
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := fs.NetDev(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("tmpfile/procfs", func(b *testing.B) {
+		fs, _ := procfs.NewFS(root)
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := fs.NetDev(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("tmpfile/read-floor", func(b *testing.B) { procparseReadFloor(b, filepath.Join(root, "net/dev")) })
+	procparseLive(b, "dev",
+		func(fs procparse.FS) (func() error, func() error) {
+			r, err := fs.NetDevReader()
+			if err != nil {
+				b.Skip(err)
+			}
+			var d procparse.NetDev
+			return func() error { return r.Read(&d) }, r.Close
+		},
+		func(fs procfs.FS) error { _, err := fs.NetDev(); return err })
+}
+
+func BenchmarkProcparseUDP1000(b *testing.B) {
+	procparseUDPSockets(b, 1000)
+	live, err := os.ReadFile("/proc/self/net/udp")
+	if err != nil {
+		b.Skip(err)
+	}
+	var check procparse.UDPSockets
+	if err := procparse.ParseUDP(live, &check); err != nil {
+		b.Fatal(err)
+	}
+	if len(check.Sockets) < 1000 {
+		b.Fatalf("/proc/net/udp holds %d sockets, want at least 1000", len(check.Sockets))
+	}
+	root := procparseTree(b, "net/udp", live)
+	b.Run("bytes/packetpath", func(b *testing.B) {
+		var u procparse.UDPSockets
+		b.ReportAllocs()
+		b.SetBytes(int64(len(live)))
+		for b.Loop() {
+			if err := procparse.ParseUDP(live, &u); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("bytes/packetpath-scan", func(b *testing.B) {
+		var sc procparse.UDPScanner
+		b.ReportAllocs()
+		b.SetBytes(int64(len(live)))
+		for b.Loop() {
+			sc.Reset(live, procparse.UDPFilter{})
+			for sc.Next() {
+			}
+			if err := sc.Err(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("tmpfile/packetpath", func(b *testing.B) {
+		fs, _ := procparse.NewFS(root)
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := fs.UDP(procparse.FileUDP); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("tmpfile/procfs", func(b *testing.B) {
+		fs, _ := procfs.NewFS(root)
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := fs.NetUDP(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("tmpfile/read-floor", func(b *testing.B) { procparseReadFloor(b, filepath.Join(root, "net/udp")) })
+	procparseLive(b, "udp",
+		func(fs procparse.FS) (func() error, func() error) {
+			r, err := fs.UDPReader(procparse.FileUDP)
+			if err != nil {
+				b.Skip(err)
+			}
+			var u procparse.UDPSockets
+			return func() error { return r.Read(&u) }, r.Close
+		},
+		func(fs procfs.FS) error { _, err := fs.NetUDP(); return err })
+}
+
+// procparseLive runs the live/ sub-benchmarks for /proc/net/<name>.
+func procparseLive(b *testing.B, name string,
+	open func(procparse.FS) (read, close func() error),
+	viaProcfs func(procfs.FS) error) {
+	fs, err := procparse.NewDefaultFS()
+	if err != nil {
+		b.Skip(err)
+	}
+	b.Run("live/reread-packetpath", func(b *testing.B) {
+		read, closeFn := open(fs)
+		defer closeFn()
+		if err := read(); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := read(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("live/read-floor", func(b *testing.B) {
+		r := procparseOpenRaw(b, fs.NetPath(name))
+		if _, err := r.read(); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := r.read(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("live/procfs", func(b *testing.B) {
+		pfs, err := procfs.NewDefaultFS()
+		if err != nil {
+			b.Skip(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := viaProcfs(pfs); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// TestProcparseAgreesWithProcfs cross-checks procparse against procfs on the
+// fixtures both can read: where they overlap, the numbers must be equal.
+func TestProcparseAgreesWithProcfs(t *testing.T) {
+	// softnet_stat: procfs reads up to 13 columns; the corpus mixes widths.
+	root := filepath.Join(procparseFixtures, "procfs-corpus/proc")
+	pfs, err := procfs.NewFS(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs, err := procparse.NewFS(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs, err := pfs.NetSoftnetStat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours, err := fs.SoftnetStat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(theirs) != len(ours.CPUs) {
+		t.Fatalf("softnet: %d rows, procfs %d", len(ours.CPUs), len(theirs))
+	}
+	for i, p := range theirs {
+		o := ours.CPUs[i]
+		if o.Processed != uint64(p.Processed) || o.Dropped != uint64(p.Dropped) || o.TimeSqueeze != uint64(p.TimeSqueezed) ||
+			o.CPU != p.Index || o.Width != p.Width || o.ReceivedRPS.Value != uint64(p.ReceivedRps) || o.FlowLimitCount.Value != uint64(p.FlowLimitCount) {
+			t.Errorf("softnet row %d: ours %+v, procfs %+v", i, o, p)
+		}
+	}
+
+	// net/dev.
+	devTheirs, err := pfs.NetDev()
+	if err != nil {
+		t.Fatal(err)
+	}
+	devOurs, err := fs.NetDev()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(devTheirs) != len(devOurs.Devices) {
+		t.Errorf("dev: %d devices, procfs %d", len(devOurs.Devices), len(devTheirs))
+	}
+	for _, o := range devOurs.Devices {
+		p := devTheirs[o.Name]
+		if o.RxBytes != p.RxBytes || o.RxPackets != p.RxPackets || o.RxDropped != p.RxDropped || o.TxBytes != p.TxBytes ||
+			o.TxPackets != p.TxPackets || o.TxCarrier != p.TxCarrier || o.TxCompressed != p.TxCompressed {
+			t.Errorf("dev %s: ours %+v, procfs %+v", o.Name, o, p)
+		}
+	}
+
+	// snmp Udp, from a pid directory as procfs wants it.
+	proc, err := pfs.Proc(26231)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snmpTheirs, err := proc.Snmp()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs26231, err := procparse.NewFS(filepath.Join(root, "26231"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	snmpOurs, err := fs26231.SNMP()
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := snmpOurs.UDP()
+	if float64(u.InDatagrams.Value) != *snmpTheirs.Udp.InDatagrams || float64(u.NoPorts.Value) != *snmpTheirs.Udp.NoPorts ||
+		float64(u.IgnoredMulti.Value) != *snmpTheirs.Udp.IgnoredMulti || float64(u.OutDatagrams.Value) != *snmpTheirs.Udp.OutDatagrams {
+		t.Errorf("snmp Udp: ours %+v, procfs %+v", u, snmpTheirs.Udp)
+	}
+
+	// udp with drops: the namespace fixture.
+	nsRoot := filepath.Join(procparseFixtures, "linux-6.18-netns-udp-drops/proc")
+	nsPfs, err := procfs.NewFS(nsRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nsFs, err := procparse.NewFS(nsRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	udpTheirs, err := nsPfs.NetUDP()
+	if err != nil {
+		t.Fatal(err)
+	}
+	udpOurs, err := nsFs.UDP(procparse.FileUDP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(udpTheirs) != len(udpOurs.Sockets) {
+		t.Fatalf("udp: %d sockets, procfs %d", len(udpOurs.Sockets), len(udpTheirs))
+	}
+	for i, p := range udpTheirs {
+		o := udpOurs.Sockets[i]
+		if o.Slot != p.Sl || !net.IP(o.Local.Addr().AsSlice()).Equal(p.LocalAddr) || uint64(o.Local.Port()) != p.LocalPort ||
+			uint64(o.State) != p.St || o.RxQueue != p.RxQueue || o.TxQueue != p.TxQueue || uint64(o.UID) != p.UID ||
+			o.Inode != p.Inode || p.Drops == nil || o.Drops != *p.Drops {
+			t.Errorf("udp socket %d: ours %+v, procfs %+v", i, o, *p)
+		}
+	}
+}
