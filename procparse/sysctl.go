@@ -21,9 +21,11 @@ type SysctlString struct {
 
 // UDPMem is net.ipv4.udp_mem: the machine-wide limits, in pages, on the
 // memory all UDP sockets together may hold (compared against the UDP "mem"
-// of /proc/net/sockstat). Above Pressure the kernel reclaims eagerly; above
-// Max a socket may exceed only its minimum (udp_rmem_min) and further
-// datagrams are dropped, counted in Udp MemErrors / RcvbufErrors.
+// of /proc/net/sockstat; net/core/sock.c __sk_mem_raise_allocated). UDP
+// has no memory-pressure mode, so Pressure has little effect; above Max a
+// socket may only grow while it holds less than udp_rmem_min, and
+// datagrams refused for that are dropped and counted in Udp MemErrors
+// (net/ipv4/udp.c __udp_enqueue_schedule_skb returning -ENOBUFS).
 type UDPMem struct {
 	Min, Pressure, Max int64 // pages
 	Present            bool
@@ -37,13 +39,15 @@ func (u UDPMem) Bytes(pageSize int64) (minimum, pressure, maximum int64) {
 
 // Sysctls holds the sysctls that shape the packet's path, each read from
 // /proc/sys/net/... (the sysctl's name with dots as slashes). They come
-// from net/core/sysctl_net_core.c and net/ipv4/sysctl_net_ipv4.c; all
-// exist on 6.18, some are missing on older kernels (netdev_budget_usecs
-// since 4.12, dev_weight_*_bias since 4.12, udp_rmem_min since 4.4), and the
-// machine-wide net.core ones (budgets, weights, backlog, busy polling,
-// default_qdisc, flow limit, RPS) exist only in the initial network
-// namespace (there, on 6.18, rmem_default, rmem_max, wmem_default and
-// wmem_max are present but read-only). Units are as the kernel documents them
+// from net/core/sysctl_net_core.c and net/ipv4/sysctl_net_ipv4.c. All exist
+// in the initial network namespace of 6.18; older kernels lack some
+// (netdev_budget_usecs and the dev_weight biases arrived in the 4.x
+// series). In any other network namespace, 6.18 exposes only the
+// per-namespace ones: rmem_default, rmem_max, wmem_default, wmem_max
+// (read-only there), optmem_max, udp_rmem_min, udp_wmem_min and
+// igmp_max_memberships; the machine-wide ones (budgets, weights, backlog,
+// busy polling, default_qdisc, flow limit, RPS, udp_mem) are absent there
+// and must be read from the host. Units are as the kernel documents them
 // (Documentation/admin-guide/sysctl/net.rst, networking/ip-sysctl.rst).
 type Sysctls struct {
 	// NetdevBudget is net.core.netdev_budget: packets one NET_RX softirq
