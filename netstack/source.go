@@ -93,3 +93,8 @@ func ParseSources(list string) (Source, bool) {
 
 // MarshalText encodes the set by name ("softnet+snmp").
 func (s Source) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// FastSources is the sampling profile for microbursts: softnet_stat, the
+// snmp counters, the link counters and the process's own sockets. Each is
+// one file read or one netlink dump, cheap enough to sample at 1 kHz.
+const FastSources = SourceSoftnet | SourceSNMP | SourceLinks | SourceSockets

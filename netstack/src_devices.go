@@ -39,19 +39,28 @@ type DeviceData struct {
 // devState is the per-device state a devicesSource keeps between
 // collections: the open statistics reader and the static driver info.
 type devState struct {
-	index     int32
-	stats     *nic.Stats
-	statsErr  error
-	drv       nic.DriverInfo
-	drvErr    error
-	ringErr   error
-	chanErr   error
-	seen      bool
-	irqs      []nic.QueueIRQ
-	irqsRead  bool
-	irqErr    error
-	sysfsErr  error
-	sysfsRead bool
+	index    int32
+	stats    *nic.Stats
+	statsErr error
+	drv      nic.DriverInfo
+	drvErr   error
+	ringErr  error
+	chanErr  error
+	seen     bool
+	irqs     []nic.QueueIRQ
+	irqsRead bool
+	irqErr   error
+	sysfs    *sysfsDevice
+	sysfsErr error
+}
+
+func (st *devState) close() {
+	if st.stats != nil {
+		st.stats.Close()
+	}
+	if st.sysfs != nil {
+		st.sysfs.close()
+	}
 }
 
 // devicesSource dumps the links (rtnetlink) and, per device, the ethtool
@@ -116,8 +125,8 @@ func (s *devicesSource) collect(ctx context.Context, snap *Snapshot) error {
 		}
 		st := s.devs[l.Name]
 		if st == nil || st.index != l.Index {
-			if st != nil && st.stats != nil {
-				st.stats.Close()
+			if st != nil {
+				st.close()
 			}
 			st = &devState{index: l.Index}
 			s.devs[l.Name] = st
@@ -140,9 +149,7 @@ func (s *devicesSource) collect(ctx context.Context, snap *Snapshot) error {
 	}
 	for name, st := range s.devs {
 		if !st.seen {
-			if st.stats != nil {
-				st.stats.Close()
-			}
+			st.close()
 			delete(s.devs, name)
 		}
 	}
@@ -234,12 +241,17 @@ func appendEthtool(snap *Snapshot, dd *DeviceData, gen uint64) {
 }
 
 func (s *devicesSource) sysfs(snap *Snapshot, l *nic.Link, st *devState, dd *DeviceData) {
-	dev, err := s.nic.SysFS().Device(l.Name)
-	dd.HasSysfs = err == nil
-	if err == nil {
-		dd.Sysfs = dev
-	} else if !errors.Is(err, os.ErrNotExist) {
-		snap.addErr(SourceDevices, l.Name, err)
+	if st.sysfs == nil && st.sysfsErr == nil {
+		st.sysfs, st.sysfsErr = openSysfsDevice(s.nic.SysFS(), s.c.cfg.SysRoot, l.Name)
+	}
+	dd.HasSysfs = st.sysfs != nil
+	if st.sysfs != nil {
+		if err := st.sysfs.refresh(); err != nil {
+			snap.addErr(SourceDevices, l.Name, err)
+		}
+		st.sysfs.copyTo(&dd.Sysfs)
+	} else if !errors.Is(st.sysfsErr, os.ErrNotExist) {
+		snap.addErr(SourceDevices, l.Name, st.sysfsErr)
 	}
 	// IRQs and their affinity change rarely: read them once per device.
 	if !st.irqsRead {
@@ -277,9 +289,7 @@ func appendSysfs(snap *Snapshot, dd *DeviceData, gen uint64) {
 
 func (s *devicesSource) close() error {
 	for _, st := range s.devs {
-		if st.stats != nil {
-			st.stats.Close()
-		}
+		st.close()
 	}
 	return s.nic.Close()
 }
