@@ -20,14 +20,18 @@ type Client struct {
 	opts Options
 	sys  SysFS
 
-	nl     *netlink.Conn
-	rc     syscall.RawConn
-	seq    uint32
-	nlbuf  []byte
-	req    [nlmsgHdrLen + ifinfomsgLen]byte
-	rdN    int
-	rdErr  error
-	readFn func(fd uintptr) bool
+	nl  *netlink.Conn
+	rc  syscall.RawConn
+	seq uint32
+	// pending is set when a dump was abandoned before its NLMSG_DONE;
+	// pendingSeq is its sequence number.
+	pending    bool
+	pendingSeq uint32
+	nlbuf      []byte
+	req        [nlmsgHdrLen + ifinfomsgLen]byte
+	rdN        int
+	rdErr      error
+	readFn     func(fd uintptr) bool
 
 	wrBuf   []byte
 	wrErr   error

@@ -161,3 +161,20 @@ func BenchmarkStatsRead(b *testing.B) {
 		}
 	}
 }
+
+// TestLinksCancelDuringDump cancels contexts at random points of many dumps;
+// afterwards the Client must still work with a background context.
+func TestLinksCancelDuringDump(t *testing.T) {
+	c := openHost(t)
+	for range 200 {
+		ctx, cancel := context.WithCancel(context.Background())
+		go cancel()
+		_, err := c.Links(ctx, nil)
+		if err != nil && !errors.Is(err, context.Canceled) {
+			t.Fatalf("cancelled dump: %v", err)
+		}
+	}
+	if _, err := c.Links(context.Background(), nil); err != nil {
+		t.Fatalf("after cancellations: %v", err)
+	}
+}

@@ -34,8 +34,19 @@ func (c *Client) Links(ctx context.Context, dst []Link) ([]Link, error) {
 		defer c.nl.SetReadDeadline(time.Time{})
 	}
 	if ctx.Done() != nil {
-		stop := context.AfterFunc(ctx, func() { c.nl.SetReadDeadline(time.Unix(1, 0)) })
-		defer stop()
+		// Cancellation unblocks the read with a deadline in the past; the
+		// deadline is cleared again before Links returns.
+		fired := make(chan struct{})
+		stop := context.AfterFunc(ctx, func() {
+			c.nl.SetReadDeadline(time.Unix(1, 0))
+			close(fired)
+		})
+		defer func() {
+			if !stop() {
+				<-fired
+				c.nl.SetReadDeadline(time.Time{})
+			}
+		}()
 	}
 	var err error
 	for range maxDumpRetries {
@@ -52,6 +63,14 @@ func (c *Client) Links(ctx context.Context, dst []Link) ([]Link, error) {
 }
 
 func (c *Client) dumpLinks(dst []Link) (links []Link, retry bool, err error) {
+	if c.pending {
+		// An earlier dump was abandoned (cancelled or failed mid-way): the
+		// kernel refuses a new dump (EBUSY) until the old one is read out.
+		if !c.drain(c.pendingSeq) {
+			return dst, false, fmt.Errorf("nic: RTM_GETLINK: an abandoned dump could not be drained")
+		}
+		c.pending = false
+	}
 	c.seq++
 	seq := c.seq
 	r := c.req[:]
@@ -67,21 +86,26 @@ func (c *Client) dumpLinks(dst []Link) (links []Link, retry bool, err error) {
 	intr := false
 	for {
 		if err := c.rc.Read(c.readFn); err != nil {
+			c.pending, c.pendingSeq = true, seq
 			return dst, false, fmt.Errorf("nic: RTM_GETLINK dump: %w", err)
 		}
 		if c.rdErr != nil {
+			c.pending, c.pendingSeq = true, seq
 			return dst, false, fmt.Errorf("nic: RTM_GETLINK dump: %w", os.NewSyscallError("recvfrom", c.rdErr))
 		}
 		if c.rdN > len(c.nlbuf) {
 			// MSG_TRUNC: the message did not fit; grow and restart.
-			c.nlbuf = make([]byte, 2*c.rdN)
-			c.drain(seq)
-			return dst, true, fmt.Errorf("nic: RTM_GETLINK dump: %d-byte message truncated", c.rdN)
+			n := c.rdN
+			c.nlbuf = make([]byte, 2*n)
+			c.pending, c.pendingSeq = true, seq
+			return dst, true, fmt.Errorf("nic: RTM_GETLINK dump: %d-byte message truncated", n)
 		}
 		var ch dumpChunk
 		dst, ch, err = decodeLinkDump(c.nlbuf[:c.rdN], seq, dst)
 		if err != nil {
-			c.drain(seq)
+			if !ch.done {
+				c.pending, c.pendingSeq = true, seq
+			}
 			return dst, false, err
 		}
 		intr = intr || ch.intr
@@ -143,17 +167,35 @@ func (c *Client) recvChunk(fd uintptr) bool {
 	return true
 }
 
-// drain reads the rest of an abandoned dump so the next request starts on a
-// clean socket.
-func (c *Client) drain(seq uint32) {
+// drain reads the rest of an abandoned dump with sequence number seq so the
+// next request starts on a clean socket. It reports whether the dump's end
+// (NLMSG_DONE or an error message) was seen.
+func (c *Client) drain(seq uint32) bool {
 	for range 1 << 16 {
-		if err := c.rc.Read(c.readFn); err != nil || c.rdErr != nil || c.rdN == 0 {
-			return
+		if err := c.rc.Read(c.readFn); err != nil || c.rdErr != nil {
+			return false
 		}
 		n := min(c.rdN, len(c.nlbuf))
-		_, ch, err := decodeLinkDump(c.nlbuf[:n], seq, nil)
-		if ch.done || (err != nil && c.rdN <= len(c.nlbuf)) {
-			return
+		if end := dumpEnded(c.nlbuf[:n], seq); end {
+			return true
 		}
 	}
+	return false
+}
+
+// dumpEnded reports whether b holds the NLMSG_DONE or NLMSG_ERROR of the
+// dump with sequence number seq.
+func dumpEnded(b []byte, seq uint32) bool {
+	for len(b) >= nlmsgHdrLen {
+		mlen := int(binary.NativeEndian.Uint32(b[0:4]))
+		typ := binary.NativeEndian.Uint16(b[4:6])
+		if binary.NativeEndian.Uint32(b[8:12]) == seq && (typ == nlmsgDone || typ == nlmsgError) {
+			return true
+		}
+		if mlen < nlmsgHdrLen || align4(mlen) >= len(b) {
+			return false
+		}
+		b = b[align4(mlen):]
+	}
+	return false
 }

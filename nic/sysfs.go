@@ -57,7 +57,7 @@ type Attr[T any] struct {
 // not have that attribute" rather than a failure.
 func notApplicable(err error) bool {
 	return errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.EINVAL) ||
-		errors.Is(err, syscall.EOPNOTSUPP) || errors.Is(err, syscall.ENODATA)
+		errors.Is(err, syscall.EOPNOTSUPP)
 }
 
 // readAttr reads one sysfs attribute into buf. present is false for the
