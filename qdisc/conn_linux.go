@@ -29,6 +29,10 @@ type Conn struct {
 	mu      sync.Mutex
 	sock    *socket.Conn
 	timeout time.Duration
+	// deadline is the read deadline armed on the socket; ctxDeadline
+	// tells whether it came from a caller's context.
+	deadline    time.Time
+	ctxDeadline bool
 
 	buf     []byte
 	pending []byte // unread messages of the last recvmsg
@@ -319,17 +323,25 @@ func (c *Conn) classes(ctx context.Context, ifindex int, dst []Class) ([]Class, 
 }
 
 // arm sets the socket's read deadline for the coming dump: ctx's deadline,
-// or now + Timeout. Cancellation of ctx is checked between reads.
+// or now + Timeout. Cancellation of ctx is checked between reads. Without a
+// context deadline, a deadline that is still at least half a Timeout away
+// is left in place: re-arming the poller's timer on every dump costs more
+// than the decoding of a small dump.
 func (c *Conn) arm(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("qdisc: %w", err)
 	}
 	d, ok := ctx.Deadline()
 	if !ok {
-		d = time.Now().Add(c.timeout)
+		now := time.Now()
+		if !c.ctxDeadline && c.deadline.Sub(now) >= c.timeout/2 {
+			return nil
+		}
+		d = now.Add(c.timeout)
 	}
 	if err := c.sock.SetReadDeadline(d); err != nil {
 		return fmt.Errorf("qdisc: setting read deadline: %w", err)
 	}
+	c.deadline, c.ctxDeadline = d, ok
 	return nil
 }
