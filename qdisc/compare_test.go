@@ -109,6 +109,7 @@ func compareQdiscs(t *testing.T, qs []qdisc.Qdisc, want []tcQdisc) {
 		t.Logf("no requeues observed (needs veth NAPI back-pressure, kernel >= 6.16)")
 	}
 }
+
 // tcClass is one class block of `tc -s class show dev X` (iproute2 6.1
 // prints classes as text even with -j).
 type tcClass struct {
@@ -252,4 +253,3 @@ func compareClasses(t *testing.T, dev string, got []qdisc.Class, want []tcClass)
 	}
 	return n, htb
 }
-

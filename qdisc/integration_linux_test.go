@@ -255,4 +255,3 @@ func testQdiscsMatchTC(t *testing.T, ns *netnstest.NS, c *qdisc.Conn) {
 		break
 	}
 }
-
