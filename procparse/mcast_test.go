@@ -372,3 +372,39 @@ func parseIPMaddr(out string) map[string]bool {
 	}
 	return set
 }
+
+func BenchmarkParseIGMP(b *testing.B) {
+	in := bRead(b, "linux-6.18-vm", "proc", "net", "igmp")
+	var m IGMP
+	b.SetBytes(int64(len(in)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := ParseIGMP(in, &m); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkParseIGMP6(b *testing.B) {
+	in := bRead(b, "linux-6.18-vm", "proc", "net", "igmp6")
+	var m IGMP6
+	b.SetBytes(int64(len(in)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := ParseIGMP6(in, &m); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkParseDevMcast(b *testing.B) {
+	in := bRead(b, "linux-6.18-vm", "proc", "net", "dev_mcast")
+	var m DevMcast
+	b.SetBytes(int64(len(in)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := ParseDevMcast(in, &m); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -146,3 +146,15 @@ func FuzzPacketTypes(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkParsePacketTypes(b *testing.B) {
+	in := bRead(b, "linux-6.18-vm", "proc", "net", "ptype")
+	var pt PacketTypes
+	b.SetBytes(int64(len(in)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := ParsePacketTypes(in, &pt); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -196,3 +196,15 @@ func FuzzSockstat(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkParseSockstat(b *testing.B) {
+	in := bRead(b, "procfs-corpus", "proc", "net", "sockstat")
+	var s Sockstat
+	b.SetBytes(int64(len(in)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := ParseSockstat(in, &s); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

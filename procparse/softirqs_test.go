@@ -135,3 +135,34 @@ func TestSoftirqsDelta(t *testing.T) {
 		t.Errorf("Delta allocates %v times", n)
 	}
 }
+
+func BenchmarkParseSoftirqs(b *testing.B) {
+	in := bRead(b, "linux-6.18-vm", "proc", "softirqs")
+	var s Softirqs
+	b.SetBytes(int64(len(in)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := ParseSoftirqs(in, &s); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkSoftirqsReaderLive(b *testing.B) {
+	fs, err := NewDefaultFS()
+	if err != nil {
+		b.Skip(err)
+	}
+	r, err := fs.SoftirqsReader()
+	if err != nil {
+		b.Skip(err)
+	}
+	defer r.Close()
+	var s Softirqs
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := r.Read(&s); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

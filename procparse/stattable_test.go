@@ -389,3 +389,34 @@ func TestStatTableSumDelta(t *testing.T) {
 		t.Error("delta across different row counts reported ok")
 	}
 }
+
+func BenchmarkParseStatTable(b *testing.B) {
+	in := bRead(b, "linux-6.18-stat", "proc", "net", "stat", "nf_conntrack")
+	var st StatTable
+	b.SetBytes(int64(len(in)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := ParseStatTable(in, &st); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkStatTableReaderLive(b *testing.B) {
+	fs, err := NewDefaultFS()
+	if err != nil {
+		b.Skip(err)
+	}
+	r, err := fs.StatTableReader(StatRTCache)
+	if err != nil {
+		b.Skip(err)
+	}
+	defer r.Close()
+	var st StatTable
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := r.Read(&st); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -254,3 +254,22 @@ func FuzzSysctl(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkSysctlsReaderLive(b *testing.B) {
+	fs, err := NewDefaultFS()
+	if err != nil {
+		b.Skip(err)
+	}
+	r, err := fs.SysctlsReader()
+	if err != nil {
+		b.Skip(err)
+	}
+	defer r.Close()
+	var s Sysctls
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := r.Read(&s); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
