@@ -6,10 +6,11 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"path/filepath"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -531,5 +532,67 @@ func TestDiagDumpAllocs(t *testing.T) {
 		if allocs != 0 {
 			t.Errorf("%s: %v allocations per Dump, want 0", name, allocs)
 		}
+	}
+}
+
+// TestDiagRandomFiltersInKernel sends filters built from random input to
+// the kernel: the kernel must accept every valid program and return exactly
+// the sockets that the Go predicate and the bytecode model select.
+func TestDiagRandomFiltersInKernel(t *testing.T) {
+	sc := newDiagScene(t)
+	tab := openDiagTable(t, sc.ns)
+	ctx := context.Background()
+	all, err := tab.Dump(ctx, nil, Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(6, 6))
+	var got []UDPSocket
+	tried, nonTrivial := 0, 0
+	var palette []uint16
+	for _, s := range all {
+		palette = append(palette, s.Local.Port(), s.Remote.Port())
+	}
+	for range 1200 {
+		data := make([]byte, 4+rng.IntN(40))
+		for i := range data {
+			data[i] = byte(rng.Uint32())
+		}
+		// Ports are mostly drawn from the scene's.
+		tree, _, ok := diagBuildTree(data, palette)
+		if !ok || tree.f.Err() != nil {
+			continue
+		}
+		tried++
+		got, err = tab.Dump(ctx, got[:0], tree.f)
+		if err != nil {
+			t.Fatalf("kernel refused %x: %v", tree.f.prog, err)
+		}
+		var want, have []uint64
+		for i := range all {
+			if tree.pred(&all[i]) {
+				want = append(want, all[i].Inode)
+			}
+			if len(tree.f.prog) > 0 {
+				if m, ok := diagBCRun(tree.f.prog, diagEntryOf(&all[i])); !ok || m != tree.pred(&all[i]) {
+					t.Errorf("model disagrees with the predicate on %v for %x", all[i].Local, tree.f.prog)
+				}
+			}
+		}
+		for _, s := range got {
+			have = append(have, s.Inode)
+		}
+		slices.Sort(want)
+		slices.Sort(have)
+		if !slices.Equal(have, want) {
+			t.Fatalf("program %x: kernel returned %v, want %v", tree.f.prog, have, want)
+		}
+		if len(want) > 0 && len(want) < len(all) {
+			nonTrivial++
+		}
+	}
+	t.Logf("%d filters checked against the kernel, %d selecting some but not all sockets", tried, nonTrivial)
+	if tried < 200 || nonTrivial < 20 {
+		t.Errorf("too few useful filters: %d tried, %d non-trivial", tried, nonTrivial)
 	}
 }

@@ -1,0 +1,81 @@
+package socketstats_test
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"log"
+	"net/netip"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/packetpath/packetpath/socketstats"
+)
+
+// Dump the sockets of port 5000 and of 127.0.0.0/8 except port 53, then
+// dump again into the same slice, which allocates nothing.
+func ExampleTable_Dump() {
+	tab, err := socketstats.OpenTable(nil) // or &TableOptions{NetNS: "/var/run/netns/blue"}
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer tab.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	filter := socketstats.FilterOr(
+		socketstats.FilterLocalPort(5000),
+		socketstats.FilterAnd(
+			socketstats.FilterLocalPrefix(netip.MustParsePrefix("127.0.0.0/8")),
+			socketstats.FilterNot(socketstats.FilterLocalPort(53)),
+		),
+	)
+	var socks []socketstats.UDPSocket
+	for range 2 {
+		socks, err = tab.Dump(ctx, socks[:0], filter)
+		if err != nil {
+			log.Fatal(err)
+		}
+	}
+	for _, s := range socks {
+		fmt.Printf("%v queued %d of %d bytes, %d drops\n", s.Local, s.RxQueue, s.Mem.RcvBuf, s.Mem.Drops)
+	}
+}
+
+// Decode a dump captured in a namespace where two receivers with a 2 KiB
+// buffer were sent 300 datagrams each and never read.
+func ExampleDecodeUDPSockets() {
+	b, err := os.ReadFile("testdata/diag/scene.bin")
+	if err != nil {
+		log.Fatal(err)
+	}
+	socks, err := socketstats.DecodeUDPSockets(nil, b, socketstats.ProtocolUDP)
+	if err != nil {
+		log.Fatal(err)
+	}
+	slices.SortFunc(socks, func(a, b socketstats.UDPSocket) int { return cmp.Compare(a.Inode, b.Inode) })
+	for _, s := range socks {
+		if s.RxQueue == 0 && s.Mem.Drops == 0 {
+			continue
+		}
+		fmt.Printf("inode %d %-15v rx_queue %5d rcvbuf %6d drops %d\n",
+			s.Inode, s.Local.Addr(), s.RxQueue, s.Mem.RcvBuf, s.Mem.Drops)
+	}
+	// Output:
+	// inode 124488 127.0.0.1       rx_queue  3328 rcvbuf   4096 drops 296
+	// inode 124489 ::1             rx_queue  3328 rcvbuf   4096 drops 296
+	// inode 124490 127.0.0.2       rx_queue  8320 rcvbuf 212992 drops 0
+	// inode 124491 ::1             rx_queue  4160 rcvbuf 212992 drops 0
+}
+
+// Map socket inodes to the processes that hold them, here on a fixture
+// /proc tree.
+func ExampleSocketOwners() {
+	owners, err := socketstats.SocketOwners("testdata/diag/proc", []uint64{51369, 51370})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(owners[51369], owners[51370])
+	// Output: [100 200] [200]
+}
