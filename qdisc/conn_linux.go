@@ -24,6 +24,11 @@ import (
 // by hand: a dump allocates nothing in steady state. github.com/mdlayher/
 // netlink is not used for dumps because its Receive allocates every message.
 //
+// Device names come from an ifindex -> name table filled by one RTM_GETLINK
+// dump and refreshed whenever a dump meets an unknown ifindex (a new
+// device). A device renamed under the same ifindex keeps its old name until
+// RefreshDevices or AllClasses refreshes the table.
+//
 // A Conn is safe for concurrent use; dumps are serialised.
 type Conn struct {
 	mu      sync.Mutex
@@ -215,6 +220,18 @@ func (c *Conn) resolveQdiscNames(ctx context.Context, dst []Qdisc) []Qdisc {
 		n++
 	}
 	return dst[:n]
+}
+
+// RefreshDevices reloads the ifindex -> device name table (one RTM_GETLINK
+// dump). Dumps do this by themselves when they meet a new ifindex; call it
+// after renaming devices.
+func (c *Conn) RefreshDevices(ctx context.Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.arm(ctx); err != nil {
+		return err
+	}
+	return c.refreshLinks(ctx)
 }
 
 // Classes dumps the classes of one device (one RTM_GETTCLASS dump) into

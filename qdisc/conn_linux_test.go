@@ -171,3 +171,35 @@ func stopAfterChurn(wg *sync.WaitGroup) bool {
 		return false
 	}
 }
+
+func TestRefreshDevicesAfterRename(t *testing.T) {
+	ns := smallTree(t)
+	c, err := qdisc.Open(&qdisc.Config{NetNS: ns.Path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	if _, err := c.Qdiscs(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	ns.Run("ip", "link", "set", "vb0", "down")
+	ns.Run("ip", "link", "set", "vb0", "name", "vb0renamed")
+	if err := c.RefreshDevices(ctx); err != nil {
+		t.Fatal(err)
+	}
+	qs, err := c.Qdiscs(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, q := range qs {
+		if q.Device == "vb0" {
+			t.Errorf("stale name: %+v", q)
+		}
+		found = found || (q.Device == "vb0renamed" && q.Kind == "pfifo")
+	}
+	if !found {
+		t.Errorf("renamed device's pfifo not found in %+v", qs)
+	}
+}

@@ -39,3 +39,6 @@ func (c *Conn) AllClasses(context.Context, []Class) ([]Class, error) {
 
 // LastDump returns the zero DumpInfo.
 func (c *Conn) LastDump() DumpInfo { return DumpInfo{} }
+
+// RefreshDevices returns errors.ErrUnsupported.
+func (c *Conn) RefreshDevices(context.Context) error { return errors.ErrUnsupported }
