@@ -185,6 +185,7 @@ func TestMcastAllocs(t *testing.T) {
 // lo, inside a fresh namespace, and checks igmp, igmp6 and dev_mcast read
 // there (through Readers opened inside it) show exactly those memberships.
 func TestMcastNamespace(t *testing.T) {
+	bRequireIPv6(t)
 	ns := netnstest.New(t, netnstest.WithMulticastLoopback(),
 		netnstest.WithVeth("ppm0", "ppm1", "10.77.0.1/24", "10.77.0.2/24"))
 	group := netip.MustParseAddr("239.1.2.3")

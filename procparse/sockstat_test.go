@@ -127,6 +127,7 @@ func TestSockstatAllocs(t *testing.T) {
 // checks sockstat (and sockstat6) there count exactly them, through
 // Readers opened inside the namespace.
 func TestSockstatNamespace(t *testing.T) {
+	bRequireIPv6(t)
 	ns := netnstest.New(t)
 	var r, r6 *Reader[Sockstat]
 	err := ns.Do(func() error {
@@ -206,5 +207,13 @@ func BenchmarkParseSockstat(b *testing.B) {
 		if err := ParseSockstat(in, &s); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// bRequireIPv6 skips tests that open IPv6 sockets on a kernel without IPv6.
+func bRequireIPv6(t testing.TB) {
+	t.Helper()
+	if _, err := os.Stat("/proc/net/if_inet6"); err != nil {
+		t.Skipf("skipped: IPv6 is disabled: %v", err)
 	}
 }
