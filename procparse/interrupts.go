@@ -31,6 +31,8 @@ type InterruptRow struct {
 	// Counts holds the per-CPU counts, column i belonging to
 	// Interrupts.CPUs[i] (kstat_irqs_cpu). Some named rows print fewer
 	// columns than there are CPUs: x86 ERR and MIS print one global count.
+	// The kernel keeps these counts in 32 bits (unsigned int) and they
+	// wrap at 2^32: take differences with IRQCountDelta.
 	Counts []uint64
 	// Chip is the interrupt chip's name (irq_chip.name or irq_print_chip),
 	// e.g. "IO-APIC" or "PCI-MSIX-0000:00:03.0". Empty for named rows.
@@ -50,6 +52,12 @@ type InterruptRow struct {
 	// by ", " when the IRQ is shared, e.g. "virtio2-input.0". For a named
 	// row it is the description ("Local timer interrupts").
 	Actions string
+}
+
+// IRQCountDelta is how many interrupts happened between two readings of
+// one per-CPU count, allowing for the 32-bit counter wrapping once.
+func IRQCountDelta(prev, cur uint64) uint64 {
+	return uint64(uint32(cur - prev))
 }
 
 // Total is the sum of the row's per-CPU counts.

@@ -173,3 +173,12 @@ func FuzzParseCPUMask(f *testing.F) {
 		_ = ParseCPUMask(b, &s)
 	})
 }
+
+func TestIRQCountDelta(t *testing.T) {
+	if d := IRQCountDelta(4294967290, 5); d != 11 {
+		t.Errorf("wrapped delta = %d, want 11", d)
+	}
+	if d := IRQCountDelta(100, 250); d != 150 {
+		t.Errorf("delta = %d", d)
+	}
+}
