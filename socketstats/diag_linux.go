@@ -343,6 +343,15 @@ func (t *Table) opError(family, proto uint8, err error) error {
 // struct inet_diag_req_v2 and, when prog is not empty, the
 // INET_DIAG_REQ_BYTECODE attribute) to b.
 func buildDiagRequest(b []byte, seq uint32, family, proto uint8, prog []byte) []byte {
+	ne := binary.NativeEndian
+	// A filter that is one non-zero local port needs no program: udp_dump
+	// compares id.idiag_sport itself, before and cheaper than running one.
+	var sport uint16
+	if len(prog) == 2*bcOpLen && prog[0] == bcSEQ {
+		if sport = ne.Uint16(prog[bcOpLen+2:]); sport != 0 {
+			prog = nil
+		}
+	}
 	total := diagNlmsgHdrLen + diagReqLen
 	if len(prog) > 0 {
 		total += diagNlaHdrLen + (len(prog)+3)&^3
@@ -350,7 +359,6 @@ func buildDiagRequest(b []byte, seq uint32, family, proto uint8, prog []byte) []
 	start := len(b)
 	b = append(b, make([]byte, total)...)
 	h := b[start:]
-	ne := binary.NativeEndian
 	ne.PutUint32(h[0:4], uint32(total))
 	ne.PutUint16(h[4:6], diagSockDiagByFamily)
 	ne.PutUint16(h[6:8], diagFlagRequest|diagFlagDump)
@@ -361,8 +369,8 @@ func buildDiagRequest(b []byte, seq uint32, family, proto uint8, prog []byte) []
 	r[1] = proto
 	r[2] = diagExtSKMem
 	ne.PutUint32(r[4:8], diagAllStates)
-	// inet_diag_sockid stays zero: no exact port, address, interface or
-	// cookie match (udp_dump would honour a non-zero sport/dport).
+	// inet_diag_sockid: zero but for the exact local port (network order).
+	binary.BigEndian.PutUint16(r[8:10], sport)
 	if len(prog) > 0 {
 		a := r[diagReqLen:]
 		ne.PutUint16(a[0:2], uint16(diagNlaHdrLen+len(prog)))

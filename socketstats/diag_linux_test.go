@@ -4,6 +4,7 @@ package socketstats
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"flag"
 	"math/rand/v2"
@@ -594,5 +595,35 @@ func TestDiagRandomFiltersInKernel(t *testing.T) {
 	t.Logf("%d filters checked against the kernel, %d selecting some but not all sockets", tried, nonTrivial)
 	if tried < 200 || nonTrivial < 20 {
 		t.Errorf("too few useful filters: %d tried, %d non-trivial", tried, nonTrivial)
+	}
+}
+
+func TestDiagBuildRequest(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		f     Filter
+		len   int
+		sport uint16
+	}{
+		{"all", Filter{}, 72, 0},
+		{"one port: exact id, no program", FilterLocalPort(5000), 72, 5000},
+		{"port 0: program", FilterLocalPort(0), 72 + 4 + 8, 0},
+		{"compound: program", FilterOr(FilterLocalPort(1), FilterLocalPort(2)), 72 + 4 + 20, 0},
+	} {
+		b := buildDiagRequest(nil, 9, FamilyIPv6, ProtocolUDP, c.f.prog)
+		if len(b) != c.len || int(binary.NativeEndian.Uint32(b)) != c.len {
+			t.Errorf("%s: %d bytes (header says %d), want %d", c.name, len(b), binary.NativeEndian.Uint32(b), c.len)
+			continue
+		}
+		r := b[diagNlmsgHdrLen:]
+		if r[0] != FamilyIPv6 || r[1] != ProtocolUDP || r[2] != 1<<6 || binary.BigEndian.Uint16(r[8:10]) != c.sport {
+			t.Errorf("%s: request % x", c.name, r[:12])
+		}
+		if c.len > 72 {
+			a := r[diagReqLen:]
+			if int(binary.NativeEndian.Uint16(a)) != 4+len(c.f.prog) || binary.NativeEndian.Uint16(a[2:]) != diagReqAttrBytecode {
+				t.Errorf("%s: attribute header % x", c.name, a[:4])
+			}
+		}
 	}
 }
