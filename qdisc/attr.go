@@ -89,6 +89,17 @@ func (it *attrIter) next() bool {
 	return true
 }
 
+// trailing accepts what is left after the last attribute: nothing, or
+// fewer than 4 zero bytes of padding.
+func trailing(what string, b []byte, off int) error {
+	for _, c := range b {
+		if c != 0 {
+			return malformed(what, off, "%d trailing bytes", len(b))
+		}
+	}
+	return nil
+}
+
 func u32(b []byte, i int) uint32 { return ne.Uint32(b[i*4:]) }
 
 var errorsUnsupported = errors.ErrUnsupported

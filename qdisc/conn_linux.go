@@ -54,6 +54,7 @@ type Conn struct {
 	dumpSeq uint32
 
 	names    map[int32]string // ifindex -> device name
+	dense    []string         // the same for small ifindexes, "" = unknown
 	oldNames map[int32]string
 	kinds    map[string]string
 	info     DumpInfo
@@ -191,10 +192,9 @@ func (c *Conn) appendQdisc(dst []Qdisc, payload []byte, only int, firstErr error
 		}
 		return dst[:i], firstErr, unknown
 	}
-	name, ok := c.names[int32(q.Ifindex)]
+	name, ok := c.name(q.Ifindex)
 	if !ok {
 		unknown = true
-		name = ""
 	}
 	q.Device = name
 	return dst, firstErr, unknown
@@ -208,7 +208,7 @@ func (c *Conn) resolveQdiscNames(ctx context.Context, dst []Qdisc) []Qdisc {
 	}
 	n := 0
 	for i := range dst {
-		name, ok := c.names[int32(dst[i].Ifindex)]
+		name, ok := c.name(dst[i].Ifindex)
 		if !ok {
 			c.info.Vanished++
 			continue
@@ -252,12 +252,12 @@ func (c *Conn) Classes(ctx context.Context, ifindex int, dst []Class) ([]Class, 
 	if err != nil {
 		return dst, err
 	}
-	name, ok := c.names[int32(ifindex)]
+	name, ok := c.name(ifindex)
 	if !ok {
 		if err := c.refreshLinks(ctx); err != nil {
 			return dst, err
 		}
-		if name, ok = c.names[int32(ifindex)]; !ok {
+		if name, ok = c.name(ifindex); !ok {
 			return dst[:0], fmt.Errorf("qdisc: classes of ifindex %d: %w", ifindex, os.ErrNotExist)
 		}
 	}

@@ -52,33 +52,42 @@ func decodeMessage(b []byte, q *Qdisc, kinds map[string]string) error {
 
 	var legacy, xstats, app []byte
 	var haveStats2, haveApp, haveXstats bool
-	it := newAttrIter(b[tcmsgLen:], tcmsgLen, what)
-	for it.next() {
-		switch it.typ {
+	// The attribute walk is written out (rather than using attrIter) because
+	// it runs once per qdisc per poll: see bench/results/qdisc.md.
+	a, off := b[tcmsgLen:], tcmsgLen
+	for len(a) >= nlaHdrLen {
+		l := int(ne.Uint16(a))
+		if l < nlaHdrLen || l > len(a) {
+			return malformed(what, off, "attribute length %d outside 4..%d", l, len(a))
+		}
+		data := a[nlaHdrLen:l:l]
+		switch ne.Uint16(a[2:]) & nlaTypeMask {
 		case tcaKind:
-			q.Kind = internKind(it.data, oldKind, kinds)
+			q.Kind = internKind(data, oldKind, kinds)
 		case tcaOptions:
-			q.Options = append(q.Options, it.data...)
+			q.Options = append(q.Options, data...)
 		case tcaStats:
-			legacy = it.data
+			legacy = data
 		case tcaXstats:
-			xstats, haveXstats = it.data, true
+			xstats, haveXstats = data, true
 		case tcaHWOffload:
-			if len(it.data) >= 1 {
-				q.HWOffload = it.data[0] != 0
+			if len(data) >= 1 {
+				q.HWOffload = data[0] != 0
 				q.HWOffloadReported = true
 			}
 		case tcaStats2:
 			haveStats2 = true
 			var err error
-			app, haveApp, err = decodeStats2(it.data, it.off, &q.Stats)
+			app, haveApp, err = decodeStats2(data, off+nlaHdrLen, &q.Stats)
 			if err != nil {
 				return err
 			}
 		}
+		adv := min((l+3)&^3, len(a))
+		a, off = a[adv:], off+adv
 	}
-	if it.err != nil {
-		return it.err
+	if err := trailing(what, a, off); err != nil {
+		return err
 	}
 	if !haveStats2 && legacy != nil {
 		if err := decodeLegacy(legacy, &q.Stats); err != nil {
@@ -101,20 +110,23 @@ func decodeStats2(b []byte, off int, s *Stats) (app []byte, haveApp bool, err er
 	s.Present |= HasStats2
 	var pkt64 uint64
 	var havePkt64 bool
-	it := newAttrIter(b, off, what)
-	for it.next() {
-		d := it.data
-		switch it.typ {
+	for len(b) >= nlaHdrLen {
+		l := int(ne.Uint16(b))
+		if l < nlaHdrLen || l > len(b) {
+			return nil, false, malformed(what, off, "attribute length %d outside 4..%d", l, len(b))
+		}
+		d := b[nlaHdrLen:l:l]
+		switch ne.Uint16(b[2:]) & nlaTypeMask {
 		case tcaStatsBasic:
 			if len(d) < sizeGnetBasic {
-				return nil, false, malformed(what, it.off, "TCA_STATS_BASIC is %d bytes, want %d", len(d), sizeGnetBasic)
+				return nil, false, malformed(what, off, "TCA_STATS_BASIC is %d bytes, want %d", len(d), sizeGnetBasic)
 			}
 			s.Bytes = ne.Uint64(d)
 			s.Packets = uint64(ne.Uint32(d[8:]))
 			s.Present |= HasBasic
 		case tcaStatsRateEst:
 			if len(d) < sizeGnetRateEst {
-				return nil, false, malformed(what, it.off, "TCA_STATS_RATE_EST is %d bytes, want %d", len(d), sizeGnetRateEst)
+				return nil, false, malformed(what, off, "TCA_STATS_RATE_EST is %d bytes, want %d", len(d), sizeGnetRateEst)
 			}
 			if s.Present&HasRateEst64 == 0 {
 				s.RateBytes = uint64(u32(d, 0))
@@ -123,14 +135,14 @@ func decodeStats2(b []byte, off int, s *Stats) (app []byte, haveApp bool, err er
 			s.Present |= HasRateEst
 		case tcaStatsRateEst64:
 			if len(d) < sizeGnetRateEst64 {
-				return nil, false, malformed(what, it.off, "TCA_STATS_RATE_EST64 is %d bytes, want %d", len(d), sizeGnetRateEst64)
+				return nil, false, malformed(what, off, "TCA_STATS_RATE_EST64 is %d bytes, want %d", len(d), sizeGnetRateEst64)
 			}
 			s.RateBytes = ne.Uint64(d)
 			s.RatePackets = ne.Uint64(d[8:])
 			s.Present |= HasRateEst64
 		case tcaStatsQueue:
 			if len(d) < sizeGnetQueue {
-				return nil, false, malformed(what, it.off, "TCA_STATS_QUEUE is %d bytes, want %d", len(d), sizeGnetQueue)
+				return nil, false, malformed(what, off, "TCA_STATS_QUEUE is %d bytes, want %d", len(d), sizeGnetQueue)
 			}
 			s.Qlen = uint64(u32(d, 0))
 			s.Backlog = uint64(u32(d, 1))
@@ -142,21 +154,23 @@ func decodeStats2(b []byte, off int, s *Stats) (app []byte, haveApp bool, err er
 			app, haveApp = d, true
 		case tcaStatsPkt64:
 			if len(d) < 8 {
-				return nil, false, malformed(what, it.off, "TCA_STATS_PKT64 is %d bytes, want 8", len(d))
+				return nil, false, malformed(what, off, "TCA_STATS_PKT64 is %d bytes, want 8", len(d))
 			}
 			pkt64, havePkt64 = ne.Uint64(d), true
 		case tcaStatsBasicHW:
 			if len(d) < sizeGnetBasic {
-				return nil, false, malformed(what, it.off, "TCA_STATS_BASIC_HW is %d bytes, want %d", len(d), sizeGnetBasic)
+				return nil, false, malformed(what, off, "TCA_STATS_BASIC_HW is %d bytes, want %d", len(d), sizeGnetBasic)
 			}
 			s.HWBytes = ne.Uint64(d)
 			s.HWPackets = uint64(ne.Uint32(d[8:]))
 			s.Present |= HasBasicHW
 		}
-		// tcaStatsPad and unknown types are skipped.
+		// TCA_STATS_PAD and unknown types are skipped.
+		adv := min((l+3)&^3, len(b))
+		b, off = b[adv:], off+adv
 	}
-	if it.err != nil {
-		return nil, false, it.err
+	if err := trailing(what, b, off); err != nil {
+		return nil, false, err
 	}
 	if havePkt64 {
 		s.Packets = pkt64

@@ -201,7 +201,33 @@ func (c *Conn) refreshLinks(ctx context.Context) error {
 		}
 	}
 	c.names, c.oldNames = c.oldNames, c.names
+	clear(c.dense)
+	for idx, name := range c.names {
+		if idx >= 0 && idx < maxDenseIfindex {
+			if int(idx) >= len(c.dense) {
+				c.dense = append(c.dense, make([]string, int(idx)+1-len(c.dense))...)
+			}
+			c.dense[idx] = name
+		}
+	}
 	return nil
+}
+
+// maxDenseIfindex bounds the slice used for name lookups; larger ifindexes
+// (long-lived hosts with device churn) use the map.
+const maxDenseIfindex = 1 << 16
+
+// name returns the device name of ifindex from the last RTM_GETLINK dump.
+func (c *Conn) name(ifindex int) (string, bool) {
+	if ifindex >= 0 && ifindex < len(c.dense) {
+		n := c.dense[ifindex]
+		return n, n != ""
+	}
+	if ifindex >= 0 && ifindex < maxDenseIfindex {
+		return "", false
+	}
+	n, ok := c.names[int32(ifindex)]
+	return n, ok
 }
 
 // RTEXT_FILTER_SKIP_STATS (include/uapi/linux/rtnetlink.h): leave the
