@@ -23,11 +23,14 @@ import (
 // invocation so their ratios are comparable:
 //
 //   - none: nothing attached (baseline).
+//   - dropevents-seeds: Open{Port}: the four seed tracepoints counted per
+//     CPU (udp_fail_queue_rcv_skb filtered on the port).
 //   - dropevents-counting: Open{Port, Reasons: 3 reasons}: the four seed
 //     tracepoints plus three reason-filtered kfree_skb counters per CPU.
 //   - perf-stat: `perf stat -a` with the same seven events and filters.
-//   - dropevents-sampling: Open{AllReasons}: every kfree_skb record copied
-//     to the per-CPU ring and drained by a goroutine (Wait + Snapshot).
+//   - dropevents-sampling-64p / -1024p: Open{AllReasons, RingPages: 64 or
+//     1024}: every kfree_skb record copied to the per-CPU ring (256 KiB or
+//     4 MiB) and drained by a goroutine (Wait + Snapshot).
 //
 // cpu-ns/op is the process's user+system CPU per op (getrusage), which
 // includes the draining goroutine; perf's own process is not included, but
@@ -83,6 +86,15 @@ func BenchmarkDropEvents(b *testing.B) {
 
 	b.Run("attached=none", loop)
 
+	b.Run("attached=dropevents-seeds", func(b *testing.B) {
+		c, err := dropevents.Open(dropevents.Options{TraceFS: fs, Port: uint16(port)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		loop(b)
+	})
+
 	b.Run("attached=dropevents-counting", func(b *testing.B) {
 		c, err := dropevents.Open(dropevents.Options{TraceFS: fs, Port: uint16(port), Reasons: reasons})
 		if err != nil {
@@ -106,7 +118,7 @@ func BenchmarkDropEvents(b *testing.B) {
 			v := reasonValue(b, fs, r)
 			args = append(args, "-e", "skb:kfree_skb", "--filter", "reason == "+strconv.FormatUint(v, 10))
 		}
-		args = append(args, "--", "sleep", "3600")
+		// With -a and no workload perf stat counts until SIGINT.
 		cmd := exec.Command("perf", args...)
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
@@ -116,39 +128,51 @@ func BenchmarkDropEvents(b *testing.B) {
 		time.Sleep(500 * time.Millisecond) // perf attaches before it starts the workload
 		loop(b)
 		_ = cmd.Process.Signal(syscall.SIGINT)
-		_ = cmd.Wait()
+		waited := make(chan error, 1)
+		go func() { waited <- cmd.Wait() }()
+		select {
+		case <-waited:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-waited
+			b.Fatalf("perf stat did not exit on SIGINT:\n%s", stderr.String())
+		}
 		got := perfCount(stderr.String(), "udp:udp_fail_queue_rcv_skb")
 		if got < uint64(b.N) {
 			b.Fatalf("perf stat counted %d drops of %d:\n%s", got, b.N, stderr.String())
 		}
 	})
 
-	b.Run("attached=dropevents-sampling", func(b *testing.B) {
-		c, err := dropevents.Open(dropevents.Options{TraceFS: fs, AllReasons: true})
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer c.Close()
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		var counts dropevents.Counts
-		go func() {
-			defer close(done)
-			for ctx.Err() == nil {
-				_ = c.Wait(ctx)
-				_ = c.Snapshot(&counts)
+	sampling := func(pages int) func(b *testing.B) {
+		return func(b *testing.B) {
+			c, err := dropevents.Open(dropevents.Options{TraceFS: fs, AllReasons: true, RingPages: pages})
+			if err != nil {
+				b.Fatal(err)
 			}
-		}()
-		loop(b)
-		cancel()
-		<-done
-		_ = c.Snapshot(&counts)
-		n, _ := counts.Reason("SOCKET_RCVBUFF")
-		b.ReportMetric(float64(counts.Lost)/float64(counts.Samples+counts.Lost), "lost/record")
-		if n+counts.Lost < uint64(b.N) {
-			b.Fatalf("sampled %d + lost %d < %d drops", n, counts.Lost, b.N)
+			defer c.Close()
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			var counts dropevents.Counts
+			go func() {
+				defer close(done)
+				for ctx.Err() == nil {
+					_ = c.Wait(ctx)
+					_ = c.Snapshot(&counts)
+				}
+			}()
+			loop(b)
+			cancel()
+			<-done
+			_ = c.Snapshot(&counts)
+			n, _ := counts.Reason("SOCKET_RCVBUFF")
+			b.ReportMetric(float64(counts.Lost)/float64(counts.Samples+counts.Lost), "lost/record")
+			if n+counts.Lost < uint64(b.N) {
+				b.Fatalf("sampled %d + lost %d < %d drops", n, counts.Lost, b.N)
+			}
 		}
-	})
+	}
+	b.Run("attached=dropevents-sampling-64p", sampling(64))
+	b.Run("attached=dropevents-sampling-1024p", sampling(1024))
 }
 
 func reasonValue(b *testing.B, fs *dropevents.TraceFS, name string) uint64 {

@@ -88,8 +88,8 @@ func measure(t *testing.T, fs *TraceFS, port uint16, induce func()) interval {
 }
 
 // checkReason checks that both collectors counted at least induced and at
-// most bound drops with the reason. It returns false when only the upper
-// bound failed while a namespace vanished (the bound is then unknown).
+// most bound drops with the reason. It returns false, asking for another
+// measurement, when only the upper bound failed and last is false.
 func checkReason(t *testing.T, iv interval, name string, induced, bound uint64, last bool) bool {
 	t.Helper()
 	counted, ok := iv.counted.Reason(name)
@@ -110,8 +110,12 @@ func checkReason(t *testing.T, iv interval, name string, induced, bound uint64, 
 	if counted <= bound && sampled <= bound {
 		return true
 	}
-	if iv.vanished && !last {
-		t.Logf("%s above the host bound while a namespace vanished: measuring again", name)
+	// Other tests (go test runs packages in parallel) create, flood and
+	// delete namespaces; one created and deleted inside the interval, or
+	// a TCP segment to a closed port (NO_SOCKET without a Udp counter),
+	// escapes the bound. Measure again before calling it a failure.
+	if !last {
+		t.Logf("%s above the host bound (namespace vanished: %v): measuring again", name, iv.vanished)
 		return false
 	}
 	t.Errorf("%s counted %d / sampled %d > host-wide bound %d", name, counted, sampled, bound)
