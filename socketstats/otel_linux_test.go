@@ -97,7 +97,7 @@ func TestRegisterMetrics(t *testing.T) {
 				attribute.String("feed", "A"),
 			} {
 				if v, ok := p.attrs.Value(kv.Key); !ok || v != kv.Value {
-					t.Errorf("%s: attribute %s = %v, want %v", name, kv.Key, v.Emit(), kv.Value.Emit())
+					t.Errorf("%s: attribute %s = %v, want %v", name, kv.Key, v.String(), kv.Value.String())
 				}
 			}
 		}
