@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -378,6 +379,16 @@ func TestMembershipErrors(t *testing.T) {
 		}
 		if _, err := Open(Config{Groups: []Group{{Addr: testGroup4}, {Addr: netip.MustParseAddr("ff15::1")}}}); err == nil {
 			t.Error("mixed families accepted")
+		}
+		// net.ipv4.igmp_max_memberships (20 by default) per socket.
+		var lerr error
+		for i := range 64 {
+			if lerr = c.Join(Group{Addr: netip.AddrFrom4([4]byte{239, 100, 0, byte(i)})}); lerr != nil {
+				break
+			}
+		}
+		if !errors.Is(lerr, unix.ENOBUFS) || !strings.Contains(lerr.Error(), "igmp_max_memberships") {
+			t.Errorf("joining past the limit: %v, want ENOBUFS naming igmp_max_memberships", lerr)
 		}
 	})
 }
