@@ -124,7 +124,7 @@ func attrs(s attribute.Set) string {
 		}
 		b.WriteString(string(kv.Key))
 		b.WriteByte('=')
-		b.WriteString(kv.Value.Emit())
+		b.WriteString(kv.Value.String())
 	}
 	return b.String()
 }
