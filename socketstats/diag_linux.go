@@ -55,6 +55,7 @@ type Table struct {
 	readFn, writeFn func(fd uintptr) bool
 	n               int
 	errno           syscall.Errno
+	nowait          bool // recvOnce reports EAGAIN instead of waiting
 
 	inodes []uint64 // scratch for SocketsOfProcess
 
@@ -242,10 +243,19 @@ func (t *Table) dumpFamily(ctx context.Context, dst []UDPSocket, family, proto u
 	}
 }
 
-// drain reads and discards the rest of an abandoned dump.
+// drain reads and discards the rest of an abandoned dump. While a dump runs
+// the kernel always has its next datagram ready: netlink_recvmsg produces it
+// before returning (netlink_dump), and netlink_dump_start produces the first
+// one inside sendmsg. So a read that would block means no dump is left.
 func (t *Table) drain(ctx context.Context, scratch []UDPSocket, proto uint8) error {
+	t.nowait = true
+	defer func() { t.nowait = false }()
 	for {
 		b, err := t.recv(ctx)
+		if errors.Is(err, unix.EAGAIN) {
+			t.abandoned = 0
+			return nil
+		}
 		if err != nil {
 			return fmt.Errorf("socketstats: draining an abandoned sock_diag dump: %w", err)
 		}
@@ -312,6 +322,10 @@ func (t *Table) recvOnce(fd uintptr) bool {
 	case 0:
 		t.n = int(n)
 	case unix.EAGAIN:
+		if t.nowait {
+			t.errno = e
+			return true
+		}
 		return false
 	case unix.EINTR:
 		return t.recvOnce(fd)

@@ -487,6 +487,14 @@ func TestDiagAbandonedDump(t *testing.T) {
 	if len(got) != n {
 		t.Errorf("got %d sockets, want %d", len(got), n)
 	}
+	// A dump marked abandoned that had in fact ended leaves nothing to
+	// drain: the next Dump must not wait for it.
+	tab.abandoned = tab.seq
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if got, err = tab.Dump(ctx, got[:0], Filter{}); err != nil || len(got) != n {
+		t.Errorf("Dump after a finished dump marked abandoned: %d sockets, %v", len(got), err)
+	}
 }
 
 func TestDiagMissingNamespace(t *testing.T) {
