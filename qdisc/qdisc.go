@@ -26,12 +26,16 @@ type Qdisc struct {
 	Stats Stats
 	// Options holds the raw TCA_OPTIONS payload (kind-specific, nested
 	// attributes for most kinds, a bare struct for pfifo/bfifo/pfifo_fast).
-	// Decode with TBF, HTB, FIFO, Prio. The slice is reused by the next
-	// dump into the same destination.
+	// Decode with DecodeTBF, DecodeHTBOptions, DecodeHTBClassOptions,
+	// DecodeFIFOLimit or DecodePrio. Empty when the kernel sent none. The
+	// slice is reused by the next dump into the same destination.
 	Options []byte
 	// XStats holds the raw kind-specific statistics: TCA_STATS_APP, or the
-	// legacy TCA_XSTATS when STATS_APP is absent. nil when the kind has
-	// none. Decode with the kind's method (FQCodel, FQ, Codel, ...).
+	// legacy TCA_XSTATS when STATS_APP is absent. Empty when the kind has
+	// none. Decode with the kind's decoder (DecodeHTB for htb classes,
+	// DecodeFQCodel, DecodeFQ, DecodeCodel, DecodePIE, DecodeFQPIE,
+	// DecodeRED, DecodeChoke, DecodeSFQ, DecodeSFB, DecodeHHF, DecodeCake,
+	// DecodeCakeClass). Reused like Options.
 	XStats []byte
 }
 
