@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"net"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/net/ipv4"
+
+	"github.com/packetpath/packetpath/internal/netnstest"
+)
+
+// TestNetNSAndJoin runs the exporter in-process against a namespace
+// (-netns) with a -join socket, overflows that socket from inside the
+// namespace, and checks that /metrics carries the socket's own series and
+// the namespace's Udp counters with the kernel's values.
+func TestNetNSAndJoin(t *testing.T) {
+	ns := netnstest.New(t, netnstest.WithMulticastLoopback())
+	const group = "239.5.5.5:5055"
+	ex, err := newExporter(&options{netns: ns.Path, join: []netip.AddrPort{netip.MustParseAddrPort(group)},
+		iface: "lo", rcvbuf: 4096, maxSockets: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ex.close()
+	srv := httptest.NewServer(ex.handler())
+	defer srv.Close()
+	// The sink is not reading yet: everything beyond the buffer drops.
+
+	var conn *net.UDPConn
+	if err := ns.Do(func() error {
+		var err error
+		conn, err = net.DialUDP("udp4", nil, net.UDPAddrFromAddrPort(netip.MustParseAddrPort(group)))
+		if err != nil {
+			return err
+		}
+		lo, err := net.InterfaceByName("lo")
+		if err != nil {
+			return err
+		}
+		return ipv4.NewPacketConn(conn).SetMulticastInterface(lo)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	const sent = 500
+	b := make([]byte, 64)
+	for i := range uint64(sent) {
+		binary.BigEndian.PutUint64(b, i)
+		if _, err := conn.Write(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The kernel's view: ss in the namespace.
+	ss := ns.Run("ss", "-u", "-a", "-m", "-n")
+	var drops int
+	for _, f := range strings.Fields(ss) {
+		if strings.HasPrefix(f, "skmem:(") {
+			for _, kv := range strings.Split(strings.Trim(f[len("skmem:("):], ")"), ",") {
+				if strings.HasPrefix(kv, "d") {
+					fmt.Sscan(kv[1:], &drops)
+				}
+			}
+		}
+	}
+	if drops == 0 {
+		t.Fatalf("no drops in ss output:\n%s", ss)
+	}
+
+	// Read what was queued, then scrape.
+	ctx, cancel := testContext(t, 2*time.Second)
+	defer cancel()
+	go ex.sink.run(ctx)
+	deadline := time.Now().Add(5 * time.Second)
+	for ex.sink.conn.Stats().Packets+uint64(drops) < sent && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	_, _ = ex.sink.conn.Sample()
+
+	resp, err := srv.Client().Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	text := string(body)
+	received := sent - drops
+	for _, want := range []string{
+		fmt.Sprintf(`packetpath_counter="Udp.RcvbufErrors"} %d`, drops),
+		fmt.Sprintf(`packetpath_socket_local="239.5.5.5:5055"} %d`, drops),
+		fmt.Sprintf(`packetpath_multicast_groups="[\"239.5.5.5\"]"} %d`, received),
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("ss:\n%s\n/metrics (packetpath_socket_*, Udp):\n%s", ss, grep(text, "packetpath_socket_", "Udp."))
+	}
+}
+
+func grep(text string, subs ...string) string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		for _, s := range subs {
+			if strings.Contains(l, s) && !strings.HasPrefix(l, "#") {
+				out = append(out, l)
+				break
+			}
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+func testContext(t *testing.T, d time.Duration) (context.Context, context.CancelFunc) {
+	t.Helper()
+	return context.WithTimeout(context.Background(), d)
+}
