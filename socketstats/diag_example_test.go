@@ -79,3 +79,19 @@ func ExampleSocketOwners() {
 	fmt.Println(owners[51369], owners[51370])
 	// Output: [100 200] [200]
 }
+
+// Widen per-socket drop counters across dumps: the kernel's counter is 32
+// bits and wraps; the tracker's totals do not.
+func ExampleDropTracker() {
+	var d socketstats.DropTracker
+	sock := func(drops uint64) []socketstats.UDPSocket {
+		return []socketstats.UDPSocket{{Cookie: 42, Mem: socketstats.SockMemInfo{Drops: drops, Fields: 9}}}
+	}
+	d.Update(sock(4294967000))       // first sight: the baseline
+	fmt.Println(d.Update(sock(704))) // wrapped: 296 + 704 new drops
+	total, _ := d.Total(42)
+	fmt.Println(total)
+	// Output:
+	// 1000
+	// 4294968000
+}
