@@ -18,8 +18,11 @@ import (
 // (os.ErrDeadlineExceeded) or the Conn is closed (net.ErrClosed).
 //
 // When datagrams are already queued, as they are whenever the application
-// is behind, ReadBatch allocates nothing; the context machinery
-// (context.AfterFunc, a deadline) is set up only when it must wait.
+// is behind, ReadBatch allocates nothing. The context machinery is set up
+// only when it must wait with a cancellable context: a context.AfterFunc
+// that expires the read deadline on cancellation, plus ctx's deadline if it
+// is earlier than the one from SetReadDeadline (measured: 7 allocations,
+// about 470 bytes per wait; none with context.Background()).
 //
 // Each call updates the counters (Stats) and the batch description
 // (LastBatch): drops from SO_RXQ_OVFL, SIOCINQ, SO_MEMINFO every
