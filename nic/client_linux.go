@@ -33,6 +33,9 @@ type Client struct {
 	rdErr      error
 	readFn     func(fd uintptr) bool
 
+	cancelFn  func()
+	cancelled chan struct{}
+
 	wrBuf   []byte
 	wrErr   error
 	writeFn func(fd uintptr) bool
@@ -75,6 +78,8 @@ func Open(opts Options) (*Client, error) {
 	c.nlbuf = make([]byte, 64<<10)
 	c.readFn = c.recvChunk
 	c.writeFn = c.sendChunk
+	c.cancelFn = c.cancelRead
+	c.cancelled = make(chan struct{}, 1)
 	return c, nil
 }
 

@@ -269,3 +269,28 @@ func FuzzDecodeEthtool(f *testing.F) {
 		}
 	})
 }
+
+// TestDecodeManyStrings: no cap on the number of statistics (an mlx5 NIC
+// exposed 19,338).
+func TestDecodeManyStrings(t *testing.T) {
+	const n = 25000
+	s := make([]byte, gstringsHdrLen+n*ethGStringLen)
+	binary.NativeEndian.PutUint32(s[8:], n)
+	for i := range n {
+		copy(s[gstringsHdrLen+i*ethGStringLen:], "rx"+itoa(i%64)+"_packets")
+	}
+	names, err := DecodeStrings(s, nil)
+	if err != nil || len(names) != n || names[n-1] != "rx"+itoa((n-1)%64)+"_packets" {
+		t.Fatalf("%d names, %v", len(names), err)
+	}
+	v := make([]byte, gstatsHdrLen+n*8)
+	binary.NativeEndian.PutUint32(v[4:], n)
+	binary.NativeEndian.PutUint64(v[gstatsHdrLen+(n-1)*8:], 1<<63)
+	vals, err := DecodeStats(v, nil)
+	if err != nil || len(vals) != n || vals[n-1] != 1<<63 {
+		t.Fatalf("%d values, %v", len(vals), err)
+	}
+	if qs := QueueStats(names, nil); len(qs) != n {
+		t.Errorf("%d queue stats", len(qs))
+	}
+}

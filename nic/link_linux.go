@@ -18,8 +18,13 @@ const maxDumpRetries = 5
 
 // Links dumps every link of the Client's namespace with one RTM_GETLINK
 // request (NLM_F_DUMP) and returns them in dst[:0], reusing its elements
-// and their names: in steady state it allocates nothing. The context's
-// deadline or cancellation bounds the wait for the kernel.
+// and their names: in steady state it allocates nothing (a context that can
+// be cancelled adds two small allocations for the cancellation hook). The
+// context's deadline or cancellation bounds the wait for the kernel.
+//
+// A dump left unfinished (cancelled, or failed mid-way) is read out at the
+// start of the next call: the kernel refuses a new dump on the socket with
+// EBUSY while an old one is unread.
 func (c *Client) Links(ctx context.Context, dst []Link) ([]Link, error) {
 	if c.nl == nil {
 		return dst[:0], fmt.Errorf("nic: links: %w", os.ErrClosed)
@@ -36,14 +41,10 @@ func (c *Client) Links(ctx context.Context, dst []Link) ([]Link, error) {
 	if ctx.Done() != nil {
 		// Cancellation unblocks the read with a deadline in the past; the
 		// deadline is cleared again before Links returns.
-		fired := make(chan struct{})
-		stop := context.AfterFunc(ctx, func() {
-			c.nl.SetReadDeadline(time.Unix(1, 0))
-			close(fired)
-		})
+		stop := context.AfterFunc(ctx, c.cancelFn)
 		defer func() {
 			if !stop() {
-				<-fired
+				<-c.cancelled
 				c.nl.SetReadDeadline(time.Time{})
 			}
 		}()
@@ -60,6 +61,13 @@ func (c *Client) Links(ctx context.Context, dst []Link) ([]Link, error) {
 		}
 	}
 	return dst, err
+}
+
+// cancelRead is the context.AfterFunc hook of Links: it makes the pending
+// read return and signals that it ran.
+func (c *Client) cancelRead() {
+	c.nl.SetReadDeadline(time.Unix(1, 0))
+	c.cancelled <- struct{}{}
 }
 
 func (c *Client) dumpLinks(dst []Link) (links []Link, retry bool, err error) {

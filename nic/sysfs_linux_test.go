@@ -123,14 +123,6 @@ func TestDeviceLive(t *testing.T) {
 	}
 }
 
-func itoa(n int) string { return utoa(uint64(n)) }
-func utoa(n uint64) string {
-	if n < 10 {
-		return string(rune('0' + n))
-	}
-	return utoa(n/10) + string(rune('0'+n%10))
-}
-
 // TestDeviceIRQsLive: eth0's interrupts against /proc/interrupts, read
 // independently.
 func TestDeviceIRQsLive(t *testing.T) {
