@@ -39,7 +39,8 @@ type QueueIRQ struct {
 	HasAffinity bool
 }
 
-// Total is the sum of the per-CPU counts.
+// Total is the sum of the per-CPU counts. The kernel keeps each count in
+// 32 bits; use procparse.IRQCountDelta for per-CPU differences.
 func (q *QueueIRQ) Total() uint64 {
 	var t uint64
 	for _, c := range q.Counts {
@@ -120,6 +121,21 @@ func DeviceIRQs(sys SysFS, proc procparse.FS, dev string) ([]QueueIRQ, error) {
 		out = append(out, q)
 	}
 	return out, nil
+}
+
+// SharesCPUWith reports whether the interrupt may run on one of cpus (for
+// example the CPUs an application's receive threads are pinned to, from
+// sched_getaffinity): then the NIC's interrupt and softirq work competes
+// with the application for those CPUs. It uses the effective affinity when
+// the kernel reports it, else the affinity.
+func (q *QueueIRQ) SharesCPUWith(cpus procparse.CPUSet) bool {
+	if !q.HasAffinity {
+		return false
+	}
+	if q.Affinity.HasEffective {
+		return q.Affinity.Effective.Intersects(cpus)
+	}
+	return q.Affinity.Affinity.Intersects(cpus)
 }
 
 // actionNamesDevice reports whether a handler name belongs to the device

@@ -106,6 +106,11 @@ func TestDeviceIRQsFixture(t *testing.T) {
 	if !irqs[1].MayRunOn(1) || irqs[1].MayRunOn(0) {
 		t.Error("IRQ 38 runs on CPU 1 only")
 	}
+	var app procparse.CPUSet
+	app.Add(1)
+	if !irqs[1].SharesCPUWith(app) || irqs[2].SharesCPUWith(app) {
+		t.Error("application on CPU 1 shares it with rx IRQ 38, not with tx IRQ 39")
+	}
 	// Without msi_irqs the names decide: the fixture's ifb0 has none.
 	irqs, err = DeviceIRQs(NewSysFS("testdata/sys"), proc, "ifb0")
 	if err != nil || len(irqs) != 0 {
