@@ -29,11 +29,12 @@
 //
 // Open with Options.NetNS set to a namespace file (/var/run/netns/NAME or
 // /proc/PID/ns/net): the rtnetlink and ethtool sockets are created inside
-// that namespace and keep addressing it. sysfs is different: /sys/class/net
-// lists the devices of the namespace that mounted sysfs, not of the reader.
-// To read another namespace's sysfs, mount sysfs from inside it (for example
-// `ip netns exec NAME mount -t sysfs none /mnt/ns-sys`, which ip-netns
-// already does privately for the command it runs) and pass that mount point
-// as Options.SysfsRoot; otherwise the Client's sysfs methods answer for the
-// namespace whose sysfs is at /sys.
+// that namespace and keep addressing it. sysfs is different: a sysfs mount
+// lists the devices of the network namespace of the thread that mounted it,
+// whoever reads it. To read another namespace's sysfs, mount a sysfs from a
+// thread inside that namespace (mount("sysfs", dir, "sysfs", MS_RDONLY)
+// after setns, as the package's namespace test does; `ip netns exec` does
+// the same privately for the command it runs) and pass dir as
+// Options.SysfsRoot. Otherwise the sysfs methods answer for the namespace
+// whose sysfs is mounted at /sys.
 package nic

@@ -457,6 +457,46 @@ func TestNamespaceVethAgainstPeers(t *testing.T) {
 	if ch, err := c.Channels("ppva"); err != nil || ch.MaxRx == 0 {
 		t.Errorf("veth Channels: %+v %v", ch, err)
 	}
+	// sysfs as seen from the namespace: mount a sysfs instance from a
+	// thread inside it (sysfs shows the devices of the mounting thread's
+	// namespace) and pass it as SysfsRoot.
+	dir := t.TempDir()
+	if err := ns.Do(func() error { return unix.Mount("sysfs", dir, "sysfs", unix.MS_RDONLY, "") }); err != nil {
+		t.Fatalf("mounting the namespace's sysfs: %v", err)
+	}
+	t.Cleanup(func() { unix.Unmount(dir, unix.MNT_DETACH) })
+	nsc, err := Open(Options{NetNS: ns.Path, SysfsRoot: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nsc.Close()
+	devs, err := nsc.SysFS().DeviceNames()
+	if err != nil || strings.Join(devs, ",") != "lo,ppva,ppvb" {
+		t.Errorf("namespace sysfs devices = %v, %v", devs, err)
+	}
+	before, err := nsc.Links(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sst, err := nsc.SysFS().Stats("ppvb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := nsc.Links(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range before {
+		if before[i].Name == "ppvb" {
+			a, b := sysfsKeys(&before[i].Stats), sysfsKeys(&after[i].Stats)
+			between(t, "namespace sysfs ppvb", a, sysfsKeys(&sst), b)
+		}
+	}
+	d, err := nsc.SysFS().Device("ppva")
+	if err != nil || !d.Carrier.Present || !d.Carrier.Value || len(d.TxQueues) != 1 || len(d.RxQueues) != 1 {
+		t.Errorf("namespace sysfs ppva = %+v, %v", d, err)
+	}
+
 	// The host's eth0 is not in the namespace.
 	if _, err := c.DriverInfo("eth0"); !errorsIsNotExist(err) {
 		t.Errorf("eth0 inside the namespace: %v, want os.ErrNotExist", err)
