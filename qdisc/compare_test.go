@@ -50,7 +50,7 @@ func compareQdiscs(t *testing.T, qs []qdisc.Qdisc, want []tcQdisc) {
 		if w.Root {
 			parent = "root"
 		}
-		if parent == "" && w.Kind == "ingress" {
+		if parent == "ffff:fff1" {
 			parent = "ingress"
 		}
 		k := qdiscKey(w.Dev, w.Kind, w.Handle, parent)

@@ -31,12 +31,12 @@ func ExampleDecodeQdiscs() {
 	tot := qdisc.Totals(qs, nil)[13]
 	fmt.Printf("mq0 total: %d pkt, dropped %d (the mq root, not root + children)\n", tot.Packets, tot.Drops)
 	// Output:
-	// mq         1:   parent root sent 681846 bytes 6685 pkt, dropped 15014, requeues 25, backlog 54478b 535p
-	// pfifo_fast none parent 1:4  sent 37638 bytes 369 pkt, dropped 0, requeues 1, backlog 26428b 260p
-	// pfifo_fast none parent 1:3  sent 78438 bytes 769 pkt, dropped 0, requeues 1, backlog 26112b 256p
-	// pfifo_fast none parent 1:1  sent 472644 bytes 4634 pkt, dropped 0, requeues 22, backlog 0b 0p
-	// bfifo      12:  parent 1:2  sent 93126 bytes 913 pkt, dropped 15014, requeues 1, backlog 1938b 19p
-	// mq0 total: 6685 pkt, dropped 15014 (the mq root, not root + children)
+	// mq         1:   parent root sent 263312 bytes 2582 pkt, dropped 18257, requeues 3, backlog 80574b 791p
+	// pfifo_fast none parent 1:4  sent 39360 bytes 386 pkt, dropped 0, requeues 1, backlog 52314b 513p
+	// pfifo_fast none parent 1:3  sent 62102 bytes 609 pkt, dropped 0, requeues 1, backlog 26322b 259p
+	// pfifo_fast none parent 1:1  sent 180 bytes 2 pkt, dropped 0, requeues 0, backlog 0b 0p
+	// bfifo      12:  parent 1:2  sent 161670 bytes 1585 pkt, dropped 18257, requeues 1, backlog 1938b 19p
+	// mq0 total: 2582 pkt, dropped 18257 (the mq root, not root + children)
 }
 
 // Poll the qdiscs of the current network namespace, reusing the slice.

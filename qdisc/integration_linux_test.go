@@ -48,6 +48,7 @@ var scenario = []scenarioDev{
 		"class add dev %s parent 1:1 classid 1:10 htb rate 8bit ceil 16bit",
 		"class add dev %s parent 1:1 classid 1:20 htb rate 8bit ceil 16bit",
 		"qdisc add dev %s parent 1:10 handle 10: pfifo limit 50",
+		"qdisc add dev %s ingress",
 	}},
 	{name: "pa0", peer: "pa1", subnet: 4, starve: true, tc: []string{
 		"qdisc add dev %s root handle 1: pfifo limit 200",

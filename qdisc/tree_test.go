@@ -41,6 +41,9 @@ func TestBuildTreeFixture(t *testing.T) {
 	if tree.Root == nil || tree.Root.Qdisc.Kind != "htb" || len(tree.Root.Classes) != 3 || len(tree.Root.Children) != 1 {
 		t.Fatalf("tree %+v", tree)
 	}
+	if tree.Ingress == nil || tree.Ingress.Qdisc.Kind != "ingress" || tree.Ingress.Qdisc.Handle.String() != "ffff:" {
+		t.Errorf("ingress %+v", tree.Ingress)
+	}
 	leaf := tree.Root.Children[0].Qdisc
 	if leaf.Kind != "pfifo" || leaf.Parent.String() != "1:10" {
 		t.Errorf("leaf %+v", leaf)
