@@ -14,8 +14,9 @@ import (
 	"os"
 )
 
-// minChunk is the least free space offered to each read(2): procfs seq files
-// are produced one page at a time, so smaller reads only add syscalls.
+// minChunk is the initial buffer size and the growth step: procfs seq
+// files are produced one page at a time. The buffer grows only when a read
+// fills it, so a small file keeps a small buffer.
 const minChunk = 4096
 
 // File is an open kernel file that can be read again and again into one
@@ -80,7 +81,7 @@ func ReadInto(path string, buf []byte) ([]byte, error) {
 
 func readAll(f *os.File, b []byte) ([]byte, error) {
 	for {
-		if cap(b)-len(b) < minChunk {
+		if len(b) == cap(b) {
 			nb := make([]byte, len(b), 2*cap(b)+minChunk)
 			copy(nb, b)
 			b = nb

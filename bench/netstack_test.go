@@ -1,0 +1,247 @@
+package bench
+
+// netstack snapshots against their raw read floor, in one run:
+//
+//	go test -run '^$' -bench 'Netstack' -benchmem -count 6 .
+//	go test -run '^$' -bench 'FastProfile1kHz' -benchtime 1x .   # one minute each
+//
+// host: a Collector with every source but drop events on this machine.
+// ns200: a namespace with 100 veth pairs, a pfifo on each of the 200 ends
+// (200 qdiscs) and 1,000 UDP sockets. fast: the fast sampling profile
+// (softnet_stat, snmp, netstat, snmp6, link counters).
+// The floor of each reads the same files and dumps with no decoding
+// (netstack_floor_test.go).
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/packetpath/packetpath/internal/netns"
+	"github.com/packetpath/packetpath/netstack"
+	"github.com/packetpath/packetpath/nic"
+)
+
+// ns200 creates the namespace of the ns200 benchmarks and returns its path
+// and a cleanup.
+func ns200(b *testing.B) (path string, cleanup func()) {
+	b.Helper()
+	if os.Geteuid() != 0 {
+		b.Skip("needs root")
+	}
+	name := fmt.Sprintf("pp-bench-%d", os.Getpid())
+	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
+		b.Skipf("ip netns add: %v %s", err, out)
+	}
+	cleanup = func() { exec.Command("ip", "netns", "del", name).Run() }
+	var batch strings.Builder
+	batch.WriteString("link set lo up\n")
+	for i := range 100 {
+		fmt.Fprintf(&batch, "link add pb%da type veth peer name pb%db\n", i, i)
+		fmt.Fprintf(&batch, "link set pb%da up\nlink set pb%db up\n", i, i)
+	}
+	cmd := exec.Command("ip", "-n", name, "-batch", "-")
+	cmd.Stdin = strings.NewReader(batch.String())
+	if out, err := cmd.CombinedOutput(); err != nil {
+		cleanup()
+		b.Fatalf("ip -batch: %v %s", err, out)
+	}
+	var tc strings.Builder
+	for i := range 100 {
+		fmt.Fprintf(&tc, "qdisc add dev pb%da root pfifo limit 100\nqdisc add dev pb%db root pfifo limit 100\n", i, i)
+	}
+	cmd = exec.Command("tc", "-n", name, "-batch", "-")
+	cmd.Stdin = strings.NewReader(tc.String())
+	if out, err := cmd.CombinedOutput(); err != nil {
+		cleanup()
+		b.Fatalf("tc -batch: %v %s", err, out)
+	}
+	path = "/var/run/netns/" + name
+	// 1,000 UDP sockets held by a helper process inside the namespace, so
+	// that they do not count against this process and vanish with it.
+	holder := exec.Command("ip", "netns", "exec", name, "python3", "-c",
+		"import socket,sys,time\n"+
+			"ss=[]\n"+
+			"for i in range(1000):\n"+
+			" s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(('127.0.0.1',0)); ss.append(s)\n"+
+			"print('ready',flush=True)\n"+
+			"time.sleep(3600)\n")
+	out, err := holder.StdoutPipe()
+	if err != nil {
+		cleanup()
+		b.Fatal(err)
+	}
+	if err := holder.Start(); err != nil {
+		cleanup()
+		b.Skipf("python3 needed to hold the sockets: %v", err)
+	}
+	ready := make([]byte, 6)
+	if _, err := io.ReadFull(out, ready); err != nil {
+		holder.Process.Kill()
+		cleanup()
+		b.Fatalf("socket holder: %v", err)
+	}
+	del := cleanup
+	return path, func() {
+		holder.Process.Kill()
+		holder.Wait()
+		del()
+	}
+}
+
+// floorFor opens the floor matching a collector of the given namespace.
+func floorFor(b *testing.B, nsPath string, fast bool) *snapshotFloor {
+	b.Helper()
+	var f *snapshotFloor
+	err := netns.Do(nsPath, func() error {
+		cl, err := nic.Open(nic.Options{})
+		if err != nil {
+			return err
+		}
+		defer cl.Close()
+		links, err := cl.Links(context.Background(), nil)
+		if err != nil {
+			return err
+		}
+		var devs []string
+		var idx []int32
+		for _, l := range links {
+			devs = append(devs, l.Name)
+			idx = append(idx, l.Index)
+		}
+		nstats := func(dev string) int {
+			di, err := cl.DriverInfo(dev)
+			if err != nil {
+				return 0
+			}
+			return int(di.NumStats)
+		}
+		sysfs := []string{}
+		if nsPath == "" {
+			sysfs = dynamicSysfsFiles("/sys", devs)
+		}
+		f, err = openSnapshotFloor(fast, devs, idx, nstats, sysfs)
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return f
+}
+
+func benchPair(b *testing.B, nsPath string, sources netstack.Source, fast bool) {
+	c, err := netstack.NewCollector(netstack.Config{NetNS: nsPath, Sources: sources})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	floor := floorFor(b, nsPath, fast)
+	defer floor.close()
+	ctx := context.Background()
+	b.Run("collect", func(b *testing.B) {
+		var s netstack.Snapshot
+		c.Collect(ctx, &s)
+		c.Collect(ctx, &s)
+		for _, e := range s.Errors {
+			b.Logf("source error: %v", e)
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for b.Loop() {
+			c.Collect(ctx, &s)
+		}
+		b.ReportMetric(float64(len(s.Counters)), "counters")
+	})
+	b.Run("floor", func(b *testing.B) {
+		if err := floor.read(); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for b.Loop() {
+			if err := floor.read(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func BenchmarkNetstack(b *testing.B) {
+	if os.Geteuid() != 0 {
+		b.Skip("needs root")
+	}
+	all := netstack.SourceAll &^ netstack.SourceDropEvents
+	b.Run("host", func(b *testing.B) { benchPair(b, "", all, false) })
+	b.Run("fast", func(b *testing.B) { benchPair(b, "", netstack.FastSources, true) })
+	b.Run("ns200", func(b *testing.B) {
+		path, cleanup := ns200(b)
+		defer cleanup()
+		benchPair(b, path, all, false)
+	})
+}
+
+// nsThreadCPU is the CPU time of the calling thread.
+func nsThreadCPU() time.Duration {
+	var ru unix.Rusage
+	unix.Getrusage(unix.RUSAGE_THREAD, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// tickLoop calls fn at rate Hz for d and returns the CPU per call and the
+// calls made.
+func tickLoop(d time.Duration, hz int, fn func()) (perCall time.Duration, calls int) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	t := time.NewTicker(time.Second / time.Duration(hz))
+	defer t.Stop()
+	end := time.Now().Add(d)
+	start := nsThreadCPU()
+	for time.Now().Before(end) {
+		<-t.C
+		fn()
+		calls++
+	}
+	return (nsThreadCPU() - start) / time.Duration(calls), calls
+}
+
+// BenchmarkFastProfile1kHz runs the fast sampling profile at 1 kHz for a
+// minute, then its floor for a minute, and reports CPU per sample of each,
+// their ratio, and the CPU share the profile would take at 100 Hz.
+func BenchmarkFastProfile1kHz(b *testing.B) {
+	if os.Geteuid() != 0 {
+		b.Skip("needs root")
+	}
+	dur := time.Minute
+	if s := os.Getenv("PP_FAST_DURATION"); s != "" {
+		if d, err := time.ParseDuration(s); err == nil {
+			dur = d
+		}
+	}
+	c, err := netstack.NewCollector(netstack.Config{Sources: netstack.FastSources})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	floor := floorFor(b, "", true)
+	defer floor.close()
+	ctx := context.Background()
+	var s netstack.Snapshot
+	for b.Loop() {
+		collect, n1 := tickLoop(dur, 1000, func() { c.Collect(ctx, &s) })
+		fl, n2 := tickLoop(dur, 1000, func() { floor.read() })
+		b.ReportMetric(float64(collect.Nanoseconds()), "collect-cpu-ns/sample")
+		b.ReportMetric(float64(fl.Nanoseconds()), "floor-cpu-ns/sample")
+		b.ReportMetric(float64(collect)/float64(fl), "ratio")
+		b.ReportMetric(float64(n1)/dur.Seconds(), "samples/s")
+		b.ReportMetric(float64(n2)/dur.Seconds(), "floor-samples/s")
+		b.ReportMetric(100*float64(collect)*100/float64(time.Second), "cpu%@100Hz")
+	}
+}
