@@ -141,7 +141,7 @@ func diagBody(family uint8) []byte {
 	b := make([]byte, 56)
 	b[0] = family
 	b[1] = unix.IPPROTO_UDP
-	b[2] = 1 << (7 - 1) // INET_DIAG_SKMEMINFO = 7
+	b[2] = 1 << (7 - 1)                              // INET_DIAG_SKMEMINFO = 7
 	binary.NativeEndian.PutUint32(b[4:], 0xffffffff) // all states
 	return b
 }
