@@ -203,3 +203,10 @@ func ParseCPUMask(b []byte, dst *CPUSet) error {
 	}
 	return nil
 }
+
+// MarshalText encodes the set as a cpu list ("0-3,8"), so JSON shows it as
+// a string.
+func (s CPUSet) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText parses a cpu list, the inverse of MarshalText.
+func (s *CPUSet) UnmarshalText(b []byte) error { return ParseCPUList(b, s) }

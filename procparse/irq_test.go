@@ -1,6 +1,7 @@
 package procparse
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"slices"
@@ -180,5 +181,24 @@ func TestIRQCountDelta(t *testing.T) {
 	}
 	if d := IRQCountDelta(100, 250); d != 150 {
 		t.Errorf("delta = %d", d)
+	}
+}
+
+func TestCPUSetJSON(t *testing.T) {
+	var s CPUSet
+	if err := ParseCPUList([]byte("0-3,8"), &s); err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(struct{ CPUs CPUSet }{s})
+	if err != nil || string(b) != `{"CPUs":"0-3,8"}` {
+		t.Fatalf("%s %v", b, err)
+	}
+	var back struct{ CPUs CPUSet }
+	if err := json.Unmarshal(b, &back); err != nil || !back.CPUs.Equal(s) {
+		t.Errorf("round trip: %s %v", back.CPUs, err)
+	}
+	b, _ = json.Marshal(struct{ CPUs CPUSet }{})
+	if string(b) != `{"CPUs":""}` {
+		t.Errorf("empty set: %s", b)
 	}
 }
