@@ -245,9 +245,16 @@ func TestDropSites(t *testing.T) {
 	if err != nil || len(sites) == 0 {
 		t.Fatalf("DropSites = %v, %v", sites, err)
 	}
-	name, off, ok := k.Lookup(sites[0].Location)
-	t.Logf("top drop site: %s+%#x (%d drops of %d sampled; %d sites, overflow %d)", name, off, sites[0].Count, counts.Samples, len(sites), overflow)
-	if !ok || sites[0].Count < 500 || !strings.Contains(name, "udp") {
-		t.Errorf("top drop site %s (%v) with %d drops; want a udp receive function with >= 500", name, ok, sites[0].Count)
+	// Other tests on the host drop packets too: look for our site among all.
+	for _, site := range sites {
+		name, off, ok := k.Lookup(site.Location)
+		t.Logf("drop site %s+%#x (%v): %d drops", name, off, ok, site.Count)
 	}
+	t.Logf("%d sampled, %d sites, overflow %d", counts.Samples, len(sites), overflow)
+	for _, site := range sites {
+		if name, _, _ := k.Lookup(site.Location); strings.Contains(name, "udp") && site.Count >= 500 {
+			return
+		}
+	}
+	t.Errorf("no udp receive function among the drop sites with >= 500 drops")
 }

@@ -20,8 +20,11 @@ type Options struct {
 	// kernel cannot write are counted in Counts.Lost.
 	AllReasons bool
 	// RingPages is the number of data pages of each CPU's ring buffer in
-	// sampling mode, a power of two; 0 means 64 (256 KiB with 4 KiB pages,
-	// about 7,000 kfree_skb records of 6.18: 36 bytes each).
+	// sampling mode, a power of two; 0 means 64 (256 KiB with 4 KiB pages:
+	// about 4,680 kfree_skb records of 6.18, 56 bytes each). At about
+	// 200,000 drops per second on one CPU, 64 pages lost a fraction of a
+	// percent of the records on a busy 2-vCPU host and 1024 pages none
+	// (bench/results/dropevents.md).
 	RingPages int
 	// TraceFS is the tracefs mount to read formats from; nil means
 	// FindTraceFS.
