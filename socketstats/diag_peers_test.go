@@ -225,7 +225,7 @@ func diagCheckAgreement(t *testing.T, got []UDPSocket, proc map[uint64]diagProcS
 		}
 		m := q.skmem
 		if s.Mem.Drops != m["d"] || s.Mem.RmemAlloc != m["r"] || s.Mem.RcvBuf != m["rb"] ||
-			s.Mem.WmemAlloc != m["t"] || s.Mem.SndBuf != m["tb"] || uint64(s.Mem.FwdAlloc) != m["f"] ||
+			s.Mem.WmemAlloc != m["t"] || s.Mem.SndBuf != m["tb"] || uint64(uint32(s.Mem.FwdAlloc)) != m["f"] ||
 			s.Mem.WmemQueued != m["w"] || s.Mem.OptMem != m["o"] || s.Mem.Backlog != m["bl"] ||
 			s.RxQueue != q.recvQ || s.TxQueue != q.sendQ {
 			t.Errorf("inode %d disagrees with ss:\n dump %+v\n ss   %+v", s.Inode, *s, q)
