@@ -21,6 +21,10 @@ import (
 type Filter struct {
 	prog []byte
 	err  error
+	// sport is the port of a filter that is exactly FilterLocalPort(sport)
+	// with sport != 0: Dump sends it as inet_diag_sockid.idiag_sport, which
+	// udp_dump compares before (and instead of) running a program.
+	sport uint16
 }
 
 // Bytecode operation codes (enum in include/uapi/linux/inet_diag.h).
@@ -48,8 +52,18 @@ const (
 // offset L+4, the convention of iproute2's ss. inet_diag_bc_run accepts when
 // the remaining length is exactly 0.
 
-// FilterLocalPort matches sockets bound to local port port (INET_DIAG_BC_S_EQ).
-func FilterLocalPort(port uint16) Filter { return portLeaf(bcSEQ, port) }
+// Port equality is compiled as a >= and <= pair: INET_DIAG_BC_S_EQ and
+// INET_DIAG_BC_D_EQ only arrived in 2020 (with the cgroup condition), while
+// the range operations are as old as inet_diag. FilterInterface uses
+// INET_DIAG_BC_DEV_COND (2017); kernels older than that refuse it with
+// EINVAL.
+
+// FilterLocalPort matches sockets bound to local port port.
+func FilterLocalPort(port uint16) Filter {
+	f := FilterAnd(portLeaf(bcSGE, port), portLeaf(bcSLE, port))
+	f.sport = port
+	return f
+}
 
 // FilterLocalPortRange matches sockets whose local port is in [first, last]
 // (INET_DIAG_BC_S_GE and INET_DIAG_BC_S_LE).
@@ -60,9 +74,11 @@ func FilterLocalPortRange(first, last uint16) Filter {
 	return FilterAnd(portLeaf(bcSGE, first), portLeaf(bcSLE, last))
 }
 
-// FilterRemotePort matches sockets connected to remote port port
-// (INET_DIAG_BC_D_EQ). Unconnected sockets have remote port 0.
-func FilterRemotePort(port uint16) Filter { return portLeaf(bcDEQ, port) }
+// FilterRemotePort matches sockets connected to remote port port.
+// Unconnected sockets have remote port 0.
+func FilterRemotePort(port uint16) Filter {
+	return FilterAnd(portLeaf(bcDGE, port), portLeaf(bcDLE, port))
+}
 
 // FilterRemotePortRange matches sockets whose remote port is in [first, last].
 func FilterRemotePortRange(first, last uint16) Filter {

@@ -219,7 +219,7 @@ func (t *Table) dumpFamily(ctx context.Context, dst []UDPSocket, family, proto u
 	if t.seq == 0 {
 		t.seq = 1
 	}
-	t.req = buildDiagRequest(t.req[:0], t.seq, family, proto, f.prog)
+	t.req = buildDiagRequest(t.req[:0], t.seq, family, proto, f)
 	if err := t.send(); err != nil {
 		return dst, t.opError(family, proto, err)
 	}
@@ -354,17 +354,15 @@ func (t *Table) opError(family, proto uint8, err error) error {
 }
 
 // buildDiagRequest appends a SOCK_DIAG_BY_FAMILY dump request (nlmsghdr,
-// struct inet_diag_req_v2 and, when prog is not empty, the
+// struct inet_diag_req_v2 and, when f has a program, the
 // INET_DIAG_REQ_BYTECODE attribute) to b.
-func buildDiagRequest(b []byte, seq uint32, family, proto uint8, prog []byte) []byte {
+func buildDiagRequest(b []byte, seq uint32, family, proto uint8, f Filter) []byte {
 	ne := binary.NativeEndian
 	// A filter that is one non-zero local port needs no program: udp_dump
 	// compares id.idiag_sport itself, before and cheaper than running one.
-	var sport uint16
-	if len(prog) == 2*bcOpLen && prog[0] == bcSEQ {
-		if sport = ne.Uint16(prog[bcOpLen+2:]); sport != 0 {
-			prog = nil
-		}
+	prog, sport := f.prog, f.sport
+	if sport != 0 {
+		prog = nil
 	}
 	total := diagNlmsgHdrLen + diagReqLen
 	if len(prog) > 0 {

@@ -472,7 +472,7 @@ func TestDiagAbandonedDump(t *testing.T) {
 	tab := openDiagTable(t, ns)
 	// Start a dump by hand and read only its first datagram.
 	tab.seq++
-	tab.req = buildDiagRequest(tab.req[:0], tab.seq, FamilyIPv4, ProtocolUDP, nil)
+	tab.req = buildDiagRequest(tab.req[:0], tab.seq, FamilyIPv4, ProtocolUDP, Filter{})
 	if err := tab.send(); err != nil {
 		t.Fatal(err)
 	}
@@ -615,10 +615,11 @@ func TestDiagBuildRequest(t *testing.T) {
 	}{
 		{"all", Filter{}, 72, 0},
 		{"one port: exact id, no program", FilterLocalPort(5000), 72, 5000},
-		{"port 0: program", FilterLocalPort(0), 72 + 4 + 8, 0},
-		{"compound: program", FilterOr(FilterLocalPort(1), FilterLocalPort(2)), 72 + 4 + 20, 0},
+		{"port 0: program", FilterLocalPort(0), 72 + 4 + 16, 0},
+		{"compound: program", FilterOr(FilterLocalPort(1), FilterLocalPort(2)), 72 + 4 + 36, 0},
+		{"negated port: program", FilterNot(FilterLocalPort(5000)), 72 + 4 + 20, 0},
 	} {
-		b := buildDiagRequest(nil, 9, FamilyIPv6, ProtocolUDP, c.f.prog)
+		b := buildDiagRequest(nil, 9, FamilyIPv6, ProtocolUDP, c.f)
 		if len(b) != c.len || int(binary.NativeEndian.Uint32(b)) != c.len {
 			t.Errorf("%s: %d bytes (header says %d), want %d", c.name, len(b), binary.NativeEndian.Uint32(b), c.len)
 			continue
