@@ -72,7 +72,7 @@ func TestOverloadEndToEnd(t *testing.T) {
 			ns := netnstest.New(t, netnstest.WithMulticastLoopback())
 			const group = "239.7.7.7:5007"
 			args := []string{"-group", group, "-iface", "lo", "-json", "-seq",
-				"-duration", "6s", "-rcvbuf", "16384", "-pause", "1500ms", "-interval", "500ms"}
+				"-duration", "7s", "-rcvbuf", "16384", "-pause", "1500ms", "-interval", "500ms"}
 			var cmd *exec.Cmd
 			if mode == "netns-flag" {
 				// Also exercise -otel: its final print must agree with the summary.
