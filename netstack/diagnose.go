@@ -413,7 +413,7 @@ func (g diag) socket(fs *[]Finding) {
 	f.Object = strings.Join(objs, ",")
 	f.Knobs = append(f.Knobs,
 		g.sysctlKnob("net.core.rmem_max", "raise the cap on SO_RCVBUF so the application can ask for a larger buffer", func(v uint64) uint64 { return max(4*v, 16<<20) }),
-		Knob{Name: "SO_RCVBUF", Advice: "ask for a larger receive buffer in the application (socketstats: Options.ReceiveBuffer; SO_RCVBUFFORCE with CAP_NET_ADMIN ignores rmem_max)",
+		Knob{Name: "SO_RCVBUF", Advice: "ask for a larger receive buffer in the application (socketstats: Config.ReceiveBuffer; SO_RCVBUFFORCE with CAP_NET_ADMIN ignores rmem_max)",
 			Command: "setsockopt(fd, SOL_SOCKET, SO_RCVBUF, <bytes>)"},
 		g.sysctlKnob("net.core.rmem_default", "raise the default for sockets that do not set SO_RCVBUF", nil),
 		Knob{Name: "reader", Advice: "read in batches (recvmmsg) on a dedicated CPU away from the NIC's IRQ and softirq CPUs"})

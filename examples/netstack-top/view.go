@@ -117,7 +117,10 @@ func summarize(d *netstack.Delta, fs []netstack.Finding) []stageSummary {
 			np, _ := sum(d, netstack.SourceSNMP, "Udp.NoPorts", "Udp6NoPorts")
 			ie, _ := sum(d, netstack.SourceSNMP, "Udp.InErrors", "Udp6InErrors")
 			cs, _ := sum(d, netstack.SourceSNMP, "Udp.InCsumErrors", "Udp6InCsumErrors")
-			parts = append(parts, fmt.Sprintf("InDatagrams %s NoPorts+%d InErrors+%d InCsumErrors+%d", rate(in), np, ie, cs))
+			buf, _ := sum(d, netstack.SourceSNMP, "Udp.RcvbufErrors", "Udp6RcvbufErrors", "Udp.MemErrors", "Udp6MemErrors")
+			// InErrors includes the buffer and checksum drops, shown at their own stage.
+			other := ie - min(ie, buf+cs)
+			parts = append(parts, fmt.Sprintf("InDatagrams %s NoPorts+%d InCsumErrors+%d other InErrors+%d", rate(in), np, cs, other))
 		case netstack.StageSocket:
 			rb, _ := sum(d, netstack.SourceSNMP, "Udp.RcvbufErrors", "Udp6RcvbufErrors")
 			me, _ := sum(d, netstack.SourceSNMP, "Udp.MemErrors", "Udp6MemErrors")
@@ -211,7 +214,7 @@ func (v *view) render(w io.Writer) {
 	sums := summarize(d, v.findings)
 	for i, st := range sums {
 		if i == 0 {
-			fmt.Fprintln(w, v.paint(bold, "RECEIVE PATH")+strings.Repeat(" ", 60)+"drops")
+			fmt.Fprintln(w, v.paint(bold, "RECEIVE PATH")+strings.Repeat(" ", 70)+"drops")
 		}
 		if st.Stage == netstack.StageTxSocket.String() {
 			fmt.Fprintln(w, v.paint(bold, "TRANSMIT PATH"))
@@ -221,7 +224,7 @@ func (v *view) render(w io.Writer) {
 		if len(st.parts) > 0 {
 			first = st.parts[0]
 		}
-		line := fmt.Sprintf("%-15s %-62s %6d", st.Stage, clip(first, 62), st.Drops)
+		line := fmt.Sprintf("%-15s %-72s %6d", st.Stage, clip(first, 72), st.Drops)
 		if st.Losing {
 			marker = v.paint(red, "▶ ")
 			line = v.paint(red, line+"  ◀ LOSING PACKETS")
@@ -230,7 +233,7 @@ func (v *view) render(w io.Writer) {
 		}
 		fmt.Fprintln(w, marker+line)
 		for _, p := range st.parts[min(1, len(st.parts)):] {
-			fmt.Fprintf(w, "  %-15s %s\n", "", clip(p, 62))
+			fmt.Fprintf(w, "  %-15s %s\n", "", clip(p, 72))
 		}
 	}
 	v.sockets(w)
@@ -245,8 +248,8 @@ func (v *view) render(w io.Writer) {
 		if i == 0 {
 			head = v.paint(red, head)
 		}
-		fmt.Fprintln(w, "  "+head)
-		fmt.Fprintln(w, "     cause: "+f.Cause)
+		fmt.Fprintln(w, wrap("  ", head, "     ", 100))
+		fmt.Fprintln(w, wrap("     cause: ", f.Cause, "            ", 100))
 		for j, e := range f.Evidence {
 			if j == 6 {
 				fmt.Fprintf(w, "     (+%d more)\n", len(f.Evidence)-6)
@@ -259,7 +262,7 @@ func (v *view) render(w io.Writer) {
 			if k.Current != "" {
 				cur = " (now " + k.Current + ")"
 			}
-			line := fmt.Sprintf("     knob: %s%s: %s", k.Name, cur, k.Advice)
+			line := wrap("     knob: ", fmt.Sprintf("%s%s: %s", k.Name, cur, k.Advice), "           ", 100)
 			if k.Command != "" {
 				line += "\n           " + v.paint(bold, k.Command)
 			}
@@ -339,6 +342,26 @@ func (v *view) sockets(w io.Writer) {
 		}
 		fmt.Fprintln(w, line)
 	}
+}
+
+// wrap breaks s into lines of at most width columns at spaces, the first
+// prefixed with first and the rest with rest.
+func wrap(first, s, rest string, width int) string {
+	var b strings.Builder
+	line := first
+	for _, word := range strings.Fields(s) {
+		if len(line)+len(word)+1 > width && strings.TrimSpace(line) != "" && line != first {
+			b.WriteString(strings.TrimRight(line, " "))
+			b.WriteByte('\n')
+			line = rest
+		}
+		if line != first && line != rest {
+			line += " "
+		}
+		line += word
+	}
+	b.WriteString(line)
+	return b.String()
 }
 
 func clip(s string, n int) string {
