@@ -258,3 +258,61 @@ func TestDropSites(t *testing.T) {
 	}
 	t.Errorf("no udp receive function among the drop sites with >= 500 drops")
 }
+
+func TestCloseWakesWait(t *testing.T) {
+	fs := requirePerf(t)
+	c, err := Open(Options{TraceFS: fs, AllReasons: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- c.Wait(context.Background()) }()
+	time.Sleep(20 * time.Millisecond)
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrClosed) && err != nil {
+			t.Errorf("Wait after Close = %v", err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("Close did not end Wait")
+	}
+}
+
+// BenchmarkSnapshot measures one Snapshot: every counter read (one read(2)
+// per event and CPU) and, in sampling mode, the rings drained.
+func BenchmarkSnapshot(b *testing.B) {
+	if os.Geteuid() != 0 {
+		b.Skip("skipped: needs root")
+	}
+	fs, err := FindTraceFS()
+	if err != nil {
+		b.Skipf("skipped: %v", err)
+	}
+	for _, bc := range []struct {
+		name string
+		opts Options
+	}{
+		{"seeds", Options{Port: 5000}},
+		{"counting-3-reasons", Options{Port: 5000, Reasons: testReasons}},
+		{"sampling", Options{AllReasons: true}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			bc.opts.TraceFS = fs
+			c, err := Open(bc.opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer c.Close()
+			var dst Counts
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := c.Snapshot(&dst); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
