@@ -63,12 +63,17 @@ func ParseNetDev(b []byte, dst *NetDev) error {
 	lineNo := 0
 	for len(b) > 0 {
 		var line []byte
-		line, b = scan.Line(b)
+		line, b = nextLine(b)
 		lineNo++
 		if len(scan.TrimSpace(line)) == 0 {
 			continue
 		}
-		colon := bytes.LastIndexByte(line, ':')
+		// The name ends at the last colon (counters hold none); names rarely
+		// hold one, so look forward first.
+		colon := bytes.IndexByte(line, ':')
+		if colon >= 0 && bytes.IndexByte(line[colon+1:], ':') >= 0 {
+			colon = bytes.LastIndexByte(line, ':')
+		}
 		if colon < 0 {
 			if lineNo <= 2 && bytes.IndexByte(line, '|') >= 0 {
 				continue // "Inter-|   Receive ..." and " face |bytes ..."
@@ -100,7 +105,24 @@ func ParseNetDev(b []byte, dst *NetDev) error {
 
 func parseNetDevCounters(rest []byte, lineNo int, d *NetDevStats) error {
 	var v [netDevColumns]uint64
+	// One pass for lines as the kernel prints them; the field-by-field loop
+	// below handles the rest and reports errors.
+	l := fieldLexer{b: rest}
 	col := 0
+	for col < netDevColumns {
+		l.spaces()
+		n, digits := l.dec()
+		if digits == 0 || digits > 19 || (l.i < len(l.b) && l.b[l.i] != ' ') {
+			break
+		}
+		v[col] = n
+		col++
+	}
+	if l.spaces(); col == netDevColumns && l.i == len(l.b) {
+		d.set(&v)
+		return nil
+	}
+	col = 0
 	for {
 		var f []byte
 		f, rest = scan.Field(rest)
@@ -120,9 +142,13 @@ func parseNetDevCounters(rest []byte, lineNo int, d *NetDevStats) error {
 	if col != netDevColumns {
 		return malformed("dev", lineNo, nil, "%d counters, want %d", col, netDevColumns)
 	}
-	name := d.Name
+	d.set(&v)
+	return nil
+}
+
+func (d *NetDevStats) set(v *[netDevColumns]uint64) {
 	*d = NetDevStats{
-		Name:         name,
+		Name:         d.Name,
 		RxBytes:      v[0],
 		RxPackets:    v[1],
 		RxErrors:     v[2],
@@ -140,7 +166,6 @@ func parseNetDevCounters(rest []byte, lineNo int, d *NetDevStats) error {
 		TxCarrier:    v[14],
 		TxCompressed: v[15],
 	}
-	return nil
 }
 
 // Device returns the line of the device named name.

@@ -33,6 +33,10 @@ type SNMPGroup struct {
 	// Name is the prefix without its colon: "Ip", "Udp", "TcpExt".
 	Name   string
 	Fields []SNMPField
+
+	// header is a copy of the header line last parsed into this group:
+	// when the next parse meets the same line, only values are decoded.
+	header []byte
 }
 
 // SNMPField is one key and its value.
@@ -58,13 +62,18 @@ func (f SNMPField) Counter() Counter { return Counter{Value: f.Value, Present: t
 
 // signedSNMPKey reports whether the kernel prints group/key as a signed
 // number.
-func signedSNMPKey(group, key []byte) bool {
-	switch {
-	case scan.Equal(group, "Tcp"):
-		return scan.Equal(key, "MaxConn") || scan.Equal(key, "RtoAlgorithm") ||
-			scan.Equal(key, "RtoMin") || scan.Equal(key, "RtoMax")
-	case scan.Equal(group, "Ip"):
-		return scan.Equal(key, "Forwarding") || scan.Equal(key, "DefaultTTL")
+func signedSNMPKey[T string | []byte](group, key T) bool {
+	switch string(group) {
+	case "Tcp":
+		switch string(key) {
+		case "MaxConn", "RtoAlgorithm", "RtoMin", "RtoMax":
+			return true
+		}
+	case "Ip":
+		switch string(key) {
+		case "Forwarding", "DefaultTTL":
+			return true
+		}
 	}
 	return false
 }
@@ -87,7 +96,7 @@ func parseSNMP(file string, b []byte, dst *SNMP) error {
 	lineNo := 0
 	for len(b) > 0 {
 		var hdr, val []byte
-		hdr, b = scan.Line(b)
+		hdr, b = nextLine(b)
 		lineNo++
 		if len(scan.TrimSpace(hdr)) == 0 {
 			continue
@@ -97,7 +106,7 @@ func parseSNMP(file string, b []byte, dst *SNMP) error {
 			dst.Groups = groups
 			return malformed(file, hdrLine, nil, "header line without a value line")
 		}
-		val, b = scan.Line(b)
+		val, b = nextLine(b)
 		lineNo++
 
 		name, keys, ok := snmpPrefix(hdr)
@@ -118,14 +127,54 @@ func parseSNMP(file string, b []byte, dst *SNMP) error {
 			groups = append(groups, SNMPGroup{})
 		}
 		g := &groups[n]
+		if len(g.header) > 0 && bytes.Equal(g.header, hdr) && g.Name == string(name) && parseSNMPValuesFast(g, vals) {
+			continue
+		}
+		g.header = g.header[:0]
 		g.Name = scan.String(g.Name, name)
 		if err := parseSNMPGroup(file, lineNo, g, name, keys, vals); err != nil {
 			dst.Groups = groups
 			return err
 		}
+		g.header = append(g.header, hdr...)
 	}
 	dst.Groups = groups
 	return nil
+}
+
+// parseSNMPValuesFast decodes a value line whose header is unchanged since
+// the group was last parsed, in one pass. It returns false, leaving the
+// group to the general parser, on anything unusual (including every error).
+func parseSNMPValuesFast(g *SNMPGroup, vals []byte) bool {
+	signedGroup := g.Name == "Tcp" || g.Name == "Ip"
+	l := fieldLexer{b: vals}
+	for i := range g.Fields {
+		if !l.spaces() {
+			return false
+		}
+		f := &g.Fields[i]
+		neg := l.is('-')
+		v, n := l.dec()
+		if n == 0 || n > 19 || (l.i < len(l.b) && l.b[l.i] != ' ') {
+			return false
+		}
+		switch {
+		case neg:
+			if v > 1<<63 {
+				return false
+			}
+			f.Value, f.Signed = uint64(-int64(v)), true
+		case signedGroup && signedSNMPKey(g.Name, f.Name):
+			if v > 1<<63-1 {
+				return false
+			}
+			f.Value, f.Signed = v, true
+		default:
+			f.Value, f.Signed = v, false
+		}
+	}
+	l.spaces()
+	return l.i == len(l.b)
 }
 
 // snmpPrefix splits "Name: rest" into Name and rest.

@@ -27,8 +27,12 @@ func ParseSNMP6(b []byte, dst *SNMP6) error {
 	lineNo := 0
 	for len(b) > 0 {
 		var line []byte
-		line, b = scan.Line(b)
+		line, b = nextLine(b)
 		lineNo++
+		if n := len(fields); n < cap(fields) && parseSNMP6Fast(line, &fields[:n+1][n]) {
+			fields = fields[:n+1]
+			continue
+		}
 		name, rest := scan.Field(line)
 		if len(name) == 0 {
 			continue
@@ -57,6 +61,37 @@ func ParseSNMP6(b []byte, dst *SNMP6) error {
 	}
 	dst.Fields = fields
 	return nil
+}
+
+// parseSNMP6Fast decodes line into f when it names the same key as f did in
+// the previous parse and is laid out as the kernel prints it ("name",
+// padding, a number). Otherwise it returns false and leaves f alone.
+func parseSNMP6Fast(line []byte, f *SNMPField) bool {
+	if len(f.Name) == 0 || len(line) <= len(f.Name) || string(line[:len(f.Name)]) != f.Name {
+		return false
+	}
+	l := fieldLexer{b: line, i: len(f.Name)}
+	j := l.i
+	for l.i < len(l.b) && (l.b[l.i] == ' ' || l.b[l.i] == '\t') {
+		l.i++
+	}
+	if l.i == j {
+		return false
+	}
+	v, n := l.dec()
+	if n == 0 || n > 19 {
+		return false
+	}
+	l.spaces()
+	if l.i != len(l.b) {
+		return false
+	}
+	signed := f.Name == "ifIndex"
+	if signed && v > 1<<63-1 {
+		return false
+	}
+	f.Value, f.Signed = v, signed
+	return true
 }
 
 // Get returns the field named name (e.g. "Udp6InErrors").

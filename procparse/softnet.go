@@ -92,7 +92,7 @@ func ParseSoftnetStat(b []byte, dst *SoftnetStat) error {
 	lineNo := 0
 	for len(b) > 0 {
 		var line []byte
-		line, b = scan.Line(b)
+		line, b = nextLine(b)
 		lineNo++
 		if len(scan.TrimSpace(line)) == 0 {
 			continue
@@ -115,6 +115,71 @@ func ParseSoftnetStat(b []byte, dst *SoftnetStat) error {
 func parseSoftnetRow(line []byte, lineNo, row int, c *SoftnetCPU) error {
 	extra := c.Extra[:0]
 	*c = SoftnetCPU{CPU: uint32(row)}
+	// One pass over the line as the kernel prints it (hex columns separated
+	// by spaces); anything else goes through the field-by-field path, which
+	// also produces the error.
+	l := fieldLexer{b: line}
+	col := 0
+	for {
+		l.spaces()
+		if l.i == len(l.b) {
+			break
+		}
+		v, ok := l.hexWord() // the kernel's %08x
+		if !ok {
+			var n int
+			v, n = l.hex()
+			if n == 0 || n > 16 || (l.i < len(l.b) && l.b[l.i] != ' ') || (col == 12 && v > 1<<32-1) {
+				return parseSoftnetRowSlow(line, lineNo, row, c, extra)
+			}
+		}
+		col++
+		extra = c.setColumn(col, v, extra)
+	}
+	c.Width = col
+	c.Extra = extra
+	if col < SoftnetWidthMin {
+		return malformed("softnet_stat", lineNo, nil, "%d columns, want at least %d", col, SoftnetWidthMin)
+	}
+	return nil
+}
+
+// setColumn stores column col (1-based) of a row, appending columns past
+// the 15th to extra.
+func (c *SoftnetCPU) setColumn(col int, v uint64, extra []uint64) []uint64 {
+	switch col {
+	case 1:
+		c.Processed = v
+	case 2:
+		c.Dropped = v
+	case 3:
+		c.TimeSqueeze = v
+	case 9:
+		c.CPUCollision = v
+	case 10:
+		c.ReceivedRPS = Counter{v, true}
+	case 11:
+		c.FlowLimitCount = Counter{v, true}
+	case 12:
+		c.BacklogLen = Counter{v, true}
+	case 13:
+		c.CPU = uint32(v)
+		c.CPUFromFile = true
+	case 14:
+		c.InputQueueLen = Counter{v, true}
+	case 15:
+		c.ProcessQueueLen = Counter{v, true}
+	default:
+		if col > SoftnetWidthQueues {
+			extra = append(extra, v)
+		}
+	}
+	return extra
+}
+
+func parseSoftnetRowSlow(line []byte, lineNo, row int, c *SoftnetCPU, extra []uint64) error {
+	extra = extra[:0]
+	*c = SoftnetCPU{CPU: uint32(row)}
 	col := 0
 	for {
 		var f []byte
@@ -128,37 +193,11 @@ func parseSoftnetRow(line []byte, lineNo, row int, c *SoftnetCPU) error {
 			c.Extra = extra
 			return malformed("softnet_stat", lineNo, err, "column %d %q is not a hexadecimal counter", col, f)
 		}
-		switch col {
-		case 1:
-			c.Processed = v
-		case 2:
-			c.Dropped = v
-		case 3:
-			c.TimeSqueeze = v
-		case 9:
-			c.CPUCollision = v
-		case 10:
-			c.ReceivedRPS = Counter{v, true}
-		case 11:
-			c.FlowLimitCount = Counter{v, true}
-		case 12:
-			c.BacklogLen = Counter{v, true}
-		case 13:
-			if v > 1<<32-1 {
-				c.Extra = extra
-				return malformed("softnet_stat", lineNo, scan.ErrRange, "column 13 (cpu index) %q out of range", f)
-			}
-			c.CPU = uint32(v)
-			c.CPUFromFile = true
-		case 14:
-			c.InputQueueLen = Counter{v, true}
-		case 15:
-			c.ProcessQueueLen = Counter{v, true}
-		default:
-			if col > SoftnetWidthQueues {
-				extra = append(extra, v)
-			}
+		if col == 13 && v > 1<<32-1 {
+			c.Extra = extra
+			return malformed("softnet_stat", lineNo, scan.ErrRange, "column 13 (cpu index) %q out of range", f)
 		}
+		extra = c.setColumn(col, v, extra)
 	}
 	c.Width = col
 	c.Extra = extra

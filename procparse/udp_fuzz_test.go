@@ -2,6 +2,7 @@ package procparse
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -24,6 +25,10 @@ func FuzzParseUDP(f *testing.F) {
 		var fresh UDPSockets
 		err := ParseUDP(b, &fresh)
 		err2 := ParseUDP(b, &reused)
+		if err2 == nil {
+			// Again: the second parse of unchanged content takes the fast paths.
+			err2 = ParseUDP(b, &reused)
+		}
 		if (err == nil) != (err2 == nil) {
 			t.Fatalf("fresh error %v, reused error %v", err, err2)
 		}
@@ -53,6 +58,39 @@ func FuzzParseUDP(f *testing.F) {
 		}
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("filter %+v: got %+v, want %+v", filter, got, want)
+		}
+	})
+}
+
+// FuzzUDPFastPath checks that the one-pass decoder agrees with the general
+// one on every line it accepts, with and without a drops column.
+func FuzzUDPFastPath(f *testing.F) {
+	for _, p := range []string{
+		"linux-6.18-netns-udp-drops/proc/net/udp",
+		"procfs-corpus/proc/net/udp",
+		"procfs-corpus/proc/net/udp6",
+	} {
+		for _, line := range strings.Split(string(fixtureBytes(f, p)), "\n")[1:] {
+			f.Add([]byte(line), true)
+		}
+	}
+	f.Add([]byte(" 1: 0100007F:1388 00000000:0000 07 00000000:00000000 00:00000000 00000000 0 0 1 -2 0"), false)
+	f.Fuzz(func(t *testing.T, line []byte, hasDrops bool) {
+		var fast, slow UDPScanner
+		fast.hasDrops, slow.hasDrops = hasDrops, hasDrops
+		done, match := fast.parseLineFast(line)
+		if !done {
+			return
+		}
+		if !match {
+			t.Fatalf("no filter, but the fast path rejected %q", line)
+		}
+		ok, err := slow.parseLineSlow(line)
+		if err != nil || !ok {
+			t.Fatalf("fast path accepted %q, general parser: %v", line, err)
+		}
+		if fast.row != slow.row {
+			t.Fatalf("%q:\nfast %+v\nslow %+v", line, fast.row, slow.row)
 		}
 	})
 }

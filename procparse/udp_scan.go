@@ -51,7 +51,7 @@ func (s *UDPScanner) Reset(b []byte, filter UDPFilter) {
 	}
 	for len(s.b) > 0 {
 		var hdr []byte
-		hdr, s.b = scan.Line(s.b)
+		hdr, s.b = nextLine(s.b)
 		s.line++
 		if len(scan.TrimSpace(hdr)) == 0 {
 			continue
@@ -81,12 +81,18 @@ func (s *UDPScanner) Reset(b []byte, filter UDPFilter) {
 func (s *UDPScanner) Next() bool {
 	for len(s.b) > 0 {
 		var line []byte
-		line, s.b = scan.Line(s.b)
+		line, s.b = nextLine(s.b)
 		s.line++
+		if done, match := s.parseLineFast(line); done {
+			if match {
+				return true
+			}
+			continue
+		}
 		if len(scan.TrimSpace(line)) == 0 {
 			continue
 		}
-		ok, err := s.parseLine(line)
+		ok, err := s.parseLineSlow(line)
 		if err != nil {
 			s.err = err
 			s.b = nil
@@ -113,8 +119,9 @@ func (s *UDPScanner) fail(cause error, format string, args ...any) error {
 	return malformed(s.file, s.line, cause, format, args...)
 }
 
-// parseLine decodes line into s.row; ok is false when the filter rejects it.
-func (s *UDPScanner) parseLine(line []byte) (ok bool, err error) {
+// parseLineSlow decodes line into s.row field by field, reporting which
+// field is wrong; ok is false when the filter rejects it.
+func (s *UDPScanner) parseLineSlow(line []byte) (ok bool, err error) {
 	r := &s.row
 	var f [udpFields + 1][]byte
 	n := 0
