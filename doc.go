@@ -1,26 +1,48 @@
 // Package packetpath shows where packets wait and where they are dropped on
-// their way through the Linux network stack, from inside the application that
-// receives them. This package holds no code: it is the map of the library.
+// their way through the Linux network stack, from inside the application
+// that receives them. This package holds no code: it is the map of the
+// library. Each stage of the path below names the package that sees it and
+// the kernel interface it reads.
 //
 // # Receive path
 //
-//	stage                      question                                   package
-//	NIC and driver ring        rx_missed_errors, rx_fifo, per-queue drops  nic (ethtool -S, IFLA_STATS64, sysfs)
-//	IRQ                        which CPU services which queue              nic (msi_irqs, /proc/interrupts, affinity)
-//	softirq (NET_RX)           budget exhausted, backlog full, flow limit  procparse (softnet_stat, softirqs, sysctls)
-//	IP                         InDiscards, header and checksum errors      procparse (snmp, netstat)
-//	UDP                        NoPorts, RcvbufErrors, MemErrors            procparse (snmp, udp)
-//	socket buffer              per-socket drops, queue against rcvbuf      socketstats (sock_diag), procparse (udp)
-//	application                datagrams waiting, queueing delay           socketstats (instrumented socket)
+//	stage           question                                      package (kernel interface)
+//	NIC and ring    rx_missed_errors, rx_fifo_errors, per-queue   nic: Client.Links (RTM_GETLINK IFLA_STATS64),
+//	                drops; ring size against its maximum            Client.OpenStats (ethtool -S), Client.Rings (-g),
+//	                                                                Client.Channels (-l), SysFS (statistics/*)
+//	IRQ             which CPU services which queue; shared with   nic: DeviceIRQs (msi_irqs, /proc/interrupts,
+//	                the application's CPUs?                         /proc/irq/N/*affinity_list)
+//	softirq         budget exhausted (time_squeeze), backlog      procparse: SoftnetStat, Softirqs, Sysctls
+//	                full (dropped), flow limit                      (netdev_budget, netdev_max_backlog, ...)
+//	IP              InDiscards, InHdrErrors, InAddrErrors         procparse: SNMP, Netstat, SNMP6
+//	UDP             NoPorts, InErrors, InCsumErrors               procparse: SNMP (Udp, UdpLite), SNMP6 (Udp6)
+//	socket buffer   RcvbufErrors, MemErrors, per-socket drops,    socketstats: Table (sock_diag, ss -uamn);
+//	                memory held against rcvbuf                      procparse: UDP (/proc/net/udp)
+//	application     datagrams still queued, time they waited,     socketstats: Conn (recvmmsg, SO_RXQ_OVFL,
+//	                drops seen per batch                            SIOCINQ, SO_MEMINFO, SO_TIMESTAMPNS)
 //
 // # Transmit path
 //
-//	socket                     SndbufErrors                                procparse (snmp)
-//	qdisc                      drops, requeues, overlimits, backlog        qdisc (rtnetlink, as tc -s)
-//	driver ring and BQL        tx timeouts, BQL limits and stalls          nic (sysfs queues/tx-N)
-//	NIC                        tx errors, carrier                          nic (IFLA_STATS64, ethtool -S)
+//	socket          SndbufErrors (includes qdisc ENOBUFS)         procparse: SNMP
+//	qdisc           drops, requeues, overlimits, backlog          qdisc: Conn.Qdiscs, Conn.Classes (rtnetlink, as tc -s)
+//	driver and BQL  tx timeouts, BQL limit and stalls             nic: SysFS.Device (queues/tx-N)
+//	NIC             tx errors, carrier, aborted                   nic: Client.Links
 //
-// netstack ties the stages together: whole-stack snapshots of the host or of
-// a network namespace, deltas, a diagnosis ordered along the packet's path,
-// and OpenTelemetry instruments for all of it.
+// # Across the path
+//
+// netstack collects all of the above in one call (Collector.Collect into a
+// reused Snapshot, for the host, a network namespace, or a capture bundle),
+// takes deltas between snapshots (ComputeDelta: 32-bit wraps and re-created
+// objects handled), diagnoses them along the path (Diagnose: findings
+// ordered receive first, each with evidence, cause and the knob to turn)
+// and registers OpenTelemetry instruments for all of it
+// (Collector.RegisterMetrics).
+//
+// netstack/dropevents counts the kernel's drop tracepoints
+// (udp:udp_fail_queue_rcv_skb, sock:*, skb:kfree_skb) and skb drop reasons
+// through perf_event_open, so a drop is pinned to its site and reason.
+//
+// The examples directory holds the programs people run: netstack-top (the
+// live stack view), capture (bundles for offline analysis), mcast-recv (a
+// market-data receiver on socketstats) and exporter (Prometheus /metrics).
 package packetpath
