@@ -19,34 +19,52 @@ var ErrClosed = errors.New("dropevents: collector closed")
 
 // Collector holds the perf events of one Open: counting events for the seed
 // tracepoints, the kfree_skb total and the chosen reasons, and in sampling
-// mode one ring buffer per CPU. Its methods are safe for concurrent use.
+// mode one ring buffer per CPU. The events of one CPU form a perf event
+// group, read with one read(2) (PERF_FORMAT_GROUP): reading an event that
+// runs on another CPU costs an inter-processor interrupt, so one read per
+// CPU instead of one per event and CPU. Its methods are safe for concurrent
+// use.
 type Collector struct {
-	mu      sync.Mutex
-	waitMu  sync.RWMutex // held for reading by Wait around epoll_wait; Close takes it for writing
-	closed  bool
-	seeds   [4]counter // udp_fail_queue_rcv_skb, sock_rcvqueue_full, sock_exceed_buf_limit, kfree_skb
-	reasons []reasonCounter
+	mu     sync.Mutex
+	waitMu sync.RWMutex // held for reading by Wait around epoll_wait; Close takes it for writing
+	closed bool
+	// specs lists the events of every CPU's group, leader first; slot k of
+	// a group read is specs[k].
+	specs    []eventSpec
+	groups   []cpuGroup
+	seedSlot [4]int // slot of udp_fail_queue_rcv_skb, sock_rcvqueue_full, sock_exceed_buf_limit, kfree_skb; -1 when absent
+	reasons  []reasonCounter
+	totals   []uint64 // per slot, summed over CPUs by Snapshot
+	rbuf     []byte   // group read buffer: u64 nr, u64 values[nr]
 	// sampling mode
-	rings   []*ring
-	agg     aggregator
-	scratch []byte
-	names   []string // reason name by value (sampling mode), "" when absent
-	lost    uint64   // highest lost-record count reported, kept monotonic
-	epfd    int
-	events  []unix.EpollEvent
-	buf     [8]byte
+	sampleSlot int // -1 without sampling
+	rings      []*ring
+	agg        aggregator
+	scratch    []byte
+	names      []string // reason name by value (sampling mode), "" when absent
+	lost       uint64   // highest lost-record count reported, kept monotonic
+	epfd       int
+	events     []unix.EpollEvent
 }
 
-// counter is one tracepoint counted on every CPU.
-type counter struct {
-	present bool
-	fds     []int
+// eventSpec is one tracepoint event opened on every CPU.
+type eventSpec struct {
+	name   string // system:name, for errors
+	id     uint64
+	filter string
+	sample bool
+}
+
+// cpuGroup is the perf event group of one CPU.
+type cpuGroup struct {
+	cpu int
+	fds []int // leader first, in specs order
 }
 
 type reasonCounter struct {
 	value uint32
 	name  string
-	counter
+	slot  int
 }
 
 type seedSpec struct{ system, name string }
@@ -83,7 +101,7 @@ func Open(opts Options) (*Collector, error) {
 			return nil, err
 		}
 	}
-	c := &Collector{epfd: -1}
+	c := &Collector{epfd: -1, seedSlot: [4]int{-1, -1, -1, -1}, sampleSlot: -1}
 	if err := c.open(fs, cpus, opts); err != nil {
 		c.release()
 		return nil, err
@@ -110,9 +128,7 @@ func (c *Collector) open(fs *TraceFS, cpus []int, opts Options) error {
 		if i == 3 {
 			kfree = f
 		}
-		if err := c.seeds[i].open(f, cpus, filter); err != nil {
-			return err
-		}
+		c.seedSlot[i] = c.addSpec(f, filter, false)
 	}
 	if opts.AllReasons || len(opts.Reasons) > 0 {
 		if kfree == nil {
@@ -130,37 +146,84 @@ func (c *Collector) open(fs *TraceFS, cpus []int, opts Options) error {
 			return fmt.Errorf("dropevents: skb:kfree_skb's print fmt lists no reason names: %w", errors.ErrUnsupported)
 		}
 		if opts.AllReasons {
-			if err := c.openSampling(kfree, reason, syms, cpus, opts.RingPages); err != nil {
+			if err := c.prepareSampling(kfree, reason, syms); err != nil {
 				return err
 			}
-			return c.enable()
-		}
-		for _, name := range opts.Reasons {
-			v, ok := lookupReason(syms, name)
-			if !ok {
-				return fmt.Errorf("dropevents: drop reason %q is not in this kernel's list: %w", name, errors.ErrUnsupported)
-			}
-			c.reasons = append(c.reasons, reasonCounter{value: v, name: name})
-			rc := &c.reasons[len(c.reasons)-1]
-			if err := rc.open(kfree, cpus, "reason == "+strconv.FormatUint(uint64(v), 10)); err != nil {
-				return err
+			c.sampleSlot = c.addSpec(kfree, "", true)
+		} else {
+			for _, name := range opts.Reasons {
+				v, ok := lookupReason(syms, name)
+				if !ok {
+					return fmt.Errorf("dropevents: drop reason %q is not in this kernel's list: %w", name, errors.ErrUnsupported)
+				}
+				slot := c.addSpec(kfree, "reason == "+strconv.FormatUint(uint64(v), 10), false)
+				c.reasons = append(c.reasons, reasonCounter{value: v, name: name, slot: slot})
 			}
 		}
 	}
+	if len(c.specs) == 0 {
+		return nil // none of the tracepoints exists: every count is absent
+	}
+	pages := opts.RingPages
+	if pages == 0 {
+		pages = 64
+	}
+	if c.sampleSlot >= 0 {
+		if pages < 1 || pages&(pages-1) != 0 {
+			return fmt.Errorf("dropevents: RingPages %d is not a power of two", pages)
+		}
+		epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+		if err != nil {
+			return os.NewSyscallError("epoll_create1", err)
+		}
+		c.epfd = epfd
+	}
+	for _, cpu := range cpus {
+		if err := c.openGroup(cpu, pages); err != nil {
+			return err
+		}
+	}
+	c.totals = make([]uint64, len(c.specs))
+	c.rbuf = make([]byte, 8*(1+len(c.specs)))
+	c.events = make([]unix.EpollEvent, max(1, len(c.rings)))
 	return c.enable()
 }
 
-func (k *counter) open(f *Format, cpus []int, filter string) error {
-	k.present = true
-	for _, cpu := range cpus {
-		fd, err := openTracepoint(f.System+":"+f.Name, f.ID, cpu, false, 0)
+func (c *Collector) addSpec(f *Format, filter string, sample bool) int {
+	c.specs = append(c.specs, eventSpec{name: f.System + ":" + f.Name, id: f.ID, filter: filter, sample: sample})
+	return len(c.specs) - 1
+}
+
+// openGroup opens every spec on one CPU as a group: the first is the
+// leader, created disabled; the others follow it.
+func (c *Collector) openGroup(cpu, pages int) error {
+	c.groups = append(c.groups, cpuGroup{cpu: cpu})
+	g := &c.groups[len(c.groups)-1]
+	wakeup := uint32(pages * os.Getpagesize() / 2)
+	for k, s := range c.specs {
+		leader := -1
+		if k > 0 {
+			leader = g.fds[0]
+		}
+		fd, err := openTracepoint(s.name, s.id, cpu, leader, s.sample, wakeup)
 		if err != nil {
 			return err
 		}
-		k.fds = append(k.fds, fd)
-		if filter != "" {
-			if err := setFilter(fd, f.System+":"+f.Name, filter); err != nil {
+		g.fds = append(g.fds, fd)
+		if s.filter != "" {
+			if err := setFilter(fd, s.name, s.filter); err != nil {
 				return err
+			}
+		}
+		if s.sample {
+			r, err := mapRing(fd, pages)
+			if err != nil {
+				return err
+			}
+			c.rings = append(c.rings, r)
+			ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd)}
+			if err := unix.EpollCtl(c.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
+				return os.NewSyscallError("epoll_ctl", err)
 			}
 		}
 	}
@@ -171,13 +234,7 @@ func (k *counter) open(f *Format, cpus []int, filter string) error {
 // reasons carry high bits) count as OtherReasons.
 const maxReasonValue = 1 << 12
 
-func (c *Collector) openSampling(f *Format, reason Field, syms []Symbol, cpus []int, pages int) error {
-	if pages == 0 {
-		pages = 64
-	}
-	if pages < 1 || pages&(pages-1) != 0 {
-		return fmt.Errorf("dropevents: RingPages %d is not a power of two", pages)
-	}
+func (c *Collector) prepareSampling(f *Format, reason Field, syms []Symbol) error {
 	switch reason.Size {
 	case 1, 2, 4, 8:
 	default:
@@ -203,65 +260,18 @@ func (c *Collector) openSampling(f *Format, reason Field, syms []Symbol, cpus []
 		}
 	}
 	c.scratch = make([]byte, 1<<16)
-	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
-	if err != nil {
-		return os.NewSyscallError("epoll_create1", err)
-	}
-	c.epfd = epfd
-	wakeup := uint32(pages * os.Getpagesize() / 2)
-	for _, cpu := range cpus {
-		fd, err := openTracepoint(f.System+":"+f.Name, f.ID, cpu, true, wakeup)
-		if err != nil {
-			return err
-		}
-		r, err := mapRing(fd, pages)
-		if err != nil {
-			_ = unix.Close(fd)
-			return err
-		}
-		c.rings = append(c.rings, r)
-		ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd)}
-		if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
-			return os.NewSyscallError("epoll_ctl", err)
-		}
-	}
-	c.events = make([]unix.EpollEvent, len(c.rings))
 	return nil
 }
 
+// enable starts every group: the leaders were created disabled, the
+// members enabled, so each CPU's events start together.
 func (c *Collector) enable() error {
-	for i := range c.seeds {
-		for _, fd := range c.seeds[i].fds {
-			if err := enableEvent(fd); err != nil {
-				return err
-			}
-		}
-	}
-	for i := range c.reasons {
-		for _, fd := range c.reasons[i].fds {
-			if err := enableEvent(fd); err != nil {
-				return err
-			}
-		}
-	}
-	for _, r := range c.rings {
-		if err := enableEvent(r.fd); err != nil {
+	for _, g := range c.groups {
+		if err := enableEvent(g.fds[0]); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-func (c *Collector) read(k *counter) (Tracepoint, error) {
-	t := Tracepoint{Present: k.present}
-	for _, fd := range k.fds {
-		v, err := readCount(fd, &c.buf)
-		if err != nil {
-			return t, err
-		}
-		t.Count += v
-	}
-	return t, nil
 }
 
 // Snapshot drains the ring buffers (sampling mode) and writes the
@@ -273,40 +283,37 @@ func (c *Collector) Snapshot(dst *Counts) error {
 	if c.closed {
 		return ErrClosed
 	}
-	var err error
+	clear(c.totals)
+	// Read the counts, the sampling events' included, before draining:
+	// every event counted by then has been written (or lost) before the
+	// drain reads head, so count - samples is a lower bound of the records
+	// lost so far, known at once, while PERF_RECORD_LOST arrives only with
+	// the first record the kernel can write after the ring has room again.
+	for _, g := range c.groups {
+		if err := readGroup(g.fds[0], c.rbuf, c.totals); err != nil {
+			return fmt.Errorf("dropevents: CPU %d: %w", g.cpu, err)
+		}
+	}
 	seeds := [4]*Tracepoint{&dst.UDPFailQueueRcvSkb, &dst.SockRcvqueueFull, &dst.SockExceedBufLimit, &dst.KfreeSkb}
-	for i := range c.seeds {
-		if *seeds[i], err = c.read(&c.seeds[i]); err != nil {
-			return err
+	for i, slot := range c.seedSlot {
+		*seeds[i] = Tracepoint{}
+		if slot >= 0 {
+			*seeds[i] = Tracepoint{Present: true, Count: c.totals[slot]}
 		}
 	}
 	dst.Reasons = dst.Reasons[:0]
-	for i := range c.reasons {
-		t, err := c.read(&c.reasons[i].counter)
-		if err != nil {
-			return err
-		}
-		dst.Reasons = append(dst.Reasons, ReasonCount{Reason: c.reasons[i].value, Name: c.reasons[i].name, Count: t.Count})
-	}
-	// Read each ring's event count before draining: every event counted by
-	// then has been written (or lost) before the drain reads head, so
-	// count - samples is a lower bound of the records lost so far, known
-	// at once, while PERF_RECORD_LOST arrives only with the first record
-	// the kernel can write after the ring has room again.
-	var events uint64
-	for _, r := range c.rings {
-		v, err := readCount(r.fd, &c.buf)
-		if err != nil {
-			return err
-		}
-		events += v
+	for _, r := range c.reasons {
+		dst.Reasons = append(dst.Reasons, ReasonCount{Reason: r.value, Name: r.name, Count: c.totals[r.slot]})
 	}
 	for _, r := range c.rings {
 		r.drain(c.scratch, &c.agg)
 	}
 	lost := max(c.lost, c.agg.lost)
-	if events > c.agg.samples+c.agg.malformed && events-c.agg.samples-c.agg.malformed > lost {
-		lost = events - c.agg.samples - c.agg.malformed
+	if c.sampleSlot >= 0 {
+		events, seen := c.totals[c.sampleSlot], c.agg.samples+c.agg.malformed
+		if events > seen && events-seen > lost {
+			lost = events - seen
+		}
 	}
 	c.lost = lost
 	for v, name := range c.names {
@@ -399,23 +406,16 @@ func (c *Collector) release() error {
 			first = os.NewSyscallError("close", err)
 		}
 	}
-	for i := range c.seeds {
-		for _, fd := range c.seeds[i].fds {
-			closeFD(fd)
-		}
-		c.seeds[i].fds = nil
-	}
-	for i := range c.reasons {
-		for _, fd := range c.reasons[i].fds {
-			closeFD(fd)
-		}
-	}
-	c.reasons = nil
 	for _, r := range c.rings {
 		r.unmap()
-		closeFD(r.fd)
 	}
 	c.rings = nil
+	for _, g := range c.groups {
+		for i := len(g.fds) - 1; i >= 0; i-- { // members before their leader
+			closeFD(g.fds[i])
+		}
+	}
+	c.groups = nil
 	if c.epfd >= 0 {
 		closeFD(c.epfd)
 		c.epfd = -1

@@ -3,6 +3,7 @@
 package dropevents
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -13,15 +14,21 @@ import (
 )
 
 // openTracepoint opens a perf event on tracepoint id for every task on one
-// CPU (pid -1), disabled. With sample it records every event
-// (sample_period 1) with PERF_SAMPLE_RAW and wakes pollers once
-// wakeupBytes are in the ring; without it the event only counts.
-func openTracepoint(name string, id uint64, cpu int, sample bool, wakeupBytes uint32) (int, error) {
+// CPU (pid -1). With leader -1 it opens a group leader, disabled, whose
+// read returns the whole group (PERF_FORMAT_GROUP); otherwise a member of
+// leader's group, enabled (it counts once the leader is enabled). With
+// sample it records every event (sample_period 1) with PERF_SAMPLE_RAW and
+// wakes pollers once wakeupBytes are in the ring; without it the event only
+// counts.
+func openTracepoint(name string, id uint64, cpu, leader int, sample bool, wakeupBytes uint32) (int, error) {
 	attr := unix.PerfEventAttr{
-		Type:   unix.PERF_TYPE_TRACEPOINT,
-		Size:   uint32(unsafe.Sizeof(unix.PerfEventAttr{})),
-		Config: id,
-		Bits:   unix.PerfBitDisabled,
+		Type:        unix.PERF_TYPE_TRACEPOINT,
+		Size:        uint32(unsafe.Sizeof(unix.PerfEventAttr{})),
+		Config:      id,
+		Read_format: unix.PERF_FORMAT_GROUP,
+	}
+	if leader < 0 {
+		attr.Bits = unix.PerfBitDisabled
 	}
 	if sample {
 		attr.Sample_type = unix.PERF_SAMPLE_RAW
@@ -29,7 +36,7 @@ func openTracepoint(name string, id uint64, cpu int, sample bool, wakeupBytes ui
 		attr.Bits |= unix.PerfBitWatermark
 		attr.Wakeup = wakeupBytes
 	}
-	fd, err := unix.PerfEventOpen(&attr, -1, cpu, -1, unix.PERF_FLAG_FD_CLOEXEC)
+	fd, err := unix.PerfEventOpen(&attr, -1, cpu, leader, unix.PERF_FLAG_FD_CLOEXEC)
 	if err != nil {
 		return -1, perfError(name, cpu, "perf_event_open", err)
 	}
@@ -66,16 +73,25 @@ func enableEvent(fd int) error {
 	return nil
 }
 
-// readCount reads a counting event's value (read_format 0: one u64).
-func readCount(fd int, buf *[8]byte) (uint64, error) {
-	n, err := unix.Read(fd, buf[:])
+// readGroup reads a group leader with PERF_FORMAT_GROUP (u64 nr, then nr
+// u64 values in the order the members were opened) into buf and adds the
+// values to totals, which must have nr entries.
+func readGroup(fd int, buf []byte, totals []uint64) error {
+	n, err := unix.Read(fd, buf)
 	if err != nil {
-		return 0, os.NewSyscallError("read perf event", err)
+		return os.NewSyscallError("read perf event group", err)
 	}
-	if n != 8 {
-		return 0, fmt.Errorf("dropevents: short read of perf counter: %d bytes: %w", n, ErrMalformed)
+	if n < 8 {
+		return fmt.Errorf("short read of a perf event group: %d bytes: %w", n, ErrMalformed)
 	}
-	return *(*uint64)(unsafe.Pointer(buf)), nil
+	nr := binary.NativeEndian.Uint64(buf)
+	if nr != uint64(len(totals)) || n != 8*(1+len(totals)) {
+		return fmt.Errorf("perf event group read: %d values in %d bytes, want %d: %w", nr, n, len(totals), ErrMalformed)
+	}
+	for i := range totals {
+		totals[i] += binary.NativeEndian.Uint64(buf[8+8*i:])
+	}
+	return nil
 }
 
 // ring is one CPU's mmap'd perf ring buffer: a control page
