@@ -13,6 +13,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"runtime"
@@ -203,6 +204,143 @@ func (r *qdiscRawDump) walk() (msgs, attrs int, err error) {
 			b = b[min((l+3)&^3, len(b)):]
 		}
 	}
+}
+
+// newQdiscClassNS builds devs veth pairs whose first end carries an htb
+// root with two classes and a pfifo leaf (3 qdisc messages, 2 classes per
+// device).
+func newQdiscClassNS(b *testing.B, devs int) *qdiscNS {
+	ns := newQdiscNS(b, 0)
+	var ipb, tcb strings.Builder
+	for i := 0; i < devs; i++ {
+		fmt.Fprintf(&ipb, "link add hv%d type veth peer name hw%d\nlink set hv%d up\nlink set hw%d up\n", i, i, i, i)
+		fmt.Fprintf(&tcb, "qdisc add dev hv%d root handle 1: htb default 10\n", i)
+		fmt.Fprintf(&tcb, "class add dev hv%d parent 1: classid 1:1 htb rate 10mbit\n", i)
+		fmt.Fprintf(&tcb, "class add dev hv%d parent 1:1 classid 1:10 htb rate 5mbit ceil 10mbit\n", i)
+		fmt.Fprintf(&tcb, "qdisc add dev hv%d parent 1:10 handle 10: pfifo limit 50\n", i)
+	}
+	for _, step := range []struct{ tool, script string }{{"ip", ipb.String()}, {"tc", tcb.String()}} {
+		cmd := exec.Command(step.tool, "-n", ns.name, "-batch", "-")
+		cmd.Stdin = strings.NewReader(step.script)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("%s -batch: %v: %s", step.tool, err, out)
+		}
+	}
+	return ns
+}
+
+// BenchmarkQdiscClasses dumps the classes of every device of a namespace
+// with 50 htb devices (100 classes, 100 veth ends): one RTM_GETTCLASS dump
+// per device, as the kernel requires.
+func BenchmarkQdiscClasses(b *testing.B) {
+	ns := newQdiscClassNS(b, 50)
+	var ifindexes []int
+	qdiscInNS(b, ns.path, func() {
+		ifs, err := net.Interfaces()
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, i := range ifs {
+			ifindexes = append(ifindexes, i.Index)
+		}
+	})
+	const want = 100
+	b.Run("packetpath", func(b *testing.B) {
+		c, err := qdisc.Open(&qdisc.Config{NetNS: ns.path})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		var cs []qdisc.Class
+		n := qdiscLoop(b, func() int {
+			if cs, err = c.AllClasses(context.Background(), cs); err != nil {
+				b.Fatal(err)
+			}
+			return len(cs)
+		})
+		if n != want {
+			b.Fatalf("%d classes", n)
+		}
+	})
+	b.Run("packetpath-per-device", func(b *testing.B) {
+		// The same work as go-tc below: one class dump per known ifindex.
+		c, err := qdisc.Open(&qdisc.Config{NetNS: ns.path})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		var cs []qdisc.Class
+		n := qdiscLoop(b, func() int {
+			total := 0
+			for _, idx := range ifindexes {
+				if cs, err = c.Classes(context.Background(), idx, cs); err != nil {
+					b.Fatal(err)
+				}
+				total += len(cs)
+			}
+			return total
+		})
+		if n != want {
+			b.Fatalf("%d classes", n)
+		}
+	})
+	b.Run("go-tc", func(b *testing.B) {
+		f, err := os.Open(ns.path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer f.Close()
+		t, err := gotc.Open(&gotc.Config{NetNS: int(f.Fd())})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer t.Close()
+		n := qdiscLoop(b, func() int {
+			total := 0
+			for _, idx := range ifindexes {
+				objs, err := t.Class().Get(&gotc.Msg{Family: unix.AF_UNSPEC, Ifindex: uint32(idx)})
+				if err != nil {
+					b.Fatal(err)
+				}
+				total += len(objs)
+			}
+			return total
+		})
+		if n != want {
+			b.Fatalf("%d classes", n)
+		}
+	})
+	b.Run("vishvananda", func(b *testing.B) {
+		nh, err := vns.GetFromPath(ns.path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer nh.Close()
+		h, err := vnl.NewHandleAt(nh)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer h.Close()
+		n := qdiscLoop(b, func() int {
+			// The usual vishvananda pattern: list links, then classes per link.
+			links, err := h.LinkList()
+			if err != nil {
+				b.Fatal(err)
+			}
+			total := 0
+			for _, l := range links {
+				cs, err := h.ClassList(l, 0)
+				if err != nil {
+					b.Fatal(err)
+				}
+				total += len(cs)
+			}
+			return total
+		})
+		if n != want {
+			b.Fatalf("%d classes", n)
+		}
+	})
 }
 
 func BenchmarkQdiscDump(b *testing.B) {

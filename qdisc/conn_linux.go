@@ -57,6 +57,7 @@ type Conn struct {
 	dense    []string         // the same for small ifindexes, "" = unknown
 	oldNames map[int32]string
 	kinds    map[string]string
+	scratch  []Qdisc // AllClasses' qdisc dump
 	info     DumpInfo
 }
 
@@ -148,6 +149,12 @@ func (c *Conn) qdiscs(ctx context.Context, only int, dst []Qdisc) ([]Qdisc, erro
 	if err := c.arm(ctx); err != nil {
 		return dst[:0], err
 	}
+	return c.qdiscsLocked(ctx, only, dst)
+}
+
+// qdiscsLocked is the qdisc dump; the caller holds c.mu and armed the
+// deadline.
+func (c *Conn) qdiscsLocked(ctx context.Context, only int, dst []Qdisc) ([]Qdisc, error) {
 	dst = dst[:0]
 	if err := c.startDump(ctx, unix.RTM_GETQDISC, 0); err != nil {
 		return dst, err
@@ -267,9 +274,12 @@ func (c *Conn) Classes(ctx context.Context, ifindex int, dst []Class) ([]Class, 
 	return dst, nil
 }
 
-// AllClasses refreshes the device list (one RTM_GETLINK dump) and dumps the
-// classes of every device, appending to dst[:0]. Devices that vanish before
-// their class dump are skipped and listed in LastDump().SkippedDevices.
+// AllClasses dumps the classes of every device that has a classful qdisc,
+// appending to dst[:0]. It finds those devices with one RTM_GETQDISC dump
+// (which also picks up new devices and their names), then runs one
+// RTM_GETTCLASS dump per such device: devices whose qdiscs are all
+// classless (see Classless) are not asked. Devices that vanish before their
+// class dump are skipped and listed in LastDump().SkippedDevices.
 func (c *Conn) AllClasses(ctx context.Context, dst []Class) ([]Class, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -279,16 +289,28 @@ func (c *Conn) AllClasses(ctx context.Context, dst []Class) ([]Class, error) {
 		return dst[:0], err
 	}
 	dst = dst[:0]
-	if err := c.refreshLinks(ctx); err != nil {
+	var firstErr error
+	var err error
+	c.scratch, err = c.qdiscsLocked(ctx, 0, c.scratch)
+	if err != nil && !errors.Is(err, ErrMalformed) {
 		return dst, err
 	}
-	var firstErr error
-	for idx, name := range c.names {
+	firstErr = err
+	// Qdiscs of one device arrive together (tc_dump_qdisc walks device by
+	// device), so a device is classful when any of its run is.
+	for i := 0; i < len(c.scratch); {
+		idx, name := c.scratch[i].Ifindex, c.scratch[i].Device
+		classful := false
+		for ; i < len(c.scratch) && c.scratch[i].Ifindex == idx; i++ {
+			classful = classful || !Classless(c.scratch[i].Kind)
+		}
+		if !classful {
+			continue
+		}
 		start := len(dst)
-		var err error
-		dst, err = c.classes(ctx, int(idx), dst)
+		dst, err = c.classes(ctx, idx, dst)
 		if errors.Is(err, os.ErrNotExist) {
-			c.info.SkippedDevices = append(c.info.SkippedDevices, int(idx))
+			c.info.SkippedDevices = append(c.info.SkippedDevices, idx)
 			dst = dst[:start]
 			continue
 		}
@@ -298,8 +320,8 @@ func (c *Conn) AllClasses(ctx context.Context, dst []Class) ([]Class, error) {
 		if err != nil && firstErr == nil {
 			firstErr = err
 		}
-		for i := start; i < len(dst); i++ {
-			dst[i].Device = name
+		for j := start; j < len(dst); j++ {
+			dst[j].Device = name
 		}
 	}
 	return dst, firstErr

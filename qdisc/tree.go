@@ -116,3 +116,17 @@ func (s *Stats) add(o *Stats) {
 	s.HWPackets += o.HWPackets
 	s.Present |= o.Present
 }
+
+// Classless reports whether qdiscs of this kind never have classes, so a
+// class dump of a device whose qdiscs are all classless returns nothing:
+// the fifos, pfifo_fast, noqueue/noop, ingress/clsact (whose class
+// operations only attach filters), codel and pie. Unknown kinds count as
+// classful.
+func Classless(kind string) bool {
+	switch kind {
+	case "pfifo_fast", "pfifo", "bfifo", "pfifo_head_drop", "noqueue", "noop",
+		"ingress", "clsact", "codel", "pie":
+		return true
+	}
+	return false
+}
