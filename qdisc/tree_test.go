@@ -69,3 +69,16 @@ func TestBuildTreeFixture(t *testing.T) {
 		t.Errorf("mq totals %d, root %d", got.Packets, r.Packets)
 	}
 }
+
+func TestClassless(t *testing.T) {
+	for _, k := range []string{"pfifo_fast", "pfifo", "bfifo", "noqueue", "ingress", "clsact"} {
+		if !qdisc.Classless(k) {
+			t.Errorf("%s should be classless", k)
+		}
+	}
+	for _, k := range []string{"htb", "tbf", "mq", "fq_codel", "cake", "sfq", "hfsc", "something_new"} {
+		if qdisc.Classless(k) {
+			t.Errorf("%s should count as classful", k)
+		}
+	}
+}
