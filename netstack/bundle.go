@@ -185,8 +185,12 @@ func (c *Collector) writeFrame(dir string, snap *Snapshot) error {
 	if err != nil {
 		return fmt.Errorf("netstack: capturing /proc: %w", err)
 	}
-	for i := range snap.Sources.Links {
-		c.copyDevice(dir, snap.Sources.Links[i].Name)
+	// sysfs describes the namespace that mounted it: copy it only when the
+	// collector reads it (see Config.SysRoot).
+	if c.cfg.Sources&SourceDevices != 0 {
+		for i := range snap.Sources.Links {
+			c.copyDevice(dir, snap.Sources.Links[i].Name)
+		}
 	}
 	fd := frameData{Time: snap.Time.UTC(), Links: snap.Sources.Links, Typed: snap.Sources}
 	for _, e := range snap.Errors {

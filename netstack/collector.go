@@ -26,7 +26,10 @@ type Config struct {
 	ProcRoot string
 	// SysRoot is the sysfs mount to read (default /sys). sysfs shows the
 	// devices of the namespace that mounted it: for another namespace's
-	// per-device sysfs data, mount sysfs inside it and point SysRoot there.
+	// per-device sysfs data (SourceDevices: queues, BQL, IRQs), mount sysfs
+	// inside it and point SysRoot there. With NetNS set and SysRoot empty,
+	// SourceDevices is skipped, because the host's /sys would describe the
+	// host's devices of the same names (every namespace has an "lo").
 	SysRoot string
 	// Bundle, when set, reads a capture bundle (see WriteBundle) instead of
 	// the live kernel: proc/ and sys/ trees plus recorded netlink and
@@ -79,6 +82,9 @@ func NewCollector(cfg Config) (*Collector, error) {
 	}
 	if cfg.SysRoot == "" {
 		cfg.SysRoot = "/sys"
+		if cfg.NetNS != "" && cfg.Bundle == "" {
+			cfg.Sources &^= SourceDevices
+		}
 	}
 	c := &Collector{cfg: cfg, now: time.Now}
 	if cfg.Bundle != "" {

@@ -52,7 +52,9 @@
 //
 // # Reading
 //
-// Counting events are read with one read(2) per event and CPU. In sampling
+// The events of one CPU form a perf event group read with one read(2)
+// (PERF_FORMAT_GROUP): reading a CPU's counters from another CPU costs an
+// inter-processor interrupt, so Snapshot costs one per CPU. In sampling
 // mode the rings must be drained: call Snapshot periodically (a ring of
 // RingPages pages holds RingPages*4096/56 records of 6.18's kfree_skb), or
 // block in Wait, which returns when a ring is half full, and then call
