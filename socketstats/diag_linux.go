@@ -164,7 +164,8 @@ func (t *Table) SocketsOfProcess(ctx context.Context, dst []UDPSocket, pid int) 
 	}
 	start := len(dst)
 	dst, err = t.Dump(ctx, dst, Filter{})
-	return append(dst[:start], KeepInodes(dst[start:], t.inodes)...), err
+	kept := KeepInodes(dst[start:], t.inodes)
+	return dst[:start+len(kept)], err
 }
 
 func (t *Table) dump(ctx context.Context, dst []UDPSocket, f Filter, proto uint8) ([]UDPSocket, error) {
