@@ -14,8 +14,10 @@ package bench
 //     tmpfile/packetpath is procparse's one-shot read of the same file.
 //   - live/reread-packetpath: a procparse Reader re-reading the live /proc
 //     file into a reused value; live/read-floor: the same file re-read into
-//     a reused buffer with no parsing (the floor); live/procfs: procfs
-//     reading the live file.
+//     a reused buffer with no parsing (the floor); live/paired: both
+//     alternated in one loop, reporting the reread/floor time ratio (robust
+//     against the load of a shared machine); live/procfs: procfs reading
+//     the live file.
 //
 // The udp benchmarks open 1,000 UDP sockets bound to 127.0.0.1 (no traffic)
 // so that /proc/net/udp holds 1,000 real lines.
@@ -25,9 +27,12 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/prometheus/procfs"
+	"golang.org/x/sys/unix"
 
 	"github.com/packetpath/packetpath/procparse"
 )
@@ -341,6 +346,15 @@ func BenchmarkProcparseUDP1000(b *testing.B) {
 		func(fs procfs.FS) error { _, err := fs.NetUDP(); return err })
 }
 
+// procparseThreadCPU is the calling thread's CPU time.
+func procparseThreadCPU() time.Duration {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
+		return 0
+	}
+	return time.Duration(ts.Nano())
+}
+
 // procparseLive runs the live/ sub-benchmarks for /proc/net/<name>.
 func procparseLive(b *testing.B, name string,
 	open func(procparse.FS) (read, close func() error),
@@ -373,6 +387,54 @@ func procparseLive(b *testing.B, name string,
 				b.Fatal(err)
 			}
 		}
+	})
+	// paired alternates batches of 8 re-reads and 8 floor reads in one loop
+	// on one locked OS thread and reports the ratio of their per-read costs:
+	// in thread CPU time (CLOCK_THREAD_CPUTIME_ID: what the reader costs,
+	// whatever the load of the machine) and in wall time.
+	b.Run("live/paired", func(b *testing.B) {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		read, closeFn := open(fs)
+		defer closeFn()
+		r := procparseOpenRaw(b, fs.NetPath(name))
+		if _, err := r.read(); err != nil {
+			b.Fatal(err)
+		}
+		if err := read(); err != nil {
+			b.Fatal(err)
+		}
+		const batch = 8
+		var cpu, wall [2]time.Duration // [0] re-read, [1] floor
+		var count [2]int
+		i := 0
+		cpu0, wall0 := procparseThreadCPU(), time.Now()
+		for b.Loop() {
+			phase := (i / batch) % 2
+			if phase == 0 {
+				if err := read(); err != nil {
+					b.Fatal(err)
+				}
+			} else if _, err := r.read(); err != nil {
+				b.Fatal(err)
+			}
+			count[phase]++
+			i++
+			if i%batch == 0 {
+				cpu1, wall1 := procparseThreadCPU(), time.Now()
+				cpu[phase] += cpu1 - cpu0
+				wall[phase] += wall1.Sub(wall0)
+				cpu0, wall0 = cpu1, wall1
+			}
+		}
+		if count[0] < batch || count[1] < batch {
+			return
+		}
+		per := func(d [2]time.Duration) float64 {
+			return (float64(d[0]) / float64(count[0]-count[0]%batch)) / (float64(d[1]) / float64(count[1]-count[1]%batch))
+		}
+		b.ReportMetric(per(cpu), "reread/floor-cpu")
+		b.ReportMetric(per(wall), "reread/floor-wall")
 	})
 	b.Run("live/procfs", func(b *testing.B) {
 		pfs, err := procfs.NewDefaultFS()

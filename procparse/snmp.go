@@ -80,7 +80,9 @@ func signedSNMPKey[T string | []byte](group, key T) bool {
 
 // ParseSNMP parses /proc/net/snmp or /proc/net/netstat content into dst,
 // reusing its slices and, when the layout is unchanged, its name strings: a
-// re-parse of the same file allocates nothing.
+// re-parse of the same file allocates nothing. When a group's header line is
+// the same as in the previous parse into dst, only its values are decoded,
+// so dst must not be modified between parses (copy what you keep).
 //
 // Errors wrap ErrMalformed: a line without a "Name:" prefix, a value line
 // that does not follow its header line or carries a different prefix, a
