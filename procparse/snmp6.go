@@ -137,8 +137,25 @@ func (fs FS) SNMP6Reader() (*Reader[SNMP6], error) {
 // counters of one interface, with its ifIndex first. A device without IPv6
 // (or that does not exist) has no file: the error wraps os.ErrNotExist.
 func (fs FS) DevSNMP6(ifname string) (SNMP6, error) {
-	if ifname == "" || ifname == "." || ifname == ".." || strings.ContainsRune(ifname, '/') {
-		return SNMP6{}, fmt.Errorf("procparse: dev_snmp6: invalid interface name %q", ifname)
+	if err := checkIfname(ifname); err != nil {
+		return SNMP6{}, err
 	}
 	return readOnce(fs.NetPath("dev_snmp6", ifname), ParseSNMP6)
+}
+
+// DevSNMP6Reader opens /proc/net/dev_snmp6/ifname for repeated reads that
+// allocate nothing in steady state.
+func (fs FS) DevSNMP6Reader(ifname string) (*Reader[SNMP6], error) {
+	if err := checkIfname(ifname); err != nil {
+		return nil, err
+	}
+	return openReader(fs.NetPath("dev_snmp6", ifname), ParseSNMP6)
+}
+
+// checkIfname rejects names that would lead outside dev_snmp6.
+func checkIfname(ifname string) error {
+	if ifname == "" || ifname == "." || ifname == ".." || strings.ContainsRune(ifname, '/') {
+		return fmt.Errorf("procparse: dev_snmp6: invalid interface name %q", ifname)
+	}
+	return nil
 }

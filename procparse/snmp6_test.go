@@ -84,6 +84,21 @@ func TestDevSNMP6(t *testing.T) {
 	if _, err := fs.DevSNMP6("../snmp"); err == nil {
 		t.Error("DevSNMP6(\"../snmp\") succeeded, want an error")
 	}
+	r, err := fs.DevSNMP6Reader("eth1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var s1 SNMP6
+	if err := r.Read(&s1); err != nil {
+		t.Fatal(err)
+	}
+	if idx, _ := s1.Get("ifIndex"); idx.Value != 2 {
+		t.Errorf("eth1 ifIndex = %+v, want 2", idx)
+	}
+	if _, err := fs.DevSNMP6Reader(""); err == nil {
+		t.Error("DevSNMP6Reader(\"\") succeeded, want an error")
+	}
 }
 
 func TestSNMP6Errors(t *testing.T) {
