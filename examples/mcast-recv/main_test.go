@@ -6,13 +6,17 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -21,13 +25,36 @@ import (
 	"github.com/packetpath/packetpath/internal/netnstest"
 )
 
-// buildBinary compiles mcast-recv into a temporary directory.
+// binDir holds the binary built once for every test of the package.
+var binDir string
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+var build = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "mcast-recv-test")
+	if err != nil {
+		return "", err
+	}
+	binDir = dir
+	bin := filepath.Join(dir, "mcast-recv")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	return bin, nil
+})
+
+// buildBinary compiles mcast-recv once per test run.
 func buildBinary(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "mcast-recv")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	bin, err := build()
 	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+		t.Fatal(err)
 	}
 	return bin
 }
@@ -82,6 +109,54 @@ func TestOverloadEndToEnd(t *testing.T) {
 			}
 			runOverload(t, ns, cmd, group)
 		})
+	}
+}
+
+// TestSignalPrintsSummary stops a receiver without -duration with SIGTERM:
+// it must exit 0 with its JSON summary.
+func TestSignalPrintsSummary(t *testing.T) {
+	netnstest.RequireRoot(t)
+	bin := buildBinary(t)
+	ns := netnstest.New(t, netnstest.WithMulticastLoopback())
+	cmd := exec.Command(bin, "-netns", ns.Path, "-group", "239.7.7.8:5008", "-iface", "lo", "-json", "-quiet")
+	var stdout bytes.Buffer
+	cmd.Stdout = &stdout
+	pipe, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ready := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(pipe)
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), "ready:") {
+				close(ready)
+				break
+			}
+		}
+		_, _ = io.Copy(io.Discard, pipe)
+	}()
+	select {
+	case <-ready:
+	case <-time.After(20 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatal("no ready line")
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit after SIGTERM: %v", err)
+	}
+	var s summary
+	if err := json.Unmarshal(stdout.Bytes(), &s); err != nil {
+		t.Fatalf("summary: %v\n%s", err, stdout.String())
+	}
+	if s.Received != 0 || s.Dropped != 0 || s.DurationSeconds <= 0 || len(s.Groups) != 1 {
+		t.Errorf("summary %+v", s)
 	}
 }
 
