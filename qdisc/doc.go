@@ -43,7 +43,7 @@
 // Each qdisc and class carries its Handle and Parent ([TC_H_ROOT] for a
 // root qdisc, [TC_H_INGRESS] for ingress/clsact, major:minor of the parent
 // class otherwise; an mq child's parent is mq's handle with the tx queue
-// number + 1 as minor). [Tree] links them; [Totals] adds up a device's
+// number + 1 as minor). [BuildTree] links them; [Totals] adds up a device's
 // egress statistics counting each packet once: only root qdiscs are summed,
 // because a classful root (mq, htb, tbf, ...) already includes its children
 // (mq and mqprio compute their own counters as the sum of the per-queue
