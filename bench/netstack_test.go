@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -28,6 +29,7 @@ import (
 	"github.com/packetpath/packetpath/internal/netns"
 	"github.com/packetpath/packetpath/netstack"
 	"github.com/packetpath/packetpath/nic"
+	"github.com/packetpath/packetpath/qdisc"
 )
 
 // ns200 creates the namespace of the ns200 benchmarks and returns its path
@@ -112,10 +114,25 @@ func floorFor(b *testing.B, nsPath string, fast bool) *snapshotFloor {
 			return err
 		}
 		var devs []string
-		var idx []int32
 		for _, l := range links {
 			devs = append(devs, l.Name)
-			idx = append(idx, l.Index)
+		}
+		// Class dumps go to the devices with a classful qdisc, as the
+		// collector asks them.
+		qc, err := qdisc.Open(&qdisc.Config{})
+		if err != nil {
+			return err
+		}
+		defer qc.Close()
+		qs, err := qc.Qdiscs(context.Background(), nil)
+		if err != nil {
+			return err
+		}
+		var idx []int32
+		for _, q := range qs {
+			if !qdisc.Classless(q.Kind) && !slices.Contains(idx, int32(q.Ifindex)) {
+				idx = append(idx, int32(q.Ifindex))
+			}
 		}
 		nstats := func(dev string) int {
 			di, err := cl.DriverInfo(dev)

@@ -32,10 +32,30 @@ func (s *qdiscSource) collect(ctx context.Context, snap *Snapshot) error {
 	if err != nil {
 		return err
 	}
-	cls, err := s.conn.AllClasses(ctx, d.Classes[:0])
-	d.Classes = cls
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		snap.addErr(SourceQdisc, "classes", err)
+	// Classes need one dump per device; only devices with a classful qdisc
+	// can have any (qdisc.Classless). Qdiscs of a device arrive together.
+	d.Classes = d.Classes[:0]
+	for i := 0; i < len(qs); {
+		idx, dev := qs[i].Ifindex, qs[i].Device
+		classful := false
+		for ; i < len(qs) && qs[i].Ifindex == idx; i++ {
+			classful = classful || !qdisc.Classless(qs[i].Kind)
+		}
+		if !classful || !s.c.device(dev) {
+			continue
+		}
+		n := len(d.Classes)
+		got, err := s.conn.Classes(ctx, idx, d.Classes[n:n])
+		if errors.Is(err, os.ErrNotExist) {
+			continue // the device vanished between the dumps
+		}
+		if err != nil {
+			snap.addErr(SourceQdisc, dev, err)
+		}
+		d.Classes = append(d.Classes[:n], got...)
+		for j := n; j < len(d.Classes); j++ {
+			d.Classes[j].Device = dev
+		}
 	}
 	appendQdiscs(snap, d.Qdiscs, d.Classes, s.c.device)
 	return nil
