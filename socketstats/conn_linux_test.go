@@ -2,6 +2,8 @@ package socketstats
 
 import (
 	"net/netip"
+
+	"github.com/packetpath/packetpath/procparse"
 	"testing"
 	"time"
 )
@@ -37,7 +39,7 @@ func TestOverloadExactAccounting(t *testing.T) {
 				t.Fatal(err)
 			}
 			st := c.Stats()
-			procDrops := udpDrops(t, "udp", port)
+			procDrops := udpDrops(t, procparse.FileUDP, dst)
 			rcvbufErrs := snmpUDP(t, "RcvbufErrors") - before
 			if uint64(got) != st.Packets || uint64(got)+st.Drops != sent || st.Drops != procDrops || st.Drops != rcvbufErrs || st.Drops == 0 {
 				t.Errorf("run %d: sent %d, received %d (Stats.Packets %d), drops %d, /proc/net/udp drops %d, RcvbufErrors delta %d",

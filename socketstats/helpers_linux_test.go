@@ -1,18 +1,15 @@
 package socketstats
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"net/netip"
-	"os"
-	"strconv"
 	"testing"
 	"time"
 
 	"github.com/packetpath/packetpath/internal/netnstest"
+	"github.com/packetpath/packetpath/procparse"
 	"golang.org/x/sys/unix"
 )
 
@@ -113,59 +110,43 @@ func newMessages(n, size int) []Message {
 }
 
 // udpDrops returns the drops column of /proc/thread-self/net/udp (or udp6)
-// for the socket bound to port.
-func udpDrops(t testing.TB, file string, port uint16) uint64 {
+// for the socket bound to local, parsed with procparse.
+func udpDrops(t testing.TB, file procparse.UDPFile, local netip.AddrPort) uint64 {
 	t.Helper()
-	b, err := os.ReadFile("/proc/thread-self/net/" + file)
+	fs, err := procparse.NewDefaultFS()
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := fmt.Sprintf(":%04X", port)
-	lines := bytes.Split(b, []byte("\n"))
-	for _, l := range lines[1:] {
-		f := bytes.Fields(l)
-		if len(f) < 13 {
-			continue
-		}
-		if bytes.HasSuffix(f[1], []byte(want)) {
-			v, err := strconv.ParseUint(string(f[len(f)-1]), 10, 64)
-			if err != nil {
-				t.Fatalf("%s drops %q: %v", file, f[len(f)-1], err)
+	tab, err := fs.UDP(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range tab.Sockets {
+		if s.Local == local {
+			if !s.HasDrops {
+				t.Fatalf("%s has no drops column", file)
 			}
-			return v
+			return s.Drops
 		}
 	}
-	t.Fatalf("no socket on port %d in %s:\n%s", port, file, b)
+	t.Fatalf("no socket bound to %s in %s (%d sockets)", local, file, len(tab.Sockets))
 	return 0
 }
 
-// snmpUDP returns a field of the Udp line of /proc/thread-self/net/snmp.
+// snmpUDP returns a counter of the Udp group of /proc/thread-self/net/snmp.
 func snmpUDP(t testing.TB, key string) uint64 {
 	t.Helper()
-	b, err := os.ReadFile("/proc/thread-self/net/snmp")
+	fs, err := procparse.NewDefaultFS()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var head [][]byte
-	for _, l := range bytes.Split(b, []byte("\n")) {
-		if !bytes.HasPrefix(l, []byte("Udp: ")) {
-			continue
-		}
-		f := bytes.Fields(l)
-		if head == nil {
-			head = f
-			continue
-		}
-		for i := range head {
-			if string(head[i]) == key && i < len(f) {
-				v, err := strconv.ParseUint(string(f[i]), 10, 64)
-				if err != nil {
-					t.Fatal(err)
-				}
-				return v
-			}
-		}
+	snmp, err := fs.SNMP()
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatalf("no Udp %s in snmp", key)
-	return 0
+	f, ok := snmp.Get("Udp", key)
+	if !ok {
+		t.Fatalf("no Udp %s in snmp", key)
+	}
+	return f.Value
 }
