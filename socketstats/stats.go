@@ -43,6 +43,8 @@ type Stats struct {
 	Buffer      BufferUsage
 	BufferKnown bool
 	// HighWater is the largest Buffer.Used seen, in bytes of kernel memory.
+	// It is sampled after batches (and by Sample), so the true peak, just
+	// before the reader arrived, is higher by up to the batch it read.
 	HighWater uint64
 
 	// QueueDelay is the distribution of the time datagrams waited between
