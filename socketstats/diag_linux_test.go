@@ -223,6 +223,7 @@ func TestDiagAgreesWithProcAndSS(t *testing.T) {
 		t.Errorf("two dumps with no traffic differ:\n%+v\n%+v", got, again)
 	}
 	diagCheckAgreement(t, got, diagParseProcUDP(t, udp, udp6), diagParseSS(t, ssOut), func(uint32) string { return "ppd0" })
+	diagCheckProcparse(t, got, udp, udp6)
 	dumped := diagByInode(got)
 	for _, want := range sc.socks {
 		ino := diagInodeOf(t, want.fd)

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/packetpath/packetpath/procparse"
 )
 
 // Peers of the sock_diag table in tests: /proc/net/udp{,6} and ss -uamne,
@@ -245,6 +247,37 @@ func diagCheckAgreement(t *testing.T, got []UDPSocket, proc map[uint64]diagProcS
 		}
 		if !s.Mem.HasDrops() || !s.HasShutdown {
 			t.Errorf("inode %d: SKMEMINFO fields %d, shutdown present %v", s.Inode, s.Mem.Fields, s.HasShutdown)
+		}
+	}
+}
+
+// diagCheckProcparse checks the dump against the project's own
+// /proc/net/udp parser (procparse.ParseUDP) on the same file contents.
+func diagCheckProcparse(t *testing.T, got []UDPSocket, files ...[]byte) {
+	t.Helper()
+	byInode := make(map[uint64]procparse.UDPSocket)
+	for _, b := range files {
+		var tab procparse.UDPSockets
+		if err := procparse.ParseUDP(b, &tab); err != nil {
+			t.Fatalf("procparse.ParseUDP: %v", err)
+		}
+		for _, s := range tab.Sockets {
+			byInode[s.Inode] = s
+		}
+	}
+	if len(byInode) != len(got) {
+		t.Errorf("procparse lists %d sockets, the dump %d", len(byInode), len(got))
+	}
+	for i := range got {
+		s := &got[i]
+		p, ok := byInode[s.Inode]
+		if !ok {
+			t.Errorf("inode %d not found by procparse", s.Inode)
+			continue
+		}
+		if !p.HasDrops || p.Drops != s.Mem.Drops || p.RxQueue != s.RxQueue || p.TxQueue != s.TxQueue ||
+			p.Local != s.Local || p.Remote != s.Remote || p.State != s.State || p.UID != s.UID {
+			t.Errorf("inode %d disagrees with procparse:\n dump %+v\n procparse %+v", s.Inode, *s, p)
 		}
 	}
 }

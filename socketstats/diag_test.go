@@ -36,6 +36,7 @@ func TestDiagDecodeFixture(t *testing.T) {
 	proc := diagParseProcUDP(t, diagFixture(t, "scene.udp"), diagFixture(t, "scene.udp6"))
 	ss := diagParseSS(t, string(diagFixture(t, "scene.ss")))
 	diagCheckAgreement(t, got, proc, ss, func(uint32) string { return "ppd0" })
+	diagCheckProcparse(t, got, diagFixture(t, "scene.udp"), diagFixture(t, "scene.udp6"))
 	var drops, withDrops int
 	for _, s := range got {
 		if s.Protocol != ProtocolUDP {
