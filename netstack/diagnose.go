@@ -128,14 +128,6 @@ func (g diag) gauge(source Source, object string, index int64, name string) (uin
 	return 0, false
 }
 
-func (g diag) sysctl(name string) (string, bool) {
-	v, ok := g.gauge(SourceSysctls, "", -1, name)
-	if !ok {
-		return "", false
-	}
-	return fmt.Sprint(v), true
-}
-
 func (g diag) sysctlKnob(name, advice string, suggest func(cur uint64) uint64) Knob {
 	k := Knob{Name: name, Advice: advice}
 	if v, ok := g.gauge(SourceSysctls, "", -1, name); ok {

@@ -2,7 +2,6 @@ package netstack
 
 import (
 	"context"
-	"strconv"
 
 	"github.com/packetpath/packetpath/procparse"
 )
@@ -29,14 +28,6 @@ func (n *names) get(i int, group, key string) string {
 	}
 	n.entries = append(n.entries, nameEntry{group, key, group + "." + key})
 	return n.entries[i].full
-}
-
-// cpuNames caches decimal strings for small indexes.
-func itoa(cache *[]string, i int) string {
-	for len(*cache) <= i {
-		*cache = append(*cache, strconv.Itoa(len(*cache)))
-	}
-	return (*cache)[i]
 }
 
 // softnetSource reads /proc/net/softnet_stat.
