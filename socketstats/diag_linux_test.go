@@ -637,3 +637,21 @@ func TestDiagBuildRequest(t *testing.T) {
 		}
 	}
 }
+
+func TestDiagErrorMapping(t *testing.T) {
+	var tab Table
+	for _, c := range []struct {
+		errno unix.Errno
+		want  error
+	}{
+		{unix.ENOENT, errors.ErrUnsupported}, // no inet_diag handler for the protocol
+		{unix.EOPNOTSUPP, errors.ErrUnsupported},
+		{unix.EPERM, os.ErrPermission},
+		{unix.EINVAL, unix.EINVAL}, // e.g. a program the kernel refused
+	} {
+		err := tab.opError(FamilyIPv6, ProtocolUDPLite, c.errno)
+		if !errors.Is(err, c.want) {
+			t.Errorf("%v: %v does not answer %v", c.errno, err, c.want)
+		}
+	}
+}
