@@ -22,8 +22,9 @@ type Options struct {
 	// RingPages is the number of data pages of each CPU's ring buffer in
 	// sampling mode, a power of two; 0 means 64 (256 KiB with 4 KiB pages:
 	// about 4,680 kfree_skb records of 6.18, 56 bytes each). At about
-	// 200,000 drops per second on one CPU, 64 pages lost a fraction of a
-	// percent of the records on a busy 2-vCPU host and 1024 pages none
+	// 200,000 drops per second on one CPU, 64 pages lost a median 0.3-2 %
+	// of the records (up to 15 % when the draining goroutine was starved)
+	// on a busy 2-vCPU host, and 1024 pages none
 	// (bench/results/dropevents.md).
 	RingPages int
 	// TraceFS is the tracefs mount to read formats from; nil means

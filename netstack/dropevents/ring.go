@@ -131,11 +131,16 @@ func walkRing(data []byte, tail, head uint64, scratch []byte, a *aggregator) uin
 	}
 	for head-tail >= 8 {
 		off := tail % size
-		var hdr [8]byte
-		for i := range hdr {
-			hdr[i] = data[(off+uint64(i))%size]
+		var n uint64
+		if off+8 <= size {
+			n = uint64(binary.NativeEndian.Uint16(data[off+6:]))
+		} else { // the header itself wraps
+			var hdr [8]byte
+			for i := range hdr {
+				hdr[i] = data[(off+uint64(i))%size]
+			}
+			n = uint64(binary.NativeEndian.Uint16(hdr[6:]))
 		}
-		n := uint64(binary.NativeEndian.Uint16(hdr[6:]))
 		if n < 8 || n > head-tail || n > uint64(len(scratch)) {
 			a.malformed++
 			return head
