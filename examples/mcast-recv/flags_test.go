@@ -89,3 +89,31 @@ func TestByteSize(t *testing.T) {
 		}
 	}
 }
+
+func FuzzByteSize(f *testing.F) {
+	for _, s := range []string{"0", "4096", "64k", "8M", "1G", "2G", "-1", "k", "99999999999M"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var b byteSize
+		if err := b.Set(s); err == nil && (b < 0 || int64(b) > 1<<31-1) {
+			t.Fatalf("%q accepted as %d", s, b)
+		}
+	})
+}
+
+func FuzzGroupFlag(f *testing.F) {
+	for _, s := range []string{"239.1.1.1:5000", "239.1.1.1:5000,239.1.1.2:5000", "[ff15::1]:5000", "10.0.0.1:1", "", ","} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var g groupList
+		if err := g.Set(s); err == nil {
+			for _, ap := range g {
+				if !ap.Addr().IsMulticast() || ap.Port() == 0 {
+					t.Fatalf("%q accepted %s", s, ap)
+				}
+			}
+		}
+	})
+}

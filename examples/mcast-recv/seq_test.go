@@ -100,3 +100,20 @@ func Example_sequence() {
 	fmt.Printf("gaps %d, missing %d, reorders %d, duplicates %d\n", t.Gaps, t.Missing, t.Reorders, t.Duplicates)
 	// Output: gaps 1, missing 1, reorders 1, duplicates 1
 }
+
+// BenchmarkSequence is the cost of the -seq check per datagram.
+func BenchmarkSequence(b *testing.B) {
+	c := newSeqChecker()
+	a := netip.MustParseAddrPort("10.0.0.1:1000")
+	p := payload(0)
+	b.ReportAllocs()
+	var n uint64
+	for b.Loop() {
+		n++
+		if n%1000 == 0 {
+			n++ // a gap now and then
+		}
+		binary.BigEndian.PutUint64(p, n)
+		c.observe(a, p)
+	}
+}
