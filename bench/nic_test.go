@@ -14,7 +14,8 @@ package bench
 //   - NICLinkCounters: the 24 link counters of every device: packetpath
 //     rtnetlink (one RTM_GETLINK dump with IFLA_STATS64) against sysfs
 //     statistics/* read with os.ReadFile per file (what a plain sysfs
-//     reader does) and through packetpath's SysFS.Stats.
+//     reader does), through packetpath's SysFS.Stats (open/read/close per
+//     file) and through LinkStatsReader (descriptors kept open, re-read).
 //
 // They need root only for nothing: all of this is readable by any user on
 // Linux, but eth0 must exist (a virtio_net device on the project's VM).
@@ -189,6 +190,26 @@ func BenchmarkNICLinkCounters(b *testing.B) {
 		for b.Loop() {
 			if err := sysfsStatistics(devs, m); err != nil {
 				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("sysfs-packetpath-reread", func(b *testing.B) {
+		var rs []*nic.LinkStatsReader
+		for _, d := range devs {
+			r, err := nic.NewSysFS("/sys").OpenLinkStats(d)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer r.Close()
+			rs = append(rs, r)
+		}
+		var st nic.LinkStats
+		b.ReportAllocs()
+		for b.Loop() {
+			for _, r := range rs {
+				if err := r.Read(&st); err != nil {
+					b.Fatal(err)
+				}
 			}
 		}
 	})

@@ -35,10 +35,19 @@ func TestSysFSLiveAgainstIP(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	readers := map[string]*LinkStatsReader{}
+	for _, n := range names {
+		r, err := s.OpenLinkStats(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		readers[n] = r
+	}
 	peer := ipLinkStats(t, hostRunner)
 	for _, n := range names {
-		b, err := s.Stats(n)
-		if err != nil {
+		var b LinkStats
+		if err := readers[n].Read(&b); err != nil {
 			t.Fatal(err)
 		}
 		as := a[n]

@@ -167,3 +167,39 @@ func TestActionNamesDevice(t *testing.T) {
 		}
 	}
 }
+
+func TestLinkStatsReaderFixture(t *testing.T) {
+	s := NewSysFS("testdata/sys")
+	r, err := s.OpenLinkStats("eth0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st LinkStats
+	if err := r.Read(&st); err != nil {
+		t.Fatal(err)
+	}
+	want, err := s.Stats("eth0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st != want {
+		t.Errorf("reader %+v\nStats  %+v", st, want)
+	}
+	allocs := testing.AllocsPerRun(100, func() {
+		if err := r.Read(&st); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocs per Read", allocs)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Read(&st); !errors.Is(err, os.ErrClosed) {
+		t.Errorf("Read after Close: %v", err)
+	}
+	if _, err := s.OpenLinkStats("nope0"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing device: %v", err)
+	}
+}
