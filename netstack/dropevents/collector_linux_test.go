@@ -281,8 +281,8 @@ func TestCloseWakesWait(t *testing.T) {
 	}
 }
 
-// BenchmarkSnapshot measures one Snapshot: every counter read (one read(2)
-// per event and CPU) and, in sampling mode, the rings drained.
+// BenchmarkSnapshot measures one Snapshot: every counter read (one group
+// read(2) per CPU) and, in sampling mode, the rings drained.
 func BenchmarkSnapshot(b *testing.B) {
 	if os.Geteuid() != 0 {
 		b.Skip("skipped: needs root")

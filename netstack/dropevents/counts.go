@@ -34,7 +34,7 @@ type Counts struct {
 	UDPFailQueueRcvSkb Tracepoint
 	// SockRcvqueueFull counts sock:sock_rcvqueue_full, fired by
 	// __sock_queue_rcv_skb (net/core/sock.c) when rmem_alloc exceeds
-	// sk_rcvbuf. UDP no longer queues through that function (since 4.x
+	// sk_rcvbuf. UDP no longer queues through that function (since 4.10
 	// it uses __udp_enqueue_schedule_skb), so UDP buffer drops do not
 	// show here: on 6.18 it stays 0 while UDPFailQueueRcvSkb counts them.
 	// It counts raw, ICMP, L2TP and other sock_queue_rcv_skb users.
