@@ -576,6 +576,8 @@ func mergeSndbufIntoQdisc(fs []Finding) []Finding {
 // stage it pins.
 func reasonStage(reason string) (Stage, bool) {
 	switch {
+	case reason == "udp:udp_fail_queue_rcv_skb" || strings.HasPrefix(reason, "sock:"):
+		return StageSocket, true
 	case reason == "SOCKET_RCVBUFF" || reason == "PROTO_MEM" || reason == "SOCKET_FILTER" || reason == "SOCKET_CLOSE":
 		return StageSocket, true
 	case reason == "NO_SOCKET" || strings.HasPrefix(reason, "UDP_") || reason == "SOCKET_BACKLOG":
