@@ -183,17 +183,26 @@ func (c *Conn) finish(msgs []Message) int {
 		if m.CTruncated {
 			ctrunc++
 		}
-		m.KernelTime = time.Time{}
-		if ts {
-			clen := min(int(h.Hdr.Controllen), c.ctrlSpace)
-			_ = ParseControl(c.ctrl[i*c.ctrlSpace:i*c.ctrlSpace+clen], &ctl)
-			if ctl.HasDrops {
-				ovfl, hasOvfl = ctl.Drops, true
-			}
-			if ctl.HasTime && ctl.Time != 0 {
-				m.KernelTime = time.Unix(0, ctl.Time)
-				c.delays.observe(uint64(max(c.now-ctl.Time, 0)))
-			}
+		if !ts {
+			m.KernelTime = time.Time{}
+			continue
+		}
+		cb := c.ctrl[i*c.ctrlSpace : i*c.ctrlSpace+min(int(h.Hdr.Controllen), c.ctrlSpace)]
+		// Fast path for the usual content: one SCM_TIMESTAMPNS and nothing
+		// else (no drops yet).
+		if t, ok := onlyTimestampNS(cb); ok {
+			ctl = Control{Time: t, HasTime: true}
+		} else {
+			_ = ParseControl(cb, &ctl)
+		}
+		if ctl.HasDrops {
+			ovfl, hasOvfl = ctl.Drops, true
+		}
+		if ctl.HasTime && ctl.Time != 0 {
+			m.KernelTime = time.Unix(0, ctl.Time)
+			c.delays.observe(uint64(max(c.now-ctl.Time, 0)))
+		} else {
+			m.KernelTime = time.Time{}
 		}
 	}
 	if !ts {

@@ -135,3 +135,18 @@ func lastDrops(b []byte) (uint32, bool) {
 	_ = ParseControl(b, &c) // keeps what precedes a bad record
 	return c.Drops, c.HasDrops
 }
+
+// onlyTimestampNS recognises a control buffer holding exactly one
+// SCM_TIMESTAMPNS record on a 64-bit kernel ABI, the common case the
+// reader meets once per datagram, without the general loop.
+func onlyTimestampNS(b []byte) (int64, bool) {
+	if cmsgAlign != 8 || len(b) != cmsgHeader+16 {
+		return 0, false
+	}
+	if binary.NativeEndian.Uint64(b) != uint64(cmsgHeader+16) ||
+		int32(binary.NativeEndian.Uint32(b[8:])) != unix.SOL_SOCKET ||
+		int32(binary.NativeEndian.Uint32(b[12:])) != unix.SO_TIMESTAMPNS_OLD {
+		return 0, false
+	}
+	return int64(binary.NativeEndian.Uint64(b[16:]))*1e9 + int64(binary.NativeEndian.Uint64(b[24:])), true
+}

@@ -21,6 +21,9 @@ func FuzzParseControl(f *testing.F) {
 		if err == nil && len(b) < unix.CmsgLen(0) && (c.HasDrops || c.HasTime) {
 			t.Fatalf("values from a buffer shorter than a header: %+v", c)
 		}
+		if ts, ok := onlyTimestampNS(b); ok && (err != nil || !c.HasTime || c.Time != ts || c.HasDrops) {
+			t.Fatalf("fast path %d disagrees with ParseControl (%+v, %v)", ts, c, err)
+		}
 		d, ok := lastDrops(b)
 		if d != c.Drops || ok != c.HasDrops {
 			t.Fatalf("lastDrops %d %v disagrees with ParseControl %+v", d, ok, c)
