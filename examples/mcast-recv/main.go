@@ -10,7 +10,7 @@
 // Every -interval (1s) it prints one telemetry line (to stdout, or to
 // stderr with -json):
 //
-//	[  2.0s] rx 48211 pkt/s 3.1 MB/s | drops +0 (0) | pending 0 B | buf 2% (4992/425984 B) hw 41% | delay p50 15µs p99 262µs max 410µs | gaps +0
+//	[   2.0s] rx 2855 pkt/s 0.57 MB/s | drops +915 (915) | pending 200 B behind | buf 29% (38400/131072 B) hw 51% | delay p50 4.194ms p99 16.407ms max 16.407ms | gaps +17 missing 915
 //
 // rx is the datagrams and payload the application read in the interval;
 // drops is the socket's drop counter (sk_drops, from SO_RXQ_OVFL and
@@ -20,7 +20,8 @@
 // queued against the receive buffer and the buffer's size (SO_MEMINFO, in
 // skb truesize bytes, not payload), hw its high-water mark; delay is how
 // long datagrams waited in the buffer between the kernel's receive
-// timestamp and the read; gaps counts jumps in the sequence numbers (-seq).
+// timestamp and the read (log2-bucket upper bounds); gaps counts jumps in
+// the sequence numbers and missing the numbers not seen (-seq).
 //
 // At exit (-duration elapsed, SIGINT or SIGTERM) it prints a summary:
 // received, dropped (kernel drops for this socket), sequence gaps, missing
