@@ -92,8 +92,16 @@ func TestWaitAndLost(t *testing.T) {
 	defer c.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Millisecond)
 	start := time.Now()
-	if err := c.Wait(ctx); !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("Wait on an idle host = %v; want DeadlineExceeded", err)
+	// The host is shared (other tests, other namespaces drop packets): Wait
+	// may legitimately return early because a ring filled. It must not fail
+	// in any other way.
+	if err := c.Wait(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Wait = %v; want DeadlineExceeded on an idle host or nil on a busy one", err)
+	} else if err == nil {
+		var busy Counts
+		if serr := c.Snapshot(&busy); serr != nil || busy.KfreeSkb.Count == 0 {
+			t.Errorf("Wait returned nil with no kfree_skb events (snapshot %v, count %d)", serr, busy.KfreeSkb.Count)
+		}
 	}
 	cancel()
 	if d := time.Since(start); d > 500*time.Millisecond {
