@@ -55,13 +55,13 @@ const (
 	// MetricQdiscQueue is packetpath.qdisc.queue: qlen {packet} and backlog
 	// By as gauges (attribute packetpath.counter).
 	MetricQdiscQueue = "packetpath.qdisc.queue"
-	// MetricSocketDrops is packetpath.socket.drops {packet}: per-socket
+	// MetricSocketDrops is packetpath.udp.socket.drops {packet}: per-socket
 	// receive drops from the host's UDP table (attribute
 	// packetpath.socket.local).
-	MetricSocketDrops = "packetpath.socket.drops"
-	// MetricSocketMemory is packetpath.socket.memory By: rmem_alloc and
+	MetricSocketDrops = "packetpath.udp.socket.drops"
+	// MetricSocketMemory is packetpath.udp.socket.memory By: rmem_alloc and
 	// rcvbuf per socket (attribute packetpath.counter).
-	MetricSocketMemory = "packetpath.socket.memory"
+	MetricSocketMemory = "packetpath.udp.socket.memory"
 	// MetricDropReason is packetpath.kernel.drops {packet}: kernel drop
 	// events by reason (attribute packetpath.drop.reason).
 	MetricDropReason = "packetpath.kernel.drops"

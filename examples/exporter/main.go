@@ -16,8 +16,8 @@
 // Prometheus names with underscores, the unit and _total for counters:
 //
 //	packetpath_mib_counter_total{packetpath_counter="Udp.RcvbufErrors"}      datagrams dropped because a socket's receive buffer was full (/proc/net/snmp)
-//	packetpath_socket_drops_total{packetpath_socket_local="127.0.0.1:5000"}  per-socket drops (sk_drops, as ss -uamn shows them), the 50 sockets with most drops
-//	packetpath_socket_memory_bytes{packetpath_counter="rmem_alloc"|"rcvbuf"} per-socket receive memory
+//	packetpath_udp_socket_drops_total{packetpath_socket_local="127.0.0.1:5000"}  per-socket drops (sk_drops, as ss -uamn shows them), the 50 sockets with most drops
+//	packetpath_udp_socket_memory_bytes{packetpath_counter="rmem_alloc"|"rcvbuf"} per-socket receive memory
 //	system_network_packet_dropped_total{network_interface_name, network_io_direction} link rx_dropped/tx_dropped
 //	packetpath_softnet_counter_total{packetpath_counter="dropped"|"time_squeeze"|...} softnet_stat
 //	packetpath_qdisc_counter_total{packetpath_counter="drops"|...}           qdisc statistics as tc -s shows them

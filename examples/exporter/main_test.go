@@ -287,7 +287,7 @@ scrape_configs:
 
 	// The per-socket series must reach the kernel's exact count, and the
 	// namespace-wide counter must have moved by at least as much.
-	sockQ := fmt.Sprintf(`packetpath_socket_drops_total{job="packetpath",packetpath_socket_local="127.0.0.1:%d"}`, port)
+	sockQ := fmt.Sprintf(`packetpath_udp_socket_drops_total{job="packetpath",packetpath_socket_local="127.0.0.1:%d"}`, port)
 	waitFor(t, "the drops to be scraped", 30*time.Second, func() (bool, string) {
 		v := query(t, prom, sockQ)
 		after := query(t, prom, rcvbufErrors)
@@ -301,8 +301,8 @@ scrape_configs:
 	// Names, types and help as Prometheus recorded them.
 	checkMetadata(t, prom, map[string]string{
 		"packetpath_mib_counter_total":        "counter",
-		"packetpath_socket_drops_total":       "counter",
-		"packetpath_socket_memory_bytes":      "gauge",
+		"packetpath_udp_socket_drops_total":       "counter",
+		"packetpath_udp_socket_memory_bytes":      "gauge",
 		"system_network_packet_dropped_total": "counter",
 		"system_network_io_bytes_total":       "counter",
 		"packetpath_stage_drops":              "gauge",
