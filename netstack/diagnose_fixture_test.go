@@ -2,70 +2,17 @@ package netstack
 
 import (
 	"context"
-	"encoding/json"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 )
 
-// copyTree copies a fixture tree (regular files only).
-func copyTree(t *testing.T, src, dst string) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		if err := os.MkdirAll(filepath.Join(dst, filepath.Dir(rel)), 0o755); err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
-// rxStagesBundle builds a two-frame bundle from the 6.18 VM fixture in which,
-// between the frames, eth0 missed 1234 packets for lack of RX descriptors
-// and CPU 0's NET_RX ran out of budget 66 times: what a VM cannot be made to
-// do on demand.
-func rxStagesBundle(t *testing.T) string {
-	dir := t.TempDir()
-	f0, f1 := filepath.Join(dir, "frame-000"), filepath.Join(dir, "frame-001")
-	copyTree(t, "testdata/vm", f0)
-	copyTree(t, "testdata/vm", f1)
-	softnet := filepath.Join(f1, "proc/net/softnet_stat")
-	b, err := os.ReadFile(softnet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// CPU 0: processed +0x100, time_squeeze 3 -> 0x45.
-	b = []byte(strings.Replace(string(b), "06a301c8 00000000 00000003", "06a302c8 00000000 00000045", 1))
-	if err := os.WriteFile(softnet, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	stats := filepath.Join(f1, "sys/class/net/eth0/statistics")
-	if err := os.WriteFile(filepath.Join(stats, "rx_missed_errors"), []byte("1234\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t0 := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
-	info := BundleInfo{Format: BundleFormat, Created: t0, Frames: []BundleFrame{
-		{Dir: "frame-000", Time: t0}, {Dir: "frame-001", Time: t0.Add(2 * time.Second)},
-	}}
-	j, _ := json.Marshal(info)
-	if err := os.WriteFile(filepath.Join(dir, "bundle.json"), j, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
+// rxStagesBundle is a two-frame bundle made from the 6.18 VM fixture in
+// which, between the frames (2 s apart), eth0 missed 1234 packets for lack
+// of RX descriptors and CPU 0's NET_RX ran out of budget 66 times: what a VM
+// cannot be made to do on demand. Only frame-001's softnet_stat and
+// rx_missed_errors differ from frame-000.
+func rxStagesBundle(*testing.T) string { return "testdata/bundle-rx" }
 
 func TestDiagnoseFixtureRxStages(t *testing.T) {
 	c, err := NewCollector(Config{Bundle: rxStagesBundle(t)})
