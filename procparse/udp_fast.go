@@ -35,9 +35,14 @@ type fieldLexer struct {
 	i int
 }
 
-// spaces skips one or more spaces and reports whether there was one.
+// spaces skips one or more spaces and reports whether there was one. The
+// kernel pads columns and lines with runs of spaces: they are skipped 8
+// bytes at a time.
 func (l *fieldLexer) spaces() bool {
 	j := l.i
+	for len(l.b)-l.i >= 8 && binary.LittleEndian.Uint64(l.b[l.i:]) == 0x2020202020202020 {
+		l.i += 8
+	}
 	for l.i < len(l.b) && l.b[l.i] == ' ' {
 		l.i++
 	}
@@ -45,8 +50,20 @@ func (l *fieldLexer) spaces() bool {
 }
 
 // hex reads a run of hexadecimal digits; n is its length (0 to 16; more
-// than 16 digits stops at 17 so that the caller rejects it).
+// than 16 digits stops at 17 so that the caller rejects it). Runs of 8 and
+// 16 digits (the kernel's %08X and a 64-bit %pK) are decoded a word at a
+// time.
 func (l *fieldLexer) hex() (v uint64, n int) {
+	if w, ok := l.word8(l.i); ok {
+		if l.i+8 == len(l.b) || hexValue[l.b[l.i+8]] > 15 {
+			l.i += 8
+			return w, 8
+		}
+		if w2, ok := l.word8(l.i + 8); ok && (l.i+16 == len(l.b) || hexValue[l.b[l.i+16]] > 15) {
+			l.i += 16
+			return w<<32 | w2, 16
+		}
+	}
 	for l.i < len(l.b) && n <= 16 {
 		d := hexValue[l.b[l.i]]
 		if d > 15 {
@@ -57,6 +74,36 @@ func (l *fieldLexer) hex() (v uint64, n int) {
 		n++
 	}
 	return v, n
+}
+
+// word8 decodes the 8 bytes at i when all are hexadecimal digits, eight
+// bytes at once (SWAR): no branch and no table lookup per digit.
+func (l *fieldLexer) word8(i int) (uint64, bool) {
+	if i < 0 || len(l.b)-i < 8 {
+		return 0, false
+	}
+	const (
+		high = 0x8080808080808080
+		low4 = 0x0f0f0f0f0f0f0f0f
+		ones = 0x0101010101010101
+	)
+	x := binary.BigEndian.Uint64(l.b[i:]) // first digit in the top byte
+	// Per byte, with the top bit clear (ASCII): c >= '0' && c <= '9', or
+	// c|0x20 >= 'a' && c|0x20 <= 'f'. Adding the top bit before
+	// subtracting keeps borrows inside each byte.
+	digit := ((x | high) - 0x30*ones) & ((0x80+0x39)*ones - x) & high
+	y := x | 0x20*ones
+	alpha := ((y | high) - 0x61*ones) & ((0x80+0x66)*ones - y) & high
+	if x&high != 0 || digit|alpha != high {
+		return 0, false
+	}
+	// Digit values: the low nibble, plus 9 for letters (bit 6 set).
+	v := x&low4 + (x>>6)&ones*9
+	// Pack eight nibbles into 32 bits.
+	v = (v | v>>4) & 0x00ff00ff00ff00ff
+	v = (v | v>>8) & 0x0000ffff0000ffff
+	v = (v | v>>16) & 0x00000000ffffffff
+	return v, true
 }
 
 // dec reads a run of decimal digits, at most 19 (which cannot overflow).
@@ -100,11 +147,24 @@ func (l *fieldLexer) is(c byte) bool {
 // addrPort reads "ADDR:PORT" with 8 or 32 address digits and 1 to 4 port
 // digits.
 func (l *fieldLexer) addrPort() (netip.AddrPort, bool) {
-	start := l.i
-	for l.i < len(l.b) && hexValue[l.b[l.i]] <= 15 {
-		l.i++
+	var addr netip.Addr
+	if w, ok := l.word8(l.i); ok && l.i+8 < len(l.b) && l.b[l.i+8] == ':' {
+		var a [4]byte
+		binary.NativeEndian.PutUint32(a[:], uint32(w))
+		addr = netip.AddrFrom4(a)
+		l.i += 8
+	} else {
+		var a [16]byte
+		for k := range 4 {
+			w, ok := l.word8(l.i)
+			if !ok {
+				return netip.AddrPort{}, false
+			}
+			binary.NativeEndian.PutUint32(a[4*k:], uint32(w))
+			l.i += 8
+		}
+		addr = netip.AddrFrom16(a)
 	}
-	n := l.i - start
 	if !l.is(':') {
 		return netip.AddrPort{}, false
 	}
@@ -112,49 +172,104 @@ func (l *fieldLexer) addrPort() (netip.AddrPort, bool) {
 	if pn == 0 || pn > 4 {
 		return netip.AddrPort{}, false
 	}
-	switch n {
-	case 8:
-		var a [4]byte
-		binary.NativeEndian.PutUint32(a[:], uint32(hex8(l.b[start:])))
-		return netip.AddrPortFrom(netip.AddrFrom4(a), uint16(port)), true
-	case 32:
-		var a [16]byte
-		for w := range 4 {
-			binary.NativeEndian.PutUint32(a[4*w:], uint32(hex8(l.b[start+8*w:])))
-		}
-		return netip.AddrPortFrom(netip.AddrFrom16(a), uint16(port)), true
-	}
-	return netip.AddrPort{}, false
+	return netip.AddrPortFrom(addr, uint16(port)), true
 }
 
 // hexWord decodes the 8 hexadecimal digits at l.i when they are followed by
-// a space or the end of the line, without a branch per digit, and moves past
-// them. ok is false (and l unchanged) otherwise.
+// a space or the end of the line, and moves past them. ok is false (and l
+// unchanged) otherwise.
 func (l *fieldLexer) hexWord() (v uint64, ok bool) {
-	if len(l.b)-l.i < 8 {
-		return 0, false
-	}
-	b := l.b[l.i : l.i+8]
-	d0, d1, d2, d3 := hexValue[b[0]], hexValue[b[1]], hexValue[b[2]], hexValue[b[3]]
-	d4, d5, d6, d7 := hexValue[b[4]], hexValue[b[5]], hexValue[b[6]], hexValue[b[7]]
-	if d0|d1|d2|d3|d4|d5|d6|d7 > 15 {
+	v, ok = l.word8(l.i)
+	if !ok {
 		return 0, false
 	}
 	if end := l.i + 8; end < len(l.b) && l.b[end] != ' ' {
 		return 0, false
 	}
 	l.i += 8
-	return uint64(d0)<<28 | uint64(d1)<<24 | uint64(d2)<<20 | uint64(d3)<<16 |
-		uint64(d4)<<12 | uint64(d5)<<8 | uint64(d6)<<4 | uint64(d7), true
+	return v, true
 }
 
-// hex8 decodes the 8 hexadecimal digits at the start of b (already checked).
-func hex8(b []byte) uint64 {
+// hexSmall decodes the n (at most 4) hexadecimal digits at i, which must be
+// in range.
+func hexSmall(b []byte, i, n int) (uint64, bool) {
 	var v uint64
-	for _, c := range b[:8] {
-		v = v<<4 | uint64(hexValue[c])
+	var acc byte
+	for _, c := range b[i : i+n] {
+		d := hexValue[c]
+		acc |= d
+		v = v<<4 | uint64(d&15)
 	}
-	return v
+	return v, acc <= 15
+}
+
+// fixedHead decodes, at l.i, the columns the kernel prints at fixed width,
+// local address through retrnsmt ("%08X:%04X %08X:%04X %02X %08X:%08X
+// %02X:%08lX %08X", each address 8 or 32 digits), without scanning: it
+// checks the separators at their offsets and decodes the digits a word at a
+// time. It returns false, changing nothing, when the line differs in any
+// way.
+func (s *UDPScanner) fixedHead(l *fieldLexer) bool {
+	b, p := l.b, l.i
+	var alen int
+	switch {
+	case len(b)-p > 8 && b[p+8] == ':':
+		alen = 8
+	case len(b)-p > 32 && b[p+32] == ':':
+		alen = 32
+	default:
+		return false
+	}
+	ap := alen + 5 // address, ':', 4-digit port
+	end := p + 2*(ap+1) + 3 + 18 + 12 + 8
+	if len(b) < end {
+		return false
+	}
+	local, ok1 := fixedAddrPort(l, p, alen)
+	q := p + ap
+	remote, ok2 := fixedAddrPort(l, q+1, alen)
+	q += ap + 1
+	st, ok3 := hexSmall(b, q+1, 2)
+	tx, ok4 := l.word8(q + 4)
+	rx, ok5 := l.word8(q + 13)
+	tr, ok6 := hexSmall(b, q+22, 2)
+	when, ok7 := l.word8(q + 25)
+	retr, ok8 := l.word8(q + 34)
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7 && ok8) ||
+		b[p+ap] != ' ' || b[q] != ' ' || b[q+3] != ' ' || b[q+12] != ':' || b[q+21] != ' ' ||
+		b[q+24] != ':' || b[q+33] != ' ' {
+		return false
+	}
+	r := &s.row
+	r.Local, r.Remote = local, remote
+	r.State, r.TxQueue, r.RxQueue = uint8(st), tx, rx
+	r.TimerActive, r.TimerExpires, r.Retransmits = uint8(tr), when, retr
+	l.i = q + 42
+	return true
+}
+
+// fixedAddrPort decodes an alen-digit address, ':' and a 4-digit port at i
+// (bounds already checked).
+func fixedAddrPort(l *fieldLexer, i, alen int) (netip.AddrPort, bool) {
+	port, ok := hexSmall(l.b, i+alen+1, 4)
+	if !ok || l.b[i+alen] != ':' {
+		return netip.AddrPort{}, false
+	}
+	if alen == 8 {
+		w, ok := l.word8(i)
+		var a [4]byte
+		binary.NativeEndian.PutUint32(a[:], uint32(w))
+		return netip.AddrPortFrom(netip.AddrFrom4(a), uint16(port)), ok
+	}
+	var a [16]byte
+	for k := range 4 {
+		w, ok := l.word8(i + 8*k)
+		if !ok {
+			return netip.AddrPort{}, false
+		}
+		binary.NativeEndian.PutUint32(a[4*k:], uint32(w))
+	}
+	return netip.AddrPortFrom(netip.AddrFrom16(a), uint16(port)), true
 }
 
 // parseLineFast decodes line into s.row. done is false when the line needs
@@ -169,6 +284,15 @@ func (s *UDPScanner) parseLineFast(line []byte) (done, match bool) {
 	}
 	r.Slot = sl
 	var ok bool
+	if s.fixedHead(&l) {
+		if s.filter.LocalPort != 0 && r.Local.Port() != s.filter.LocalPort {
+			return true, false
+		}
+		if !l.spaces() {
+			return false, false
+		}
+		return s.fastTail(&l)
+	}
 	if r.Local, ok = l.addrPort(); !ok || !l.spaces() {
 		return false, false
 	}
@@ -200,6 +324,15 @@ func (s *UDPScanner) parseLineFast(line []byte) (done, match bool) {
 	if r.Retransmits, n = l.hex(); n == 0 || n > 16 || !l.spaces() {
 		return false, false
 	}
+	return s.fastTail(&l)
+}
+
+// fastTail decodes uid through drops, after the spaces that follow
+// retrnsmt.
+func (s *UDPScanner) fastTail(l *fieldLexer) (done, match bool) {
+	r := &s.row
+	line := l.b
+	var ok bool
 	uid, n := l.dec()
 	if n == 0 || n > 19 || uid > 1<<32-1 || !l.spaces() {
 		return false, false
