@@ -28,7 +28,8 @@ type Device struct {
 	// Carrier is the carrier state (carrier: netif_carrier_ok); not
 	// present when the device is administratively down (EINVAL).
 	Carrier Attr[bool]
-	// CarrierChanges counts carrier up and down events (carrier_changes).
+	// CarrierChanges counts carrier up and down events (carrier_changes,
+	// since Linux 3.15).
 	CarrierChanges Attr[uint64]
 	// NUMANode is the NUMA node of the underlying bus device
 	// (device/numa_node, or the PCI parent's for virtio); not present for
@@ -63,9 +64,10 @@ type TxQueue struct {
 	// not present on single-queue devices, where the kernel answers ENOENT.
 	XPSCPUs Attr[procparse.CPUSet]
 	// XPSRxQueues is the set of receive queues mapped to this queue
-	// (xps_rxqs, a mask of rx queue numbers, not CPUs).
+	// (xps_rxqs, a mask of rx queue numbers, not CPUs; since Linux 4.18).
 	XPSRxQueues Attr[procparse.CPUSet]
-	// TxMaxRate is the rate limit in Mb/s, 0 = none (tx_maxrate).
+	// TxMaxRate is the rate limit in Mb/s, 0 = none (tx_maxrate, since
+	// Linux 4.1).
 	TxMaxRate Attr[uint64]
 	// TxTimeout counts transmit timeouts of this queue (tx_timeout).
 	TxTimeout Attr[uint64]

@@ -48,12 +48,13 @@ type Link struct {
 	// only the active ones.
 	NumTxQueues uint32
 	NumRxQueues uint32
-	// CarrierChanges is IFLA_CARRIER_CHANGES: carrier up plus down events
-	// since the device was created (HasCarrierChanges false when absent).
+	// CarrierChanges is IFLA_CARRIER_CHANGES (since Linux 3.15): carrier
+	// up plus down events since the device was created (HasCarrierChanges
+	// false when absent). The kernel keeps it in 32 bits.
 	CarrierChanges    uint32
 	HasCarrierChanges bool
-	// Stats holds the IFLA_STATS64 counters; HasStats is false when the
-	// kernel sent no IFLA_STATS64.
+	// Stats holds the IFLA_STATS64 counters (since Linux 2.6.35); HasStats
+	// is false when the kernel sent no IFLA_STATS64.
 	Stats    LinkStats
 	HasStats bool
 }
