@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"syscall"
+	"time"
 
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
@@ -35,6 +37,10 @@ type Client struct {
 
 	cancelFn  func()
 	cancelled chan struct{}
+	// dlMu orders the cancellation hook's deadline against drain's.
+	dlMu        sync.Mutex
+	deadline    time.Time // the current Links call's context deadline
+	cancelFired bool
 
 	wrBuf   []byte
 	wrErr   error

@@ -178,3 +178,22 @@ func TestLinksCancelDuringDump(t *testing.T) {
 		t.Fatalf("after cancellations: %v", err)
 	}
 }
+
+// TestLinksDrainOfFinishedDump: a dump marked abandoned whose end was in
+// fact consumed must not block the next call for long.
+func TestLinksDrainOfFinishedDump(t *testing.T) {
+	c := openHost(t)
+	c.pending, c.pendingSeq = true, c.seq+1000
+	start := time.Now()
+	links, err := c.Links(context.Background(), nil)
+	if err != nil || len(links) == 0 {
+		t.Fatalf("%d links, %v", len(links), err)
+	}
+	if d := time.Since(start); d > 3*drainTimeout {
+		t.Errorf("took %v", d)
+	}
+	// The drain's deadline is gone: a later dump is not cut short.
+	if _, err := c.Links(context.Background(), links); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -32,7 +32,11 @@ func (c *Client) Links(ctx context.Context, dst []Link) ([]Link, error) {
 	if err := ctx.Err(); err != nil {
 		return dst[:0], err
 	}
+	c.dlMu.Lock()
+	c.deadline, c.cancelFired = time.Time{}, false
+	c.dlMu.Unlock()
 	if dl, ok := ctx.Deadline(); ok {
+		c.deadline = dl
 		if err := c.nl.SetReadDeadline(dl); err != nil {
 			return dst[:0], err
 		}
@@ -66,17 +70,23 @@ func (c *Client) Links(ctx context.Context, dst []Link) ([]Link, error) {
 // cancelRead is the context.AfterFunc hook of Links: it makes the pending
 // read return and signals that it ran.
 func (c *Client) cancelRead() {
+	c.dlMu.Lock()
+	c.cancelFired = true
 	c.nl.SetReadDeadline(time.Unix(1, 0))
+	c.dlMu.Unlock()
 	c.cancelled <- struct{}{}
 }
+
+// drainTimeout bounds the wait for the rest of an abandoned dump: a dump
+// still running in the kernel answers each read at once, so a silent socket
+// means the dump's end was already consumed (or lost to truncation).
+const drainTimeout = time.Second
 
 func (c *Client) dumpLinks(dst []Link) (links []Link, retry bool, err error) {
 	if c.pending {
 		// An earlier dump was abandoned (cancelled or failed mid-way): the
 		// kernel refuses a new dump (EBUSY) until the old one is read out.
-		if !c.drain(c.pendingSeq) {
-			return dst, false, fmt.Errorf("nic: RTM_GETLINK: an abandoned dump could not be drained")
-		}
+		c.drain(c.pendingSeq)
 		c.pending = false
 	}
 	c.seq++
@@ -111,7 +121,7 @@ func (c *Client) dumpLinks(dst []Link) (links []Link, retry bool, err error) {
 		var ch dumpChunk
 		dst, ch, err = decodeLinkDump(c.nlbuf[:c.rdN], seq, dst)
 		if err != nil {
-			if !ch.done {
+			if !ch.done && !dumpEnded(c.nlbuf[:c.rdN], seq) {
 				c.pending, c.pendingSeq = true, seq
 			}
 			return dst, false, err
@@ -179,6 +189,12 @@ func (c *Client) recvChunk(fd uintptr) bool {
 // next request starts on a clean socket. It reports whether the dump's end
 // (NLMSG_DONE or an error message) was seen.
 func (c *Client) drain(seq uint32) bool {
+	dl := time.Now().Add(drainTimeout)
+	if !c.deadline.IsZero() && c.deadline.Before(dl) {
+		dl = c.deadline
+	}
+	c.setDeadline(dl)
+	defer c.setDeadline(c.deadline)
 	for range 1 << 16 {
 		if err := c.rc.Read(c.readFn); err != nil || c.rdErr != nil {
 			return false
@@ -189,6 +205,16 @@ func (c *Client) drain(seq uint32) bool {
 		}
 	}
 	return false
+}
+
+// setDeadline sets the read deadline unless a cancellation already set one
+// in the past.
+func (c *Client) setDeadline(t time.Time) {
+	c.dlMu.Lock()
+	if !c.cancelFired {
+		c.nl.SetReadDeadline(t)
+	}
+	c.dlMu.Unlock()
 }
 
 // dumpEnded reports whether b holds the NLMSG_DONE or NLMSG_ERROR of the
