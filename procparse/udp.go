@@ -109,8 +109,18 @@ func ParseUDP(b []byte, dst *UDPSockets) error {
 	var sc UDPScanner
 	sc.Reset(b, UDPFilter{})
 	socks := dst.Sockets[:0]
-	for sc.Next() {
-		socks = append(socks, sc.row)
+	for {
+		// Decode straight into the next element rather than copying.
+		n := len(socks)
+		if n < cap(socks) {
+			socks = socks[:n+1]
+		} else {
+			socks = append(socks, UDPSocket{})
+		}
+		if !sc.nextInto(&socks[n]) {
+			socks = socks[:n]
+			break
+		}
 	}
 	dst.Sockets = socks
 	return sc.Err()

@@ -76,34 +76,27 @@ func (l *fieldLexer) hex() (v uint64, n int) {
 	return v, n
 }
 
-// word8 decodes the 8 bytes at i when all are hexadecimal digits, eight
-// bytes at once (SWAR): no branch and no table lookup per digit.
+// word8 decodes the 8 bytes at i when all are hexadecimal digits.
 func (l *fieldLexer) word8(i int) (uint64, bool) {
 	if i < 0 || len(l.b)-i < 8 {
 		return 0, false
 	}
-	const (
-		high = 0x8080808080808080
-		low4 = 0x0f0f0f0f0f0f0f0f
-		ones = 0x0101010101010101
-	)
-	x := binary.BigEndian.Uint64(l.b[i:]) // first digit in the top byte
-	// Per byte, with the top bit clear (ASCII): c >= '0' && c <= '9', or
-	// c|0x20 >= 'a' && c|0x20 <= 'f'. Adding the top bit before
-	// subtracting keeps borrows inside each byte.
-	digit := ((x | high) - 0x30*ones) & ((0x80+0x39)*ones - x) & high
-	y := x | 0x20*ones
-	alpha := ((y | high) - 0x61*ones) & ((0x80+0x66)*ones - y) & high
-	if x&high != 0 || digit|alpha != high {
-		return 0, false
-	}
-	// Digit values: the low nibble, plus 9 for letters (bit 6 set).
-	v := x&low4 + (x>>6)&ones*9
-	// Pack eight nibbles into 32 bits.
+	return swarHex8(binary.BigEndian.Uint64(l.b[i:])) // first digit in the top byte
+}
+
+// swarHex8 decodes eight ASCII hexadecimal digits held in x, eight bytes at
+// once (SWAR): no branch and no table lookup per digit. Per byte, with the
+// top bit clear: c >= '0' && c <= '9', or c|0x20 >= 'a' && c|0x20 <= 'f';
+// setting the top bit before subtracting keeps borrows inside each byte.
+// A digit's value is its low nibble, plus 9 for letters (bit 6 set).
+func swarHex8(x uint64) (uint64, bool) {
+	const hi, lo, one = 0x8080808080808080, 0x0f0f0f0f0f0f0f0f, 0x0101010101010101
+	y := x | 0x20*one
+	ok := ((x|hi)-0x30*one)&(0xb9*one-x) | ((y|hi)-0x61*one)&(0xe6*one-y)
+	v := x&lo + (x>>6)&one*9
 	v = (v | v>>4) & 0x00ff00ff00ff00ff
 	v = (v | v>>8) & 0x0000ffff0000ffff
-	v = (v | v>>16) & 0x00000000ffffffff
-	return v, true
+	return (v | v>>16) & 0xffffffff, x&hi == 0 && ok&hi == hi
 }
 
 // dec reads a run of decimal digits, at most 19 (which cannot overflow).
@@ -240,7 +233,7 @@ func (s *UDPScanner) fixedHead(l *fieldLexer) bool {
 		b[q+24] != ':' || b[q+33] != ' ' {
 		return false
 	}
-	r := &s.row
+	r := s.cur
 	r.Local, r.Remote = local, remote
 	r.State, r.TxQueue, r.RxQueue = uint8(st), tx, rx
 	r.TimerActive, r.TimerExpires, r.Retransmits = uint8(tr), when, retr
@@ -272,10 +265,10 @@ func fixedAddrPort(l *fieldLexer, i, alen int) (netip.AddrPort, bool) {
 	return netip.AddrPortFrom(netip.AddrFrom16(a), uint16(port)), true
 }
 
-// parseLineFast decodes line into s.row. done is false when the line needs
+// parseLineFast decodes line into *s.cur. done is false when the line needs
 // the general parser; match is false when the filter rejects the socket.
 func (s *UDPScanner) parseLineFast(line []byte) (done, match bool) {
-	r := &s.row
+	r := s.cur
 	l := fieldLexer{b: line}
 	l.spaces()
 	sl, n := l.dec()
@@ -330,7 +323,7 @@ func (s *UDPScanner) parseLineFast(line []byte) (done, match bool) {
 // fastTail decodes uid through drops, after the spaces that follow
 // retrnsmt.
 func (s *UDPScanner) fastTail(l *fieldLexer) (done, match bool) {
-	r := &s.row
+	r := s.cur
 	line := l.b
 	var ok bool
 	uid, n := l.dec()

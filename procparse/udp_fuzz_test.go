@@ -78,6 +78,7 @@ func FuzzUDPFastPath(f *testing.F) {
 	f.Fuzz(func(t *testing.T, line []byte, hasDrops bool) {
 		var fast, slow UDPScanner
 		fast.hasDrops, slow.hasDrops = hasDrops, hasDrops
+		fast.cur, slow.cur = &fast.row, &slow.row
 		done, match := fast.parseLineFast(line)
 		if !done {
 			return

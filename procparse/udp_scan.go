@@ -32,6 +32,7 @@ type UDPScanner struct {
 	line     int
 	hasDrops bool
 	row      UDPSocket
+	cur      *UDPSocket // where lines are decoded: &row, or ParseUDP's slice
 	err      error
 	file     string
 }
@@ -78,7 +79,11 @@ func (s *UDPScanner) Reset(b []byte, filter UDPFilter) {
 
 // Next decodes the next socket that passes the filter. It returns false at
 // the end of the table or on an error (see Err).
-func (s *UDPScanner) Next() bool {
+func (s *UDPScanner) Next() bool { return s.nextInto(&s.row) }
+
+// nextInto is Next decoding into dst.
+func (s *UDPScanner) nextInto(dst *UDPSocket) bool {
+	s.cur = dst
 	for len(s.b) > 0 {
 		var line []byte
 		line, s.b = nextLine(s.b)
@@ -119,10 +124,10 @@ func (s *UDPScanner) fail(cause error, format string, args ...any) error {
 	return malformed(s.file, s.line, cause, format, args...)
 }
 
-// parseLineSlow decodes line into s.row field by field, reporting which
+// parseLineSlow decodes line into *s.cur field by field, reporting which
 // field is wrong; ok is false when the filter rejects it.
 func (s *UDPScanner) parseLineSlow(line []byte) (ok bool, err error) {
-	r := &s.row
+	r := s.cur
 	var f [udpFields + 1][]byte
 	n := 0
 	rest := line
