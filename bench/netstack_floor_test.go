@@ -221,16 +221,16 @@ type snapshotFloor struct {
 
 // openSnapshotFloor opens the floors in the calling thread's namespace.
 // With fast set it covers only the fast sampling profile's sources
-// (softnet_stat, snmp, netstat, snmp6, the link dump).
+// (softnet_stat, snmp, snmp6, the link dump).
 func openSnapshotFloor(fast bool, devs []string, ifindex []int32, nstats func(string) int, sysfsFiles []string) (*snapshotFloor, error) {
 	s := &snapshotFloor{fast: fast, ifindex: ifindex}
 	for _, idx := range ifindex {
 		s.tcmsgs = append(s.tcmsgs, tcmsgFor(idx))
 	}
 	net := "/proc/thread-self/net/"
-	paths := []string{net + "softnet_stat", net + "snmp", net + "netstat", net + "snmp6"}
+	paths := []string{net + "softnet_stat", net + "snmp", net + "snmp6"}
 	if !fast {
-		paths = append(paths, "/proc/softirqs")
+		paths = append(paths, net+"netstat", "/proc/softirqs")
 		for _, name := range sysctlFiles {
 			paths = append(paths, "/proc/sys/"+strings.ReplaceAll(name, ".", "/"))
 		}

@@ -485,17 +485,19 @@ func (c *Collector) collectBundle(dst *Snapshot) {
 			d.SNMP = v
 			appendMIB(dst, &d.SNMP, &cache)
 		}
-		if v, err := fs.Netstat(); err == nil {
-			d.Netstat = v
-			var cache2 names
-			appendMIB(dst, &d.Netstat, &cache2)
-		}
 		if v, err := fs.SNMP6(); err == nil {
 			d.SNMP6 = v
 			for i := range d.SNMP6.Fields {
 				f := &d.SNMP6.Fields[i]
 				dst.add(Counter{Source: SourceSNMP, Stage: mibStage(f.Name), Index: -1, Name: f.Name, Value: f.Value, Bits: 64})
 			}
+		}
+	}
+	if want(SourceNetstat) {
+		if v, err := fs.Netstat(); err == nil {
+			d.Netstat = v
+			var cache names
+			appendMIB(dst, &d.Netstat, &cache)
 		}
 	}
 	if want(SourceSoftirqs) {

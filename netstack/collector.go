@@ -148,10 +148,13 @@ func (c *Collector) openLive(fs procparse.FS) []source {
 		var err error
 		s.snmp, err = fs.SNMPReader()
 		if err == nil {
-			s.netstat, _ = fs.NetstatReader()
-			s.snmp6, _ = fs.SNMP6Reader()
+			s.snmp6, _ = fs.SNMP6Reader() // absent without IPv6
 		}
 		add(SourceSNMP, s, err)
+	}
+	if want(SourceNetstat) {
+		r, err := fs.NetstatReader()
+		add(SourceNetstat, &mibSource{netstat: r}, err)
 	}
 	if want(SourceSoftirqs) {
 		r, err := fs.SoftirqsReader()

@@ -10,8 +10,8 @@ const (
 	// SourceSoftnet is /proc/net/softnet_stat: per-CPU backlog drops,
 	// time_squeeze and flow-limit counts (32-bit counters).
 	SourceSoftnet Source = 1 << iota
-	// SourceSNMP is /proc/net/snmp, snmp6 and netstat: the Ip, Udp, UdpLite,
-	// Udp6 and extended MIB counters.
+	// SourceSNMP is /proc/net/snmp and snmp6: the Ip, Icmp, Udp, UdpLite,
+	// Ip6 and Udp6 MIB counters.
 	SourceSNMP
 	// SourceSoftirqs is /proc/softirqs: NET_RX and NET_TX runs per CPU.
 	SourceSoftirqs
@@ -38,6 +38,9 @@ const (
 	// SourceDropEvents is the kernel's drop tracepoints and skb drop
 	// reasons (netstack/dropevents), when enabled.
 	SourceDropEvents
+	// SourceNetstat is /proc/net/netstat: the extended MIBs (TcpExt, IpExt,
+	// MPTcpExt), a large file that the fast profile leaves out.
+	SourceNetstat
 
 	sourceEnd
 )
@@ -47,7 +50,7 @@ const SourceAll = sourceEnd - 1
 
 var sourceNames = []string{
 	"softnet", "snmp", "softirqs", "links", "devices", "ethtool", "qdisc",
-	"udp", "sockets", "sysctls", "dropevents",
+	"udp", "sockets", "sysctls", "dropevents", "netstat",
 }
 
 // String names the sources in the set, joined with "+", e.g. "softnet+snmp".
@@ -95,6 +98,6 @@ func ParseSources(list string) (Source, bool) {
 func (s Source) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
 // FastSources is the sampling profile for microbursts: softnet_stat, the
-// snmp counters, the link counters and the process's own sockets. Each is
-// one file read or one netlink dump, cheap enough to sample at 1 kHz.
+// snmp and snmp6 counters, the link counters and the process's own sockets.
+// Each is one file read or one netlink dump, cheap enough to sample at 1 kHz.
 const FastSources = SourceSoftnet | SourceSNMP | SourceLinks | SourceSockets

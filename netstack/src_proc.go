@@ -12,22 +12,38 @@ type names struct {
 	entries []nameEntry
 }
 
-type nameEntry struct{ group, key, full string }
+type nameEntry struct {
+	group, key, full string
+	stage            Stage
+}
 
-func (n *names) get(i int, group, key string) string {
+// joinName is "Group.Key" for snmp and netstat; snmp6 keys carry their
+// group already (group "").
+func joinName(group, key string) string {
+	if group == "" {
+		return key
+	}
+	return group + "." + key
+}
+
+// get returns the full name and the stage of the i-th counter, computing
+// them only when the file's layout changed.
+func (n *names) get(i int, group, key string) (string, Stage) {
 	if i < len(n.entries) {
 		e := &n.entries[i]
 		if e.group == group && e.key == key {
-			return e.full
+			return e.full, e.stage
 		}
-		*e = nameEntry{group, key, group + "." + key}
-		return e.full
+		full := joinName(group, key)
+		*e = nameEntry{group, key, full, mibStage(full)}
+		return e.full, e.stage
 	}
 	for len(n.entries) < i {
 		n.entries = append(n.entries, nameEntry{})
 	}
-	n.entries = append(n.entries, nameEntry{group, key, group + "." + key})
-	return n.entries[i].full
+	full := joinName(group, key)
+	n.entries = append(n.entries, nameEntry{group, key, full, mibStage(full)})
+	return full, n.entries[i].stage
 }
 
 // softnetSource reads /proc/net/softnet_stat.
@@ -82,9 +98,15 @@ type mibSource struct {
 	snmp6         *procparse.Reader[procparse.SNMP6]
 	snmpNames     names
 	netstatNames  names
+	snmp6Names    names
 }
 
-func (s *mibSource) kind() Source { return SourceSNMP }
+func (s *mibSource) kind() Source {
+	if s.snmp == nil && s.netstat != nil {
+		return SourceNetstat
+	}
+	return SourceSNMP
+}
 
 func (s *mibSource) collect(_ context.Context, snap *Snapshot) error {
 	var firstErr error
@@ -98,7 +120,7 @@ func (s *mibSource) collect(_ context.Context, snap *Snapshot) error {
 	}
 	if s.netstat != nil {
 		if err := s.netstat.Read(&d.Netstat); err != nil {
-			snap.addErr(SourceSNMP, "netstat", err)
+			snap.addErr(SourceNetstat, "", err)
 		} else {
 			appendMIB(snap, &d.Netstat, &s.netstatNames)
 		}
@@ -109,7 +131,8 @@ func (s *mibSource) collect(_ context.Context, snap *Snapshot) error {
 		} else {
 			for i := range d.SNMP6.Fields {
 				f := &d.SNMP6.Fields[i]
-				snap.add(Counter{Source: SourceSNMP, Stage: mibStage(f.Name), Index: -1, Name: f.Name, Value: f.Value, Bits: 64})
+				_, stage := s.snmp6Names.get(i, "", f.Name)
+				snap.Counters = append(snap.Counters, Counter{Source: SourceSNMP, Stage: stage, Index: -1, Name: f.Name, Value: f.Value, Bits: 64})
 			}
 		}
 	}
@@ -122,13 +145,9 @@ func appendMIB(snap *Snapshot, m *procparse.SNMP, cache *names) {
 		g := &m.Groups[gi]
 		for fi := range g.Fields {
 			f := &g.Fields[fi]
-			full := cache.get(n, g.Name, f.Name)
+			full, stage := cache.get(n, g.Name, f.Name)
 			n++
-			c := Counter{Source: SourceSNMP, Stage: mibStage(full), Index: -1, Name: full, Value: f.Value, Bits: 64}
-			if f.Signed {
-				c.Gauge = true
-			}
-			snap.add(c)
+			snap.Counters = append(snap.Counters, Counter{Source: SourceSNMP, Stage: stage, Index: -1, Name: full, Value: f.Value, Bits: 64, Gauge: f.Signed})
 		}
 	}
 }
