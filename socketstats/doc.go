@@ -42,9 +42,17 @@
 //
 // # The host's UDP socket table
 //
-// The sock_diag half (the diag files of this package) lists every UDP socket
-// of a network namespace with its receive queue, buffer and drops, as
-// `ss -u -a -m -n` prints them, for sockets the program does not own.
+// The sock_diag half lists every UDP socket of a network namespace with its
+// receive queue, buffer and drops, as `ss -u -a -m -n` prints them, for
+// sockets the program does not own, without executing ss: OpenTable opens a
+// NETLINK_SOCK_DIAG socket (in a namespace given by path if asked) and
+// Table.Dump fills a caller-owned []UDPSocket from one reused buffer,
+// allocating nothing once the slice has grown. Filters (FilterLocalPort,
+// FilterLocalPrefix, FilterInterface, FilterAnd/Or/Not, ...) compile to
+// inet_diag bytecode and run in the kernel, so asking for one port on a host
+// with 100,000 sockets returns one socket. SocketsOfProcess keeps the
+// sockets whose inodes a process holds. The kernel keeps per-socket drops in
+// 32 bits: DropTracker widens them to 64-bit totals across wraps.
 //
 // # Kernel notes
 //
