@@ -538,7 +538,7 @@ func (c *Collector) collectBundle(dst *Snapshot) {
 			continue
 		}
 		if want(SourceEthtool) {
-			appendEthtool(dst, dd, uint64(uint32(dd.Index)))
+			appendEthtool(dst, dd, uint64(uint32(dd.Index)), nil)
 		}
 		if want(SourceDevices) && dd.HasSysfs {
 			appendSysfs(dst, dd, uint64(uint32(dd.Index)))

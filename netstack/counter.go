@@ -11,31 +11,31 @@ type Counter struct {
 	Source Source
 	// Stage is the stage of the path the counter describes.
 	Stage Stage
-	// Object names what the counter belongs to: a device ("eth0"), a
-	// socket ("0.0.0.0:5000"), a qdisc's device, or "" for host-wide
-	// counters (snmp, netstat).
-	Object string
-	// Index further identifies the object: the CPU of a softnet or softirq
-	// counter, the qdisc or class handle, the queue number; -1 when unused.
-	Index int64
-	// Name is the kernel's name for the counter (the /proc header, the
-	// ethtool string, the struct field as tc or ip print it).
-	Name string
-	// Value is the counter as read. Kernel counters narrower than 64 bits
-	// are zero-extended; Bits says how wide the kernel keeps it.
-	Value uint64
 	// Bits is the width of the kernel's counter: 32 for softnet_stat,
 	// qdisc queue stats and socket drops, 64 for most others. Deltas of
 	// 32-bit counters are taken modulo 2^32 (a wrap is not a reset).
 	Bits uint8
+	// Gauge marks values that are levels, not counters (queue lengths,
+	// backlog bytes, ring sizes): deltas report them as they are.
+	Gauge bool
+	// Index further identifies the object: the CPU of a softnet or softirq
+	// counter, the qdisc or class handle, the queue number; -1 when unused.
+	Index int64
+	// Value is the counter as read. Kernel counters narrower than 64 bits
+	// are zero-extended; Bits says how wide the kernel keeps it.
+	Value uint64
 	// Gen identifies the incarnation of the object (an ifindex, a socket
 	// inode or cookie, a qdisc handle); 0 when the source has none. A
 	// different Gen between two snapshots means the object was re-created
 	// and its counters restarted.
 	Gen uint64
-	// Gauge marks values that are levels, not counters (queue lengths,
-	// backlog bytes, ring sizes): deltas report them as they are.
-	Gauge bool
+	// Object names what the counter belongs to: a device ("eth0"), a
+	// socket ("0.0.0.0:5000"), a qdisc's device, or "" for host-wide
+	// counters (snmp, netstat).
+	Object string
+	// Name is the kernel's name for the counter (the /proc header, the
+	// ethtool string, the struct field as tc or ip print it).
+	Name string
 	// Label carries one descriptive attribute where the source has one: the
 	// qdisc kind ("tbf"), the driver of a device, a socket's group. It is
 	// not part of the counter's identity.

@@ -52,6 +52,9 @@ type devState struct {
 	irqErr   error
 	sysfs    *sysfsDevice
 	sysfsErr error
+	// stages caches the stage of each driver statistic (by its name), so
+	// that re-reads do not parse the names again.
+	stages []Stage
 }
 
 func (st *devState) close() {
@@ -182,6 +185,9 @@ func (s *devicesSource) ethtool(snap *Snapshot, l *nic.Link, st *devState, dd *D
 		} else if st.stats != nil {
 			dd.StatValues = vals
 			dd.StatNames = st.stats.Names()
+			if len(st.stages) != len(dd.StatNames) {
+				st.stages = statStages(dd.StatNames, st.stages[:0])
+			}
 		}
 	} else if st.statsErr != nil && !isUnsupported(st.statsErr) {
 		snap.addErr(SourceEthtool, l.Name, st.statsErr)
@@ -206,21 +212,37 @@ func (s *devicesSource) ethtool(snap *Snapshot, l *nic.Link, st *devState, dd *D
 			snap.addErr(SourceEthtool, l.Name, err)
 		}
 	}
-	appendEthtool(snap, dd, uint64(uint32(l.Index)))
+	appendEthtool(snap, dd, uint64(uint32(l.Index)), st.stages)
 }
 
-// appendEthtool flattens one device's driver statistics, rings and channels.
-func appendEthtool(snap *Snapshot, dd *DeviceData, gen uint64) {
-	for i, name := range dd.StatNames {
-		if i >= len(dd.StatValues) {
-			break
-		}
+// statStages places each driver statistic on the path by its name: transmit
+// queue and tx_* statistics on the driver's transmit side, the rest on the
+// NIC's receive side.
+func statStages(names []string, dst []Stage) []Stage {
+	for _, name := range names {
 		stage := StageNIC
 		if q, ok := nic.ParseQueueStatName(name); ok && q.Dir == nic.DirTx {
 			stage = StageTxDriver
 		} else if strings.HasPrefix(name, "tx") {
 			stage = StageTxDriver
 		}
+		dst = append(dst, stage)
+	}
+	return dst
+}
+
+// appendEthtool flattens one device's driver statistics, rings and
+// channels. stages holds each statistic's stage (statStages); nil computes
+// them.
+func appendEthtool(snap *Snapshot, dd *DeviceData, gen uint64, stages []Stage) {
+	if len(stages) != len(dd.StatNames) {
+		stages = statStages(dd.StatNames, nil)
+	}
+	for i, name := range dd.StatNames {
+		if i >= len(dd.StatValues) {
+			break
+		}
+		stage := stages[i]
 		snap.add(Counter{Source: SourceEthtool, Stage: stage, Object: dd.Name, Index: -1, Name: name, Value: dd.StatValues[i], Bits: 64, Gen: gen, Label: dd.Driver.Driver})
 	}
 	gauge := func(stage Stage, name string, v uint32) {
