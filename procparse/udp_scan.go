@@ -1,6 +1,7 @@
 package procparse
 
 import (
+	"bytes"
 	"encoding/binary"
 	"net/netip"
 
@@ -11,6 +12,10 @@ import (
 // on a UDP socket line before drops: sl, local, remote, st, tx:rx, tr:when,
 // retrnsmt, uid, timeout, inode, ref, pointer.
 const udpFields = 12
+
+// udpLineLen is the width the kernel pads IPv4 UDP socket lines to
+// (udp4_seq_show), not counting the newline.
+const udpLineLen = 127
 
 // UDPScanner iterates over the sockets of a UDP table held in memory,
 // decoding one line at a time into a reused UDPSocket: it allocates nothing
@@ -85,6 +90,21 @@ func (s *UDPScanner) Next() bool { return s.nextInto(&s.row) }
 func (s *UDPScanner) nextInto(dst *UDPSocket) bool {
 	s.cur = dst
 	for len(s.b) > 0 {
+		// IPv4 lines are padded to udpLineLen characters: try the fast path
+		// on the line that ends there before searching for the newline. A
+		// line the fast path decodes in full holds no newline.
+		if len(s.b) > udpLineLen && s.b[udpLineLen] == '\n' {
+			line := s.b[:udpLineLen]
+			if done, match := s.parseLineFast(line); done &&
+				(match || s.filter.LocalPort == 0 || bytes.IndexByte(line, '\n') < 0) {
+				s.b = s.b[udpLineLen+1:]
+				s.line++
+				if match {
+					return true
+				}
+				continue
+			}
+		}
 		var line []byte
 		line, s.b = nextLine(s.b)
 		s.line++
