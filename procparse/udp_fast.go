@@ -372,16 +372,19 @@ func skipSpaces(b []byte, i int) int {
 // number of digits read. (The fields are short: a byte loop is faster here
 // than decoding 8 bytes at once.)
 func decAt(b []byte, i int) (v uint64, n int) {
-	j := i
-	for j < len(b) && j-i < 20 {
-		c := b[j] - '0'
+	if i >= len(b) {
+		return 0, 0
+	}
+	d := b[i:min(len(b), i+20)]
+	for n < len(d) {
+		c := d[n] - '0'
 		if c > 9 {
 			break
 		}
 		v = v*10 + uint64(c)
-		j++
+		n++
 	}
-	return v, j - i
+	return v, n
 }
 
 // signedAt reads an optional '-' and 1 to 18 decimal digits at i and
@@ -501,15 +504,20 @@ func (s *UDPScanner) fastTail(b []byte, i int) (done, match bool) {
 		return false, false
 	}
 	r.UID = uint32(uid)
-	j := skipSpaces(b, i)
-	if j == i {
-		return false, false
-	}
-	if r.Timeout, i, ok = signedAt(b, j); !ok {
-		return false, false
-	}
-	if j = skipSpaces(b, i); j == i {
-		return false, false
+	var j int
+	if len(b)-i >= 10 && binary.LittleEndian.Uint64(b[i:]) == spaces8 && b[i+8] == '0' && b[i+9] == ' ' {
+		// The timeout UDP always prints: " %8d" of 0.
+		r.Timeout, j = 0, skipSpaces(b, i+9)
+	} else {
+		if j = skipSpaces(b, i); j == i {
+			return false, false
+		}
+		if r.Timeout, i, ok = signedAt(b, j); !ok {
+			return false, false
+		}
+		if j = skipSpaces(b, i); j == i {
+			return false, false
+		}
 	}
 	if r.Inode, n = decAt(b, j); n == 0 || n > 19 {
 		return false, false
@@ -518,7 +526,9 @@ func (s *UDPScanner) fastTail(b []byte, i int) (done, match bool) {
 	if j = skipSpaces(b, i); j == i {
 		return false, false
 	}
-	if r.Ref, i, ok = signedAt(b, j); !ok {
+	if ref, n := decAt(b, j); n > 0 && n <= 18 {
+		r.Ref, i = int64(ref), j+n
+	} else if r.Ref, i, ok = signedAt(b, j); !ok {
 		return false, false
 	}
 	if j = skipSpaces(b, i); j == i {
