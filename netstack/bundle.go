@@ -487,10 +487,8 @@ func (c *Collector) collectBundle(dst *Snapshot) {
 		}
 		if v, err := fs.SNMP6(); err == nil {
 			d.SNMP6 = v
-			for i := range d.SNMP6.Fields {
-				f := &d.SNMP6.Fields[i]
-				dst.add(Counter{Source: SourceSNMP, Stage: mibStage(f.Name), Index: -1, Name: f.Name, Value: f.Value, Bits: 64})
-			}
+			var cache names
+			appendSNMP6(dst, &d.SNMP6, &cache)
 		}
 	}
 	if want(SourceNetstat) {

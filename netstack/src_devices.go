@@ -70,12 +70,11 @@ func (st *devState) close() {
 // data and sysfs queues. It answers for SourceLinks, SourceEthtool and
 // SourceDevices, whichever are selected.
 type devicesSource struct {
-	c     *Collector
-	nic   *nic.Client
-	proc  procparse.FS
-	want  Source
-	devs  map[string]*devState
-	links []nic.Link
+	c    *Collector
+	nic  *nic.Client
+	proc procparse.FS
+	want Source
+	devs map[string]*devState
 }
 
 func (s *devicesSource) kind() Source { return s.want & (SourceLinks | SourceEthtool | SourceDevices) }
@@ -105,13 +104,12 @@ func isUnsupported(err error) bool {
 }
 
 func (s *devicesSource) collect(ctx context.Context, snap *Snapshot) error {
-	links, err := s.nic.Links(ctx, s.links[:0])
-	s.links = links
+	d := &snap.Sources
+	links, err := s.nic.Links(ctx, d.Links[:0])
+	d.Links = links
 	if err != nil {
 		return fmt.Errorf("links: %w", err)
 	}
-	d := &snap.Sources
-	d.Links = append(d.Links[:0], links...)
 	if s.want&SourceLinks != 0 {
 		appendLinks(snap, links, s.c.device)
 	}

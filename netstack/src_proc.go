@@ -129,11 +129,7 @@ func (s *mibSource) collect(_ context.Context, snap *Snapshot) error {
 		if err := s.snmp6.Read(&d.SNMP6); err != nil {
 			snap.addErr(SourceSNMP, "snmp6", err)
 		} else {
-			for i := range d.SNMP6.Fields {
-				f := &d.SNMP6.Fields[i]
-				_, stage := s.snmp6Names.get(i, "", f.Name)
-				snap.Counters = append(snap.Counters, Counter{Source: SourceSNMP, Stage: stage, Index: -1, Name: f.Name, Value: f.Value, Bits: 64})
-			}
+			appendSNMP6(snap, &d.SNMP6, &s.snmp6Names)
 		}
 	}
 	return firstErr
@@ -149,6 +145,17 @@ func appendMIB(snap *Snapshot, m *procparse.SNMP, cache *names) {
 			n++
 			snap.Counters = append(snap.Counters, Counter{Source: SourceSNMP, Stage: stage, Index: -1, Name: full, Value: f.Value, Bits: 64, Gauge: f.Signed})
 		}
+	}
+}
+
+// appendSNMP6 flattens /proc/net/snmp6. Its keys carry their group already
+// (Udp6InDatagrams), so the names are the kernel's; the counters belong to
+// SourceSNMP like the other MIB counters.
+func appendSNMP6(snap *Snapshot, m *procparse.SNMP6, cache *names) {
+	for i := range m.Fields {
+		f := &m.Fields[i]
+		_, stage := cache.get(i, "", f.Name)
+		snap.Counters = append(snap.Counters, Counter{Source: SourceSNMP, Stage: stage, Index: -1, Name: f.Name, Value: f.Value, Bits: 64})
 	}
 }
 
