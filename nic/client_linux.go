@@ -4,11 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"sync"
-	"syscall"
-	"time"
 
-	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 
 	"github.com/packetpath/packetpath/internal/netns"
@@ -22,9 +18,14 @@ type Client struct {
 	opts Options
 	sys  SysFS
 
-	nl  *netlink.Conn
-	rc  syscall.RawConn
-	seq uint32
+	// nlFd is the NETLINK_ROUTE socket. It is deliberately not handed to
+	// the Go netpoller: the kernel answers a dump synchronously, so reads
+	// almost never wait, and an fd in the runtime's epoll set makes every
+	// queued dump chunk wake an idle thread (ep_poll_callback), which
+	// costs more than the read itself at high sampling rates. The rare
+	// wait is a poll(2) in short slices that honour the context.
+	nlFd int
+	seq  uint32
 	// pending is set when a dump was abandoned before its NLMSG_DONE;
 	// pendingSeq is its sequence number.
 	pending    bool
@@ -32,19 +33,7 @@ type Client struct {
 	nlbuf      []byte
 	req        [nlmsgHdrLen + ifinfomsgLen]byte
 	rdN        int
-	rdErr      error
-	readFn     func(fd uintptr) bool
-
-	cancelFn  func()
-	cancelled chan struct{}
-	// dlMu orders the cancellation hook's deadline against drain's.
-	dlMu        sync.Mutex
-	deadline    time.Time // the current Links call's context deadline
-	cancelFired bool
-
-	wrBuf   []byte
-	wrErr   error
-	writeFn func(fd uintptr) bool
+	pfd        [1]unix.PollFd
 
 	ioFd int // AF_INET (or AF_UNIX) datagram socket for SIOCETHTOOL
 	io   ioctlState
@@ -54,14 +43,17 @@ type Client struct {
 // os.ErrNotExist for a missing namespace and os.ErrPermission without the
 // right to enter it.
 func Open(opts Options) (*Client, error) {
-	c := &Client{opts: opts, sys: NewSysFS(opts.sysfsRoot()), ioFd: -1}
+	c := &Client{opts: opts, sys: NewSysFS(opts.sysfsRoot()), nlFd: -1, ioFd: -1}
 	err := netns.Do(opts.NetNS, func() error {
-		nl, err := netlink.Dial(unix.NETLINK_ROUTE, nil)
+		fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
 		if err != nil {
-			return fmt.Errorf("nic: rtnetlink socket: %w", err)
+			return fmt.Errorf("nic: rtnetlink socket: %w", os.NewSyscallError("socket", err))
 		}
-		c.nl = nl
-		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+		c.nlFd = fd
+		if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+			return fmt.Errorf("nic: rtnetlink socket: %w", os.NewSyscallError("bind", err))
+		}
+		fd, err = unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 		if err != nil {
 			fd, err = unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 		}
@@ -75,17 +67,8 @@ func Open(opts Options) (*Client, error) {
 		c.Close()
 		return nil, err
 	}
-	rc, err := c.nl.SyscallConn()
-	if err != nil {
-		c.Close()
-		return nil, fmt.Errorf("nic: rtnetlink socket: %w", err)
-	}
-	c.rc = rc
 	c.nlbuf = make([]byte, 64<<10)
-	c.readFn = c.recvChunk
-	c.writeFn = c.sendChunk
-	c.cancelFn = c.cancelRead
-	c.cancelled = make(chan struct{}, 1)
+	c.pfd[0] = unix.PollFd{Fd: int32(c.nlFd), Events: unix.POLLIN}
 	return c, nil
 }
 
@@ -95,9 +78,9 @@ func (c *Client) SysFS() SysFS { return c.sys }
 // Close releases both sockets.
 func (c *Client) Close() error {
 	var errs []error
-	if c.nl != nil {
-		errs = append(errs, c.nl.Close())
-		c.nl = nil
+	if c.nlFd >= 0 {
+		errs = append(errs, unix.Close(c.nlFd))
+		c.nlFd = -1
 	}
 	if c.ioFd >= 0 {
 		errs = append(errs, unix.Close(c.ioFd))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -50,7 +51,7 @@ func TestLinksMultiChunkAndAbandonedDump(t *testing.T) {
 	if err := c.send(r); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.rc.Read(c.readFn); err != nil {
+	if err := c.recv(context.Background(), time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	first, ch, err := decodeLinkDump(c.nlbuf[:c.rdN], c.seq, nil)

@@ -18,45 +18,24 @@ const maxDumpRetries = 5
 
 // Links dumps every link of the Client's namespace with one RTM_GETLINK
 // request (NLM_F_DUMP) and returns them in dst[:0], reusing its elements
-// and their names: in steady state it allocates nothing (a context that can
-// be cancelled adds two small allocations for the cancellation hook). The
-// context's deadline or cancellation bounds the wait for the kernel.
+// and their names: in steady state it allocates nothing. The context's
+// deadline or cancellation bounds the wait for the kernel (checked every
+// pollSlice while waiting; a dump the kernel answers at once never waits).
 //
 // A dump left unfinished (cancelled, or failed mid-way) is read out at the
 // start of the next call: the kernel refuses a new dump on the socket with
 // EBUSY while an old one is unread.
 func (c *Client) Links(ctx context.Context, dst []Link) ([]Link, error) {
-	if c.nl == nil {
+	if c.nlFd < 0 {
 		return dst[:0], fmt.Errorf("nic: links: %w", os.ErrClosed)
 	}
 	if err := ctx.Err(); err != nil {
 		return dst[:0], err
 	}
-	c.dlMu.Lock()
-	c.deadline, c.cancelFired = time.Time{}, false
-	c.dlMu.Unlock()
-	if dl, ok := ctx.Deadline(); ok {
-		c.deadline = dl
-		if err := c.nl.SetReadDeadline(dl); err != nil {
-			return dst[:0], err
-		}
-		defer c.nl.SetReadDeadline(time.Time{})
-	}
-	if ctx.Done() != nil {
-		// Cancellation unblocks the read with a deadline in the past; the
-		// deadline is cleared again before Links returns.
-		stop := context.AfterFunc(ctx, c.cancelFn)
-		defer func() {
-			if !stop() {
-				<-c.cancelled
-				c.nl.SetReadDeadline(time.Time{})
-			}
-		}()
-	}
 	var err error
 	for range maxDumpRetries {
 		var retry bool
-		dst, retry, err = c.dumpLinks(dst[:0])
+		dst, retry, err = c.dumpLinks(ctx, dst[:0])
 		if err != nil && ctx.Err() != nil {
 			return dst[:0], fmt.Errorf("nic: RTM_GETLINK dump: %w", ctx.Err())
 		}
@@ -67,26 +46,20 @@ func (c *Client) Links(ctx context.Context, dst []Link) ([]Link, error) {
 	return dst, err
 }
 
-// cancelRead is the context.AfterFunc hook of Links: it makes the pending
-// read return and signals that it ran.
-func (c *Client) cancelRead() {
-	c.dlMu.Lock()
-	c.cancelFired = true
-	c.nl.SetReadDeadline(time.Unix(1, 0))
-	c.dlMu.Unlock()
-	c.cancelled <- struct{}{}
-}
-
 // drainTimeout bounds the wait for the rest of an abandoned dump: a dump
 // still running in the kernel answers each read at once, so a silent socket
 // means the dump's end was already consumed (or lost to truncation).
 const drainTimeout = time.Second
 
-func (c *Client) dumpLinks(dst []Link) (links []Link, retry bool, err error) {
+// pollSlice is the longest a wait for the kernel goes without looking at
+// the context again.
+const pollSlice = 10 * time.Millisecond
+
+func (c *Client) dumpLinks(ctx context.Context, dst []Link) (links []Link, retry bool, err error) {
 	if c.pending {
 		// An earlier dump was abandoned (cancelled or failed mid-way): the
 		// kernel refuses a new dump (EBUSY) until the old one is read out.
-		c.drain(c.pendingSeq)
+		c.drain(ctx, c.pendingSeq)
 		c.pending = false
 	}
 	c.seq++
@@ -103,13 +76,9 @@ func (c *Client) dumpLinks(dst []Link) (links []Link, retry bool, err error) {
 	}
 	intr := false
 	for {
-		if err := c.rc.Read(c.readFn); err != nil {
+		if err := c.recv(ctx, time.Time{}); err != nil {
 			c.pending, c.pendingSeq = true, seq
 			return dst, false, fmt.Errorf("nic: RTM_GETLINK dump: %w", err)
-		}
-		if c.rdErr != nil {
-			c.pending, c.pendingSeq = true, seq
-			return dst, false, fmt.Errorf("nic: RTM_GETLINK dump: %w", os.NewSyscallError("recvfrom", c.rdErr))
 		}
 		if c.rdN > len(c.nlbuf) {
 			// MSG_TRUNC: the message did not fit; grow and restart.
@@ -139,13 +108,12 @@ func (c *Client) dumpLinks(dst []Link) (links []Link, retry bool, err error) {
 const rtmGetLink = 18
 
 // send writes a request to the kernel (destination port 0, the socket's
-// default) through the stored callback, so it allocates nothing.
+// default). The kernel handles a request inside the write, so it does not
+// block.
 func (c *Client) send(req []byte) error {
-	c.wrBuf, c.wrErr = req, nil
-	err := c.rc.Write(c.writeFn)
-	c.wrBuf = nil
-	if err == nil {
-		err = c.wrErr
+	_, err := unix.Write(c.nlFd, req)
+	for err == unix.EINTR {
+		_, err = unix.Write(c.nlFd, req)
 	}
 	if err != nil {
 		return fmt.Errorf("nic: RTM_GETLINK request: %w", os.NewSyscallError("write", err))
@@ -153,50 +121,60 @@ func (c *Client) send(req []byte) error {
 	return nil
 }
 
-// sendChunk is the RawConn write callback.
-func (c *Client) sendChunk(fd uintptr) bool {
-	_, err := unix.Write(int(fd), c.wrBuf)
-	for err == unix.EINTR {
-		_, err = unix.Write(int(fd), c.wrBuf)
+// recv reads one datagram into c.nlbuf with MSG_TRUNC, so that c.rdN is its
+// real length. When nothing is queued it waits, in pollSlice steps, until
+// the context ends or until dl (when not zero).
+func (c *Client) recv(ctx context.Context, dl time.Time) error {
+	for {
+		n, _, e := unix.Syscall6(unix.SYS_RECVFROM, uintptr(c.nlFd), uintptr(unsafe.Pointer(&c.nlbuf[0])), uintptr(len(c.nlbuf)),
+			unix.MSG_TRUNC|unix.MSG_DONTWAIT, 0, 0)
+		switch e {
+		case 0:
+			c.rdN = int(n)
+			return nil
+		case unix.EINTR:
+		case unix.EAGAIN:
+			if err := c.wait(ctx, dl); err != nil {
+				return err
+			}
+		default:
+			return os.NewSyscallError("recvfrom", e)
+		}
 	}
-	if err == unix.EAGAIN {
-		return false
-	}
-	c.wrErr = err
-	return true
 }
 
-// recvChunk is the RawConn read callback: one recvfrom with MSG_TRUNC so
-// that c.rdN is the real length of the datagram.
-func (c *Client) recvChunk(fd uintptr) bool {
-	n, _, e := unix.Syscall6(unix.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&c.nlbuf[0])), uintptr(len(c.nlbuf)),
-		unix.MSG_TRUNC|unix.MSG_DONTWAIT, 0, 0)
-	for e == unix.EINTR {
-		n, _, e = unix.Syscall6(unix.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&c.nlbuf[0])), uintptr(len(c.nlbuf)),
-			unix.MSG_TRUNC|unix.MSG_DONTWAIT, 0, 0)
+// wait blocks in poll(2) until the socket is readable, the context ends or
+// dl passes.
+func (c *Client) wait(ctx context.Context, dl time.Time) error {
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		d := pollSlice
+		if !dl.IsZero() {
+			left := time.Until(dl)
+			if left <= 0 {
+				return os.ErrDeadlineExceeded
+			}
+			d = min(d, left)
+		}
+		n, err := unix.Poll(c.pfd[:], int((d+time.Millisecond-1)/time.Millisecond))
+		if err != nil && err != unix.EINTR {
+			return os.NewSyscallError("poll", err)
+		}
+		if n > 0 {
+			return nil
+		}
 	}
-	if e == unix.EAGAIN {
-		return false
-	}
-	c.rdN, c.rdErr = int(n), nil
-	if e != 0 {
-		c.rdN, c.rdErr = 0, e
-	}
-	return true
 }
 
 // drain reads the rest of an abandoned dump with sequence number seq so the
 // next request starts on a clean socket. It reports whether the dump's end
 // (NLMSG_DONE or an error message) was seen.
-func (c *Client) drain(seq uint32) bool {
+func (c *Client) drain(ctx context.Context, seq uint32) bool {
 	dl := time.Now().Add(drainTimeout)
-	if !c.deadline.IsZero() && c.deadline.Before(dl) {
-		dl = c.deadline
-	}
-	c.setDeadline(dl)
-	defer c.setDeadline(c.deadline)
 	for range 1 << 16 {
-		if err := c.rc.Read(c.readFn); err != nil || c.rdErr != nil {
+		if err := c.recv(ctx, dl); err != nil {
 			return false
 		}
 		n := min(c.rdN, len(c.nlbuf))
@@ -205,16 +183,6 @@ func (c *Client) drain(seq uint32) bool {
 		}
 	}
 	return false
-}
-
-// setDeadline sets the read deadline unless a cancellation already set one
-// in the past.
-func (c *Client) setDeadline(t time.Time) {
-	c.dlMu.Lock()
-	if !c.cancelFired {
-		c.nl.SetReadDeadline(t)
-	}
-	c.dlMu.Unlock()
 }
 
 // dumpEnded reports whether b holds the NLMSG_DONE or NLMSG_ERROR of the
