@@ -26,13 +26,15 @@ func ParseSNMP6(b []byte, dst *SNMP6) error {
 	fields := dst.Fields[:0]
 	lineNo := 0
 	for len(b) > 0 {
+		lineNo++
+		if n := len(fields); n < cap(fields) {
+			if rest, ok := parseSNMP6Fast(b, &fields[:n+1][n]); ok {
+				fields, b = fields[:n+1], rest
+				continue
+			}
+		}
 		var line []byte
 		line, b = nextLine(b)
-		lineNo++
-		if n := len(fields); n < cap(fields) && parseSNMP6Fast(line, &fields[:n+1][n]) {
-			fields = fields[:n+1]
-			continue
-		}
 		name, rest := scan.Field(line)
 		if len(name) == 0 {
 			continue
@@ -63,35 +65,59 @@ func ParseSNMP6(b []byte, dst *SNMP6) error {
 	return nil
 }
 
-// parseSNMP6Fast decodes line into f when it names the same key as f did in
-// the previous parse and is laid out as the kernel prints it ("name",
-// padding, a number). Otherwise it returns false and leaves f alone.
-func parseSNMP6Fast(line []byte, f *SNMPField) bool {
-	if len(f.Name) == 0 || len(line) <= len(f.Name) || string(line[:len(f.Name)]) != f.Name {
-		return false
+// snmp6NameWidth is the column the kernel pads snmp6 names to ("%-32s\t").
+const snmp6NameWidth = 32
+
+// snmp6Padding is snmp6NameWidth spaces.
+const snmp6Padding = "                                "
+
+// parseSNMP6Fast decodes the line at the start of b into f when it names
+// the same key as f did in the previous parse and is laid out as the kernel
+// prints it: the name, padding (spaces to column 32, then a tab), a number,
+// the newline. It returns the bytes after the line. On anything else it
+// returns false and leaves f alone. It scans the line once, without a
+// separate search for its end, since this is the whole cost of re-reading
+// snmp6 at a high rate.
+func parseSNMP6Fast(b []byte, f *SNMPField) (rest []byte, ok bool) {
+	if len(f.Name) == 0 || len(b) <= len(f.Name) || string(b[:len(f.Name)]) != f.Name {
+		return nil, false
 	}
-	l := fieldLexer{b: line, i: len(f.Name)}
-	j := l.i
-	for l.i < len(l.b) && (l.b[l.i] == ' ' || l.b[l.i] == '\t') {
-		l.i++
-	}
-	if l.i == j {
-		return false
+	l := fieldLexer{b: b, i: len(f.Name)}
+	if k := len(f.Name); k < snmp6NameWidth && len(b) > snmp6NameWidth && b[snmp6NameWidth] == '\t' &&
+		string(b[k:snmp6NameWidth]) == snmp6Padding[k:] {
+		l.i = snmp6NameWidth + 1
+	} else {
+		l.spaces()
+		for l.i < len(l.b) && (l.b[l.i] == ' ' || l.b[l.i] == '\t') {
+			l.i++
+		}
+		if l.i == len(f.Name) {
+			return nil, false
+		}
 	}
 	v, n := l.dec()
 	if n == 0 || n > 19 {
-		return false
+		return nil, false
 	}
-	l.spaces()
-	if l.i != len(l.b) {
-		return false
+	if l.i < len(l.b) && l.b[l.i] == '\n' {
+		rest = l.b[l.i+1:]
+	} else {
+		l.spaces()
+		switch {
+		case l.i == len(l.b):
+			rest = l.b[l.i:]
+		case l.b[l.i] == '\n':
+			rest = l.b[l.i+1:]
+		default:
+			return nil, false
+		}
 	}
 	signed := f.Name == "ifIndex"
 	if signed && v > 1<<63-1 {
-		return false
+		return nil, false
 	}
 	f.Value, f.Signed = v, signed
-	return true
+	return rest, true
 }
 
 // Get returns the field named name (e.g. "Udp6InErrors").
