@@ -69,5 +69,25 @@ func (s *Snapshot) addErr(src Source, object string, err error) {
 	s.Errors = append(s.Errors, SourceError{Source: src, Object: object, Err: err})
 }
 
-// add appends one counter.
-func (s *Snapshot) add(c Counter) { s.Counters = append(s.Counters, c) }
+// grow extends Counters by n elements and returns them, for the caller to
+// fill with Counter.set.
+func (s *Snapshot) grow(n int) []Counter {
+	l := len(s.Counters)
+	if cap(s.Counters)-l < n {
+		s.Counters = append(s.Counters[:cap(s.Counters)], make([]Counter, l+n-cap(s.Counters))...)
+	}
+	s.Counters = s.Counters[:l+n]
+	return s.Counters[l : l+n : l+n]
+}
+
+// next appends a counter and returns it, for the caller to fill with
+// Counter.set.
+func (s *Snapshot) next() *Counter {
+	n := len(s.Counters)
+	if n < cap(s.Counters) {
+		s.Counters = s.Counters[:n+1]
+	} else {
+		s.Counters = append(s.Counters, Counter{})
+	}
+	return &s.Counters[n]
+}

@@ -241,10 +241,10 @@ func appendEthtool(snap *Snapshot, dd *DeviceData, gen uint64, stages []Stage) {
 			break
 		}
 		stage := stages[i]
-		snap.add(Counter{Source: SourceEthtool, Stage: stage, Object: dd.Name, Index: -1, Name: name, Value: dd.StatValues[i], Bits: 64, Gen: gen, Label: dd.Driver.Driver})
+		snap.next().set(SourceEthtool, stage, 64, false, -1, dd.StatValues[i], gen, dd.Name, name, dd.Driver.Driver)
 	}
 	gauge := func(stage Stage, name string, v uint32) {
-		snap.add(Counter{Source: SourceEthtool, Stage: stage, Object: dd.Name, Index: -1, Name: name, Value: uint64(v), Bits: 32, Gen: gen, Gauge: true, Label: dd.Driver.Driver})
+		snap.next().set(SourceEthtool, stage, 32, true, -1, uint64(v), gen, dd.Name, name, dd.Driver.Driver)
 	}
 	if dd.HasRings {
 		gauge(StageNIC, "ring.rx", dd.Rings.Rx)
@@ -294,7 +294,7 @@ func appendSysfs(snap *Snapshot, dd *DeviceData, gen uint64) {
 		idx := int64(q.Index)
 		add := func(name string, a nic.Attr[uint64], gauge bool) {
 			if a.Present {
-				snap.add(Counter{Source: SourceDevices, Stage: StageTxDriver, Object: dd.Name, Index: idx, Name: name, Value: a.Value, Bits: 64, Gen: gen, Gauge: gauge})
+				snap.next().set(SourceDevices, StageTxDriver, 64, gauge, idx, a.Value, gen, dd.Name, name, "")
 			}
 		}
 		add("tx_timeout", q.TxTimeout, false)

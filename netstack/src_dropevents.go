@@ -39,7 +39,7 @@ func (s *dropSource) close() error { return s.dc.Close() }
 func appendDrops(snap *Snapshot, d *dropevents.Counts) {
 	tp := func(name string, stage Stage, t dropevents.Tracepoint) {
 		if t.Present {
-			snap.add(Counter{Source: SourceDropEvents, Stage: stage, Index: -1, Name: name, Value: t.Count, Bits: 64})
+			snap.next().set(SourceDropEvents, stage, 64, false, -1, t.Count, 0, "", name, "")
 		}
 	}
 	tp("udp:udp_fail_queue_rcv_skb", StageSocket, d.UDPFailQueueRcvSkb)
@@ -52,6 +52,6 @@ func appendDrops(snap *Snapshot, d *dropevents.Counts) {
 		if !ok {
 			st = StageIP
 		}
-		snap.add(Counter{Source: SourceDropEvents, Stage: st, Index: -1, Name: r.Name, Value: r.Count, Bits: 64})
+		snap.next().set(SourceDropEvents, st, 64, false, -1, r.Count, 0, "", r.Name, "")
 	}
 }

@@ -15,7 +15,7 @@ func appendLinks(snap *Snapshot, links []nic.Link, want func(string) bool) {
 		s := &l.Stats
 		gen := uint64(uint32(l.Index))
 		add := func(stage Stage, name string, v uint64) {
-			snap.add(Counter{Source: SourceLinks, Stage: stage, Object: l.Name, Index: -1, Name: name, Value: v, Bits: 64, Gen: gen, Label: l.Qdisc})
+			snap.next().set(SourceLinks, stage, 64, false, -1, v, gen, l.Name, name, l.Qdisc)
 		}
 		add(StageNIC, "rx_packets", s.RxPackets)
 		add(StageNIC, "rx_bytes", s.RxBytes)
@@ -46,9 +46,9 @@ func appendLinks(snap *Snapshot, links []nic.Link, want func(string) bool) {
 		add(StageTxNIC, "tx_window_errors", s.TxWindowErrors)
 		add(StageTxNIC, "tx_compressed", s.TxCompressed)
 		add(StageTxNIC, "collisions", s.Collisions)
-		snap.add(Counter{Source: SourceLinks, Stage: StageQdisc, Object: l.Name, Index: -1, Name: "tx_queue_len", Value: uint64(l.TxQueueLen), Bits: 32, Gen: gen, Gauge: true})
+		snap.next().set(SourceLinks, StageQdisc, 32, true, -1, uint64(l.TxQueueLen), gen, l.Name, "tx_queue_len", "")
 		if l.HasCarrierChanges {
-			snap.add(Counter{Source: SourceLinks, Stage: StageNIC, Object: l.Name, Index: -1, Name: "carrier_changes", Value: uint64(l.CarrierChanges), Bits: 32, Gen: gen})
+			snap.next().set(SourceLinks, StageNIC, 32, false, -1, uint64(l.CarrierChanges), gen, l.Name, "carrier_changes", "")
 		}
 	}
 }

@@ -2,6 +2,7 @@ package netstack
 
 import (
 	"context"
+	"unsafe"
 
 	"github.com/packetpath/packetpath/procparse"
 )
@@ -27,23 +28,34 @@ func joinName(group, key string) string {
 }
 
 // get returns the full name and the stage of the i-th counter, computing
-// them only when the file's layout changed.
+// them only when the file's layout changed. The parsers keep a name's
+// string while the file's layout holds, so the steady state is decided by
+// comparing string pointers, without reading the names.
 func (n *names) get(i int, group, key string) (string, Stage) {
 	if i < len(n.entries) {
 		e := &n.entries[i]
-		if e.group == group && e.key == key {
+		if len(e.key) == len(key) && unsafe.StringData(e.key) == unsafe.StringData(key) &&
+			len(e.group) == len(group) && unsafe.StringData(e.group) == unsafe.StringData(group) {
 			return e.full, e.stage
 		}
-		full := joinName(group, key)
-		*e = nameEntry{group, key, full, mibStage(full)}
-		return e.full, e.stage
 	}
-	for len(n.entries) < i {
+	return n.update(i, group, key)
+}
+
+// update is get for a name seen for the first time or changed.
+func (n *names) update(i int, group, key string) (string, Stage) {
+	for len(n.entries) <= i {
 		n.entries = append(n.entries, nameEntry{})
 	}
-	full := joinName(group, key)
-	n.entries = append(n.entries, nameEntry{group, key, full, mibStage(full)})
-	return full, n.entries[i].stage
+	e := &n.entries[i]
+	if e.group != group || e.key != key {
+		full := joinName(group, key)
+		*e = nameEntry{group: group, key: key, full: full, stage: mibStage(full)}
+	} else {
+		// Same text in a new string: remember it for the pointer check.
+		e.group, e.key = group, key
+	}
+	return e.full, e.stage
 }
 
 // softnetSource reads /proc/net/softnet_stat.
@@ -67,7 +79,7 @@ func appendSoftnet(snap *Snapshot, d *procparse.SoftnetStat) {
 		c := &d.CPUs[i]
 		idx := int64(c.CPU)
 		add := func(name string, v uint64, gauge bool) {
-			snap.add(Counter{Source: SourceSoftnet, Stage: StageSoftirq, Index: idx, Name: name, Value: v, Bits: 32, Gauge: gauge})
+			snap.next().set(SourceSoftnet, StageSoftirq, 32, gauge, idx, v, 0, "", name, "")
 		}
 		add("processed", c.Processed, false)
 		add("dropped", c.Dropped, false)
@@ -143,7 +155,7 @@ func appendMIB(snap *Snapshot, m *procparse.SNMP, cache *names) {
 			f := &g.Fields[fi]
 			full, stage := cache.get(n, g.Name, f.Name)
 			n++
-			snap.Counters = append(snap.Counters, Counter{Source: SourceSNMP, Stage: stage, Index: -1, Name: full, Value: f.Value, Bits: 64, Gauge: f.Signed})
+			snap.next().set(SourceSNMP, stage, 64, f.Signed, -1, f.Value, 0, "", full, "")
 		}
 	}
 }
@@ -152,10 +164,11 @@ func appendMIB(snap *Snapshot, m *procparse.SNMP, cache *names) {
 // (Udp6InDatagrams), so the names are the kernel's; the counters belong to
 // SourceSNMP like the other MIB counters.
 func appendSNMP6(snap *Snapshot, m *procparse.SNMP6, cache *names) {
+	cs := snap.grow(len(m.Fields))
 	for i := range m.Fields {
 		f := &m.Fields[i]
 		_, stage := cache.get(i, "", f.Name)
-		snap.Counters = append(snap.Counters, Counter{Source: SourceSNMP, Stage: stage, Index: -1, Name: f.Name, Value: f.Value, Bits: 64})
+		cs[i].set(SourceSNMP, stage, 64, false, -1, f.Value, 0, "", f.Name, "")
 	}
 }
 
@@ -231,7 +244,7 @@ func appendSoftirqs(snap *Snapshot, d *procparse.Softirqs) {
 			if i < len(d.CPUs) {
 				cpu = int64(d.CPUs[i])
 			}
-			snap.add(Counter{Source: SourceSoftirqs, Stage: stage, Index: cpu, Name: row.Name, Value: v, Bits: 32})
+			snap.next().set(SourceSoftirqs, stage, 32, false, cpu, v, 0, "", row.Name, "")
 		}
 	}
 }

@@ -74,7 +74,7 @@ func appendQdiscs(snap *Snapshot, qs []qdisc.Qdisc, cls []qdisc.Class, want func
 		gen := uint64(uint32(q.Ifindex))
 		idx := int64(uint32(q.Handle))
 		c := func(name string, v uint64, bits uint8, gauge bool) {
-			snap.add(Counter{Source: SourceQdisc, Stage: StageQdisc, Object: q.Device, Index: idx, Name: name, Value: v, Bits: bits, Gen: gen, Gauge: gauge, Label: label})
+			snap.next().set(SourceQdisc, StageQdisc, bits, gauge, idx, v, gen, q.Device, name, label)
 		}
 		pktBits := uint8(32)
 		if st.Has(qdisc.HasPkt64) {

@@ -68,7 +68,7 @@ func appendOwn(snap *Snapshot, socks []OwnSocket) {
 		k := &socks[i]
 		st := &k.Stats
 		add := func(stage Stage, name string, v uint64, gauge bool) {
-			snap.add(Counter{Source: SourceSockets, Stage: stage, Object: k.Name, Index: -1, Name: name, Value: v, Bits: 64, Gauge: gauge})
+			snap.next().set(SourceSockets, stage, 64, gauge, -1, v, 0, k.Name, name, "")
 		}
 		add(StageApplication, "packets", st.Packets, false)
 		add(StageApplication, "bytes", st.Bytes, false)

@@ -34,7 +34,7 @@ func (s *sysctlSource) close() error { return s.r.Close() }
 func appendSysctls(snap *Snapshot, d *procparse.Sysctls) {
 	add := func(name string, v procparse.SysctlInt, stage Stage) {
 		if v.Present && v.Value >= 0 {
-			snap.add(Counter{Source: SourceSysctls, Stage: stage, Index: -1, Name: name, Value: uint64(v.Value), Bits: 64, Gauge: true})
+			snap.next().set(SourceSysctls, stage, 64, true, -1, uint64(v.Value), 0, "", name, "")
 		}
 	}
 	add("net.core.netdev_budget", d.NetdevBudget, StageSoftirq)

@@ -62,7 +62,7 @@ func appendUDP(snap *Snapshot, socks []socketstats.UDPSocket, names map[netip.Ad
 			names[k.Local] = obj
 		}
 		add := func(name string, v uint64, bits uint8, gauge bool) {
-			snap.add(Counter{Source: SourceUDP, Stage: StageSocket, Object: obj, Index: -1, Name: name, Value: v, Bits: bits, Gen: k.Inode, Gauge: gauge})
+			snap.next().set(SourceUDP, StageSocket, bits, gauge, -1, v, k.Inode, obj, name, "")
 		}
 		if k.Mem.HasDrops() {
 			add("drops", k.Mem.Drops, 32, false)
