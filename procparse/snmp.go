@@ -151,8 +151,13 @@ func parseSNMPValuesFast(g *SNMPGroup, vals []byte) bool {
 	signedGroup := g.Name == "Tcp" || g.Name == "Ip"
 	l := fieldLexer{b: vals}
 	for i := range g.Fields {
-		if !l.spaces() {
+		// The kernel separates values by one space.
+		if l.i >= len(l.b) || l.b[l.i] != ' ' {
 			return false
+		}
+		l.i++
+		if l.i < len(l.b) && l.b[l.i] == ' ' {
+			l.spaces()
 		}
 		f := &g.Fields[i]
 		neg := l.is('-')
