@@ -8,7 +8,10 @@ package bench
 // host: a Collector with every source but drop events on this machine.
 // ns200: a namespace with 100 veth pairs, a pfifo on each of the 200 ends
 // (200 qdiscs) and 1,000 UDP sockets. fast: the fast sampling profile
-// (softnet_stat, snmp, snmp6, link counters).
+// (softnet_stat, snmp, snmp6, link counters, and the application's own
+// sockets: four socketstats receivers added with AddSocket, as a feed
+// handler with four multicast feeds would have; their counters are the
+// process's own, so they add no kernel work to the floor).
 // The floor of each reads the same files and dumps with no decoding
 // (netstack_floor_test.go).
 
@@ -16,6 +19,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"runtime"
@@ -30,7 +35,48 @@ import (
 	"github.com/packetpath/packetpath/netstack"
 	"github.com/packetpath/packetpath/nic"
 	"github.com/packetpath/packetpath/qdisc"
+	"github.com/packetpath/packetpath/socketstats"
 )
+
+// ownFeeds is how many instrumented receive sockets the fast profile's
+// benchmarks add to the Collector.
+const ownFeeds = 4
+
+// addOwnSockets opens ownFeeds socketstats receivers on lo (each joined to
+// its own group, bound to the unspecified address), gives each one datagram
+// and one ReadBatch so every counter a live feed has is present, and adds
+// them to c.
+func addOwnSockets(b *testing.B, c *netstack.Collector) {
+	send, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer send.Close()
+	msgs := make([]socketstats.Message, 4)
+	for i := range msgs {
+		msgs[i].Buf = make([]byte, 2048)
+	}
+	for i := range ownFeeds {
+		g := netip.AddrFrom4([4]byte{239, 77, 1, byte(i + 1)})
+		conn, err := socketstats.Open(socketstats.Config{Interface: "lo", Bind: netip.IPv4Unspecified(),
+			Groups: []socketstats.Group{{Addr: g}}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { c.RemoveSocket(conn); conn.Close() })
+		port := conn.UDPConn().LocalAddr().(*net.UDPAddr).Port
+		if _, err := send.WriteToUDP([]byte("feed"), &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port}); err != nil {
+			b.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_, err = conn.ReadBatch(ctx, msgs)
+		cancel()
+		if err != nil {
+			b.Fatal(err)
+		}
+		c.AddSocket(fmt.Sprintf("%s:%d", g, port), conn)
+	}
+}
 
 // ns200 creates the namespace of the ns200 benchmarks and returns its path
 // and a cleanup.
@@ -160,6 +206,9 @@ func benchPair(b *testing.B, nsPath string, sources netstack.Source, fast bool) 
 		b.Fatal(err)
 	}
 	defer c.Close()
+	if fast {
+		addOwnSockets(b, c)
+	}
 	floor := floorFor(b, nsPath, fast)
 	defer floor.close()
 	ctx := context.Background()
@@ -302,6 +351,7 @@ func BenchmarkFastProfile1kHz(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer c.Close()
+	addOwnSockets(b, c)
 	floor := floorFor(b, "", true)
 	defer floor.close()
 	ctx := context.Background()
