@@ -55,7 +55,15 @@ func (s ownSource) collect(_ context.Context, snap *Snapshot) error {
 	defer o.mu.Unlock()
 	d := &snap.Sources
 	for i, conn := range o.conns {
-		d.Sockets = append(d.Sockets, OwnSocket{Name: o.names[i], Stats: conn.Stats()})
+		n := len(d.Sockets)
+		if n < cap(d.Sockets) {
+			d.Sockets = d.Sockets[:n+1]
+		} else {
+			d.Sockets = append(d.Sockets, OwnSocket{})
+		}
+		k := &d.Sockets[n]
+		k.Name = o.names[i]
+		conn.ReadStats(&k.Stats)
 	}
 	appendOwn(snap, d.Sockets)
 	return nil

@@ -56,5 +56,8 @@ func (c *Conn) SetReadDeadline(time.Time) error { return errNotLinux }
 // Stats returns zero counters on this platform.
 func (c *Conn) Stats() Stats { return Stats{} }
 
+// ReadStats writes zero counters on this platform.
+func (c *Conn) ReadStats(dst *Stats) { *dst = Stats{} }
+
 // Close is not supported on this platform.
 func (c *Conn) Close() error { return errNotLinux }
