@@ -114,7 +114,29 @@ func NewCollector(cfg Config) (*Collector, error) {
 		return nil, fmt.Errorf("netstack: %w", err)
 	}
 	c.sources = opened
+	if cfg.NetNS != "" {
+		c.openMachineSysctls()
+	}
 	return c, nil
+}
+
+// openMachineSysctls gives the sysctl source of a collector that looks into
+// another namespace a reader of the caller's sysctls, for the machine-wide
+// ones that only the initial namespace shows (see sysctlSource.machine).
+func (c *Collector) openMachineSysctls() {
+	for _, s := range c.sources {
+		ss, ok := s.(*sysctlSource)
+		if !ok {
+			continue
+		}
+		fs, err := procparse.NewFS(c.cfg.ProcRoot)
+		if err != nil {
+			return
+		}
+		if r, err := fs.SysctlsReader(); err == nil {
+			ss.machine = r
+		}
+	}
 }
 
 // failedSource stands in for a source that could not be opened: it reports

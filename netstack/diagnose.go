@@ -201,24 +201,68 @@ func isTxDropStat(n string) bool {
 	return false
 }
 
+// backlogRxDropped returns the devices' rx_dropped counters that the CPUs'
+// backlog drops account for, and how much of each: enqueue_to_backlog
+// (net/core/dev.c) counts a packet it drops both in softnet_stat's dropped
+// column and in the rx_dropped of the device the packet came in on, so the
+// same loss shows at the device and at the softirq stage. The softirq
+// finding owns it; the device keeps only what the backlog does not explain.
+func (g diag) backlogRxDropped() (cs []*CounterDelta, share map[string]uint64) {
+	budget := total(g.moved(SourceSoftnet, name("dropped")))
+	if budget == 0 {
+		return nil, nil
+	}
+	moved := g.moved(SourceLinks, name("rx_dropped"))
+	// Which device a backlog drop came from is not recorded: a device whose
+	// rx_dropped equals the backlog drops takes them all, otherwise they
+	// are given out in counter order.
+	for _, c := range moved {
+		if c.Delta == budget {
+			return []*CounterDelta{c}, map[string]uint64{c.Object: budget}
+		}
+	}
+	for _, c := range moved {
+		if budget == 0 {
+			break
+		}
+		n := min(c.Delta, budget)
+		budget -= n
+		if share == nil {
+			share = map[string]uint64{}
+		}
+		share[c.Object] += n
+		cs = append(cs, c)
+	}
+	return cs, share
+}
+
 func (g diag) nic(fs *[]Finding) {
 	link := g.moved(SourceLinks, name("rx_missed_errors", "rx_fifo_errors", "rx_over_errors", "rx_dropped", "rx_crc_errors", "rx_frame_errors", "rx_length_errors"))
 	drv := g.moved(SourceEthtool, isRxDropStat)
+	_, backlog := g.backlogRxDropped()
 	objects, by := groupByObject(append(link, drv...))
 	for _, dev := range objects {
 		cs := by[dev]
 		f := Finding{Stage: StageNIC, Object: dev}
 		var missed, other uint64
+		driverMoved := false
 		for _, c := range cs {
 			f.Evidence = append(f.Evidence, ev(c))
 			switch {
 			case c.Source == SourceLinks && (c.Name == "rx_missed_errors" || c.Name == "rx_fifo_errors" || c.Name == "rx_over_errors"):
 				missed += c.Delta
+			case c.Source == SourceLinks && c.Name == "rx_dropped":
+				other += c.Delta - min(c.Delta, backlog[dev])
 			case c.Source == SourceLinks:
 				other += c.Delta
+			default:
+				driverMoved = true
 			}
 		}
 		f.Drops = missed + other
+		if f.Drops == 0 && !driverMoved {
+			continue // only backlog drops, which the softirq finding reports
+		}
 		if f.Drops == 0 {
 			f.Drops = total(cs)
 		}
@@ -256,7 +300,17 @@ func (g diag) softirq(fs *[]Finding) {
 		for _, c := range cs {
 			f.Evidence = append(f.Evidence, ev(c))
 		}
+		devs, _ := g.backlogRxDropped()
+		for _, c := range devs {
+			f.Evidence = append(f.Evidence, ev(c))
+		}
+		if v, ok := g.gauge(SourceSysctls, "", -1, "net.core.netdev_max_backlog"); ok {
+			f.Evidence = append(f.Evidence, Evidence{Source: SourceSysctls, Index: -1, Name: "net.core.netdev_max_backlog", Value: v, Gauge: true})
+		}
 		f.Summary = fmt.Sprintf("the per-CPU input backlog overflowed: %d packets dropped (softnet_stat dropped)", f.Drops)
+		if len(devs) > 0 {
+			f.Summary += fmt.Sprintf(", counted in the rx_dropped of %s as well", objectList(devs))
+		}
 		f.Cause = "packets arrived faster than NET_RX processed the backlog (netdev_max_backlog), typically RPS or loopback/veth traffic onto a busy CPU"
 		f.Knobs = append(f.Knobs,
 			g.sysctlKnob("net.core.netdev_max_backlog", "raise the per-CPU backlog length", double),
@@ -294,6 +348,17 @@ func (g diag) softirq(fs *[]Finding) {
 		f.Knobs = append(f.Knobs, g.sysctlKnob("net.core.flow_limit_table_len", "size the flow table, or disable flow_limit_cpu_bitmap for the market-data CPUs", nil))
 		*fs = append(*fs, f)
 	}
+}
+
+// objectList names the objects of cs, comma-separated, in order.
+func objectList(cs []*CounterDelta) string {
+	var names []string
+	for _, c := range cs {
+		if !slices.Contains(names, c.Object) {
+			names = append(names, c.Object)
+		}
+	}
+	return strings.Join(names, ", ")
 }
 
 func cpuList(cs []*CounterDelta) string {

@@ -88,3 +88,59 @@ func TestDiagnoseRingKnob(t *testing.T) {
 		t.Errorf("evidence:\n%s", findingsText(fs))
 	}
 }
+
+// TestDiagnoseBacklogFold: a backlog drop is counted in softnet_stat and in
+// the receiving device's rx_dropped alike. The device's share goes to the
+// softirq finding; only rx_dropped beyond the backlog drops stays a NIC
+// finding.
+func TestDiagnoseBacklogFold(t *testing.T) {
+	t0 := time.Unix(0, 0)
+	mk := func(backlog, vethDropped, ethDropped uint64, at time.Time) *Snapshot {
+		return snap(at,
+			Counter{Source: SourceLinks, Object: "veth1", Index: -1, Name: "rx_dropped", Value: vethDropped, Bits: 64, Gen: 7},
+			Counter{Source: SourceLinks, Object: "eth0", Index: -1, Name: "rx_dropped", Value: ethDropped, Bits: 64, Gen: 2},
+			Counter{Source: SourceSoftnet, Index: 1, Name: "dropped", Value: backlog, Bits: 32},
+		)
+	}
+	for _, tc := range []struct {
+		name                 string
+		backlog, veth, eth   uint64
+		nicObject            string
+		nicDrops, softirqDrs uint64
+		softirqDev           string
+		softirqDevDrops      uint64
+	}{
+		{"all backlog", 300, 300, 0, "", 0, 300, "veth1", 300},
+		{"backlog plus other drops", 300, 300, 50, "eth0", 50, 300, "veth1", 300},
+		{"backlog equal to one device's drops", 50, 60, 50, "veth1", 60, 50, "eth0", 50},
+		{"rx_dropped beyond the backlog", 100, 400, 0, "veth1", 300, 100, "veth1", 400},
+		{"no backlog drops", 0, 40, 0, "veth1", 40, 0, "", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var d Delta
+			ComputeDelta(mk(1000, 1000, 1000, t0), mk(1000+tc.backlog, 1000+tc.veth, 1000+tc.eth, t0.Add(time.Second)), &d)
+			fs := Diagnose(&d)
+			var nic, soft *Finding
+			for i := range fs {
+				switch fs[i].Stage {
+				case StageNIC:
+					if nic != nil {
+						t.Fatalf("two NIC findings:\n%s", findingsText(fs))
+					}
+					nic = &fs[i]
+				case StageSoftirq:
+					soft = &fs[i]
+				}
+			}
+			if (nic == nil) != (tc.nicObject == "") || nic != nil && (nic.Object != tc.nicObject || nic.Drops != tc.nicDrops) {
+				t.Errorf("NIC finding, want %q with %d drops:\n%s", tc.nicObject, tc.nicDrops, findingsText(fs))
+			}
+			if (soft == nil) != (tc.softirqDrs == 0) || soft != nil && soft.Drops != tc.softirqDrs {
+				t.Errorf("softirq finding, want %d drops:\n%s", tc.softirqDrs, findingsText(fs))
+			}
+			if soft != nil && (!hasEvidence(*soft, SourceLinks, "rx_dropped", tc.softirqDevDrops) || !strings.Contains(soft.Summary, tc.softirqDev)) {
+				t.Errorf("softirq evidence lacks %s rx_dropped +%d:\n%s", tc.softirqDev, tc.softirqDevDrops, findingsText(fs))
+			}
+		})
+	}
+}
