@@ -232,7 +232,7 @@ func openSnapshotFloor(fast bool, devs []string, ifindex []int32, nstats func(st
 	if !fast {
 		paths = append(paths, net+"netstat", "/proc/softirqs")
 		for _, name := range sysctlFiles {
-			paths = append(paths, "/proc/sys/"+strings.ReplaceAll(name, ".", "/"))
+			paths = append(paths, sysctlPath(name))
 		}
 		paths = append(paths, sysfsFiles...)
 	}
@@ -271,6 +271,9 @@ var sysctlFiles = []string{
 	"net.core.flow_limit_table_len", "net.core.rps_sock_flow_entries", "net.ipv4.udp_mem",
 	"net.ipv4.udp_rmem_min", "net.ipv4.udp_wmem_min", "net.ipv4.igmp_max_memberships",
 }
+
+// sysctlPath is the /proc/sys file of a dotted sysctl name.
+func sysctlPath(name string) string { return "/proc/sys/" + strings.ReplaceAll(name, ".", "/") }
 
 func (s *snapshotFloor) read() error {
 	for _, f := range s.files {

@@ -197,6 +197,24 @@ func floorFor(b *testing.B, nsPath string, fast bool) *snapshotFloor {
 	if err != nil {
 		b.Fatal(err)
 	}
+	if nsPath != "" && !fast {
+		// The collector reads the machine-wide sysctls the namespace does
+		// not show in the caller's namespace; so does the floor.
+		var missing []string
+		netns.Do(nsPath, func() error {
+			for _, name := range sysctlFiles {
+				if _, err := os.Stat(sysctlPath(name)); err != nil {
+					missing = append(missing, name)
+				}
+			}
+			return nil
+		})
+		for _, name := range missing {
+			if ff, err := openFloorFile(sysctlPath(name)); err == nil && ff.read() == nil {
+				f.files = append(f.files, ff)
+			}
+		}
+	}
 	return f
 }
 

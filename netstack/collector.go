@@ -133,9 +133,17 @@ func (c *Collector) openMachineSysctls() {
 		if err != nil {
 			return
 		}
-		if r, err := fs.SysctlsReader(); err == nil {
-			ss.machine = r
+		r, err := fs.SysctlsReader()
+		if err != nil {
+			return
 		}
+		// Only what the namespace lacks: usually the twelve machine-wide
+		// sysctls; none when NetNS is the caller's own namespace.
+		if r.Restrict(func(name string) bool { return !ss.r.Has(name) }) == 0 {
+			r.Close()
+			return
+		}
+		ss.machine = r
 	}
 }
 

@@ -110,6 +110,33 @@ func (r *SysctlsReader) Read(dst *Sysctls) error {
 	return errors.Join(errs...)
 }
 
+// Has reports whether the reader holds the file of the sysctl name (dotted,
+// as [SysctlNames] lists it): false for one that was missing at open or
+// that Restrict dropped.
+func (r *SysctlsReader) Has(name string) bool {
+	i := sysctlIndex(name)
+	return i >= 0 && r.files[i] != nil
+}
+
+// Restrict closes the files of the sysctls for which keep returns false;
+// Read then marks them absent without reading them. It returns how many
+// files stay open.
+func (r *SysctlsReader) Restrict(keep func(name string) bool) int {
+	n := 0
+	for i, f := range r.files {
+		if f == nil {
+			continue
+		}
+		if !keep(sysctlNames[i]) {
+			f.Close()
+			r.files[i] = nil
+			continue
+		}
+		n++
+	}
+	return n
+}
+
 // Close closes every file.
 func (r *SysctlsReader) Close() error {
 	var errs []error

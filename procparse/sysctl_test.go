@@ -273,3 +273,43 @@ func BenchmarkSysctlsReaderLive(b *testing.B) {
 		}
 	}
 }
+
+// TestSysctlsReaderRestrict: the netns fixture lacks the machine-wide
+// sysctls; a VM reader restricted to what the namespace lacks reads exactly
+// those, and Has follows the open files.
+func TestSysctlsReaderRestrict(t *testing.T) {
+	ns, err := bFixture(t, "linux-6.18-netns-udp-drops").SysctlsReader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Close()
+	vm, err := bFixture(t, "linux-6.18-vm").SysctlsReader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vm.Close()
+	if !vm.Has("net.core.netdev_max_backlog") || ns.Has("net.core.netdev_max_backlog") || !ns.Has("net.core.rmem_max") || vm.Has("net.core.nonexistent") {
+		t.Fatal("Has does not follow the fixtures' files")
+	}
+	n := vm.Restrict(func(name string) bool { return !ns.Has(name) })
+	missing := 0
+	for _, name := range SysctlNames() {
+		if !ns.Has(name) {
+			missing++
+		}
+		if vm.Has(name) == ns.Has(name) {
+			t.Errorf("%s: after Restrict the VM reader has it %v, the namespace %v", name, vm.Has(name), ns.Has(name))
+		}
+	}
+	if n != missing || n == 0 {
+		t.Errorf("Restrict kept %d files, the namespace lacks %d", n, missing)
+	}
+	var got Sysctls
+	if err := vm.Read(&got); err != nil {
+		t.Fatal(err)
+	}
+	want := vmSysctls()
+	if got.NetdevMaxBacklog != want.NetdevMaxBacklog || got.UDPMem != want.UDPMem || got.RmemMax.Present {
+		t.Errorf("restricted read: backlog %+v udp_mem %+v rmem_max %+v", got.NetdevMaxBacklog, got.UDPMem, got.RmemMax)
+	}
+}
