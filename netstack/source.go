@@ -33,7 +33,10 @@ const (
 	// with Collector.AddSocket.
 	SourceSockets
 	// SourceSysctls is the path's sysctls (netdev_budget, rmem_max, ...),
-	// the values in force that the diagnosis quotes.
+	// the values in force that the diagnosis quotes. For another namespace
+	// (Config.NetNS), the machine-wide ones that only the initial
+	// namespace shows (netdev_budget, netdev_max_backlog, dev_weight,
+	// udp_mem, ...) are read in the caller's namespace.
 	SourceSysctls
 	// SourceDropEvents is the kernel's drop tracepoints and skb drop
 	// reasons (netstack/dropevents), when enabled.
