@@ -83,11 +83,22 @@ func (s *Snapshot) grow(n int) []Counter {
 // next appends a counter and returns it, for the caller to fill with
 // Counter.set.
 func (s *Snapshot) next() *Counter {
-	n := len(s.Counters)
-	if n < cap(s.Counters) {
-		s.Counters = s.Counters[:n+1]
+	var c *Counter
+	s.Counters, c = extend(s.Counters)
+	return c
+}
+
+// extend lengthens s by one element and returns it. Within the capacity the
+// element is the one a previous collection left there, not zeroed: the
+// caller overwrites what it uses. Reusing it is what keeps a collection
+// into the same Snapshot free of allocations.
+func extend[T any](s []T) ([]T, *T) {
+	n := len(s)
+	if n < cap(s) {
+		s = s[:n+1]
 	} else {
-		s.Counters = append(s.Counters, Counter{})
+		var zero T
+		s = append(s, zero)
 	}
-	return &s.Counters[n]
+	return s, &s[n]
 }

@@ -133,13 +133,8 @@ func (s *devicesSource) collect(ctx context.Context, snap *Snapshot) error {
 			s.devs[l.Name] = st
 		}
 		st.seen = true
-		n := len(d.Devices)
-		if n < cap(d.Devices) {
-			d.Devices = d.Devices[:n+1]
-		} else {
-			d.Devices = append(d.Devices, DeviceData{})
-		}
-		dd := &d.Devices[n]
+		var dd *DeviceData
+		d.Devices, dd = extend(d.Devices)
 		dd.Name, dd.Index = l.Name, l.Index
 		if s.want&SourceEthtool != 0 {
 			s.ethtool(snap, l, st, dd)

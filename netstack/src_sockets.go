@@ -55,13 +55,8 @@ func (s ownSource) collect(_ context.Context, snap *Snapshot) error {
 	defer o.mu.Unlock()
 	d := &snap.Sources
 	for i, conn := range o.conns {
-		n := len(d.Sockets)
-		if n < cap(d.Sockets) {
-			d.Sockets = d.Sockets[:n+1]
-		} else {
-			d.Sockets = append(d.Sockets, OwnSocket{})
-		}
-		k := &d.Sockets[n]
+		var k *OwnSocket
+		d.Sockets, k = extend(d.Sockets)
 		k.Name = o.names[i]
 		conn.ReadStats(&k.Stats)
 	}
