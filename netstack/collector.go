@@ -137,8 +137,8 @@ func (c *Collector) openMachineSysctls() {
 		if err != nil {
 			return
 		}
-		// Only what the namespace lacks: usually the twelve machine-wide
-		// sysctls; none when NetNS is the caller's own namespace.
+		// Only what the namespace lacks: the machine-wide sysctls of this
+		// kernel, none when NetNS is the caller's own namespace.
 		if r.Restrict(func(name string) bool { return !ss.r.Has(name) }) == 0 {
 			r.Close()
 			return

@@ -202,69 +202,60 @@ func isTxDropStat(n string) bool {
 }
 
 // backlogRxDropped returns the devices' rx_dropped counters that the CPUs'
-// backlog drops account for, and how much of each: enqueue_to_backlog
-// (net/core/dev.c) counts a packet it drops both in softnet_stat's dropped
-// column and in the rx_dropped of the device the packet came in on, so the
-// same loss shows at the device and at the softirq stage. The softirq
-// finding owns it; the device keeps only what the backlog does not explain.
-func (g diag) backlogRxDropped() (cs []*CounterDelta, share map[string]uint64) {
-	budget := total(g.moved(SourceSoftnet, name("dropped")))
-	if budget == 0 {
-		return nil, nil
+// backlog drops account for. enqueue_to_backlog (net/core/dev.c) counts a
+// packet it drops both in softnet_stat's dropped column and in the
+// rx_dropped of the device the packet came in on, so the same loss shows at
+// the device and at the softirq stage; the softirq finding then owns it.
+// Which device a backlog drop came from is not recorded, and softnet_stat
+// is machine-wide while a namespace's links are its own, so the fold is
+// made only when it is unambiguous: one device whose rx_dropped equals the
+// backlog drops, or devices whose rx_dropped together are no more than
+// them. Otherwise nothing is folded and both findings stand.
+func (g diag) backlogRxDropped() []*CounterDelta {
+	backlog := total(g.moved(SourceSoftnet, name("dropped")))
+	if backlog == 0 {
+		return nil
 	}
 	moved := g.moved(SourceLinks, name("rx_dropped"))
-	// Which device a backlog drop came from is not recorded: a device whose
-	// rx_dropped equals the backlog drops takes them all, otherwise they
-	// are given out in counter order.
 	for _, c := range moved {
-		if c.Delta == budget {
-			return []*CounterDelta{c}, map[string]uint64{c.Object: budget}
+		if c.Delta == backlog {
+			return []*CounterDelta{c}
 		}
 	}
-	for _, c := range moved {
-		if budget == 0 {
-			break
-		}
-		n := min(c.Delta, budget)
-		budget -= n
-		if share == nil {
-			share = map[string]uint64{}
-		}
-		share[c.Object] += n
-		cs = append(cs, c)
+	if total(moved) <= backlog {
+		return moved
 	}
-	return cs, share
+	return nil
 }
 
 func (g diag) nic(fs *[]Finding) {
 	link := g.moved(SourceLinks, name("rx_missed_errors", "rx_fifo_errors", "rx_over_errors", "rx_dropped", "rx_crc_errors", "rx_frame_errors", "rx_length_errors"))
 	drv := g.moved(SourceEthtool, isRxDropStat)
-	_, backlog := g.backlogRxDropped()
+	folded := g.backlogRxDropped()
 	objects, by := groupByObject(append(link, drv...))
 	for _, dev := range objects {
 		cs := by[dev]
 		f := Finding{Stage: StageNIC, Object: dev}
-		var missed, other uint64
-		driverMoved := false
+		var missed, other, driver uint64
 		for _, c := range cs {
-			f.Evidence = append(f.Evidence, ev(c))
 			switch {
+			case c.Source == SourceLinks && slices.Contains(folded, c):
+				continue // backlog drops: the softirq finding reports them
 			case c.Source == SourceLinks && (c.Name == "rx_missed_errors" || c.Name == "rx_fifo_errors" || c.Name == "rx_over_errors"):
 				missed += c.Delta
-			case c.Source == SourceLinks && c.Name == "rx_dropped":
-				other += c.Delta - min(c.Delta, backlog[dev])
 			case c.Source == SourceLinks:
 				other += c.Delta
 			default:
-				driverMoved = true
+				driver += c.Delta
 			}
+			f.Evidence = append(f.Evidence, ev(c))
+		}
+		if len(f.Evidence) == 0 {
+			continue
 		}
 		f.Drops = missed + other
-		if f.Drops == 0 && !driverMoved {
-			continue // only backlog drops, which the softirq finding reports
-		}
 		if f.Drops == 0 {
-			f.Drops = total(cs)
+			f.Drops = driver
 		}
 		rx, okRx := g.gauge(SourceEthtool, dev, -1, "ring.rx")
 		rxMax, okMax := g.gauge(SourceEthtool, dev, -1, "ring.rx_max")
@@ -300,7 +291,7 @@ func (g diag) softirq(fs *[]Finding) {
 		for _, c := range cs {
 			f.Evidence = append(f.Evidence, ev(c))
 		}
-		devs, _ := g.backlogRxDropped()
+		devs := g.backlogRxDropped()
 		for _, c := range devs {
 			f.Evidence = append(f.Evidence, ev(c))
 		}

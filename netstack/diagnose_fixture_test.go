@@ -113,34 +113,55 @@ func TestDiagnoseBacklogFold(t *testing.T) {
 		{"all backlog", 300, 300, 0, "", 0, 300, "veth1", 300},
 		{"backlog plus other drops", 300, 300, 50, "eth0", 50, 300, "veth1", 300},
 		{"backlog equal to one device's drops", 50, 60, 50, "veth1", 60, 50, "eth0", 50},
-		{"rx_dropped beyond the backlog", 100, 400, 0, "veth1", 300, 100, "veth1", 400},
+		{"backlog over two devices", 300, 200, 100, "", 0, 300, "veth1", 200},
+		{"rx_dropped beyond the backlog: nothing folded", 100, 400, 0, "veth1", 400, 100, "", 0},
 		{"no backlog drops", 0, 40, 0, "veth1", 40, 0, "", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var d Delta
 			ComputeDelta(mk(1000, 1000, 1000, t0), mk(1000+tc.backlog, 1000+tc.veth, 1000+tc.eth, t0.Add(time.Second)), &d)
-			fs := Diagnose(&d)
-			var nic, soft *Finding
-			for i := range fs {
-				switch fs[i].Stage {
-				case StageNIC:
-					if nic != nil {
-						t.Fatalf("two NIC findings:\n%s", findingsText(fs))
-					}
-					nic = &fs[i]
-				case StageSoftirq:
-					soft = &fs[i]
-				}
-			}
-			if (nic == nil) != (tc.nicObject == "") || nic != nil && (nic.Object != tc.nicObject || nic.Drops != tc.nicDrops) {
-				t.Errorf("NIC finding, want %q with %d drops:\n%s", tc.nicObject, tc.nicDrops, findingsText(fs))
-			}
-			if (soft == nil) != (tc.softirqDrs == 0) || soft != nil && soft.Drops != tc.softirqDrs {
-				t.Errorf("softirq finding, want %d drops:\n%s", tc.softirqDrs, findingsText(fs))
-			}
-			if soft != nil && (!hasEvidence(*soft, SourceLinks, "rx_dropped", tc.softirqDevDrops) || !strings.Contains(soft.Summary, tc.softirqDev)) {
-				t.Errorf("softirq evidence lacks %s rx_dropped +%d:\n%s", tc.softirqDev, tc.softirqDevDrops, findingsText(fs))
-			}
+			testBacklogFold(t, &d, tc.nicObject, tc.nicDrops, tc.softirqDrs, tc.softirqDev, tc.softirqDevDrops)
 		})
+	}
+	// A driver counter moved besides folded backlog drops: the NIC finding
+	// counts the driver's drops only.
+	t.Run("driver drops besides backlog drops", func(t *testing.T) {
+		drv := func(v uint64, at time.Time) *Snapshot {
+			s := mk(1000+v*60, 1000+v*60, 1000, at)
+			s.Counters = append(s.Counters, Counter{Source: SourceEthtool, Object: "veth1", Index: -1, Name: "rx_queue_0_drops", Value: v, Bits: 64, Gen: 7})
+			return s
+		}
+		var d Delta
+		ComputeDelta(drv(0, t0), drv(5, t0.Add(time.Second)), &d)
+		testBacklogFold(t, &d, "veth1", 5, 300, "veth1", 300)
+	})
+}
+
+func testBacklogFold(t *testing.T, d *Delta, nicObject string, nicDrops, softirqDrops uint64, softirqDev string, softirqDevDrops uint64) {
+	t.Helper()
+	fs := Diagnose(d)
+	var nic, soft *Finding
+	for i := range fs {
+		switch fs[i].Stage {
+		case StageNIC:
+			if nic != nil {
+				t.Fatalf("two NIC findings:\n%s", findingsText(fs))
+			}
+			nic = &fs[i]
+		case StageSoftirq:
+			soft = &fs[i]
+		}
+	}
+	if (nic == nil) != (nicObject == "") || nic != nil && (nic.Object != nicObject || nic.Drops != nicDrops) {
+		t.Errorf("NIC finding, want %q with %d drops:\n%s", nicObject, nicDrops, findingsText(fs))
+	}
+	if (soft == nil) != (softirqDrops == 0) || soft != nil && soft.Drops != softirqDrops {
+		t.Errorf("softirq finding, want %d drops:\n%s", softirqDrops, findingsText(fs))
+	}
+	if soft != nil && softirqDev != "" && (!hasEvidence(*soft, SourceLinks, "rx_dropped", softirqDevDrops) || !strings.Contains(soft.Summary, softirqDev)) {
+		t.Errorf("softirq evidence lacks %s rx_dropped +%d:\n%s", softirqDev, softirqDevDrops, findingsText(fs))
+	}
+	if soft != nil && softirqDev == "" && strings.Contains(soft.Summary, "rx_dropped") {
+		t.Errorf("softirq finding folds device drops:\n%s", findingsText(fs))
 	}
 }

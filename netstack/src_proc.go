@@ -27,33 +27,47 @@ func joinName(group, key string) string {
 	return group + "." + key
 }
 
-// get returns the full name and the stage of the i-th counter, computing
-// them only when the file's layout changed. The parsers keep a name's
-// string while the file's layout holds, so the steady state is decided by
-// comparing string pointers, without reading the names.
-func (n *names) get(i int, group, key string) (string, Stage) {
+// get returns the full name and the stage of the i-th counter, whose name
+// is *key in the group *group (nil for none), computing them only when the
+// file's layout changed. The parsers keep a name's string while the layout
+// holds, and update hands the cache's strings back to every Snapshot it
+// sees, so in the steady state the names are recognised by their string
+// pointers alone, even when the caller alternates Snapshots.
+func (n *names) get(i int, group, key *string) (string, Stage) {
 	if i < len(n.entries) {
 		e := &n.entries[i]
-		if len(e.key) == len(key) && unsafe.StringData(e.key) == unsafe.StringData(key) &&
-			len(e.group) == len(group) && unsafe.StringData(e.group) == unsafe.StringData(group) {
+		if sameString(e.key, *key) && (group == nil || sameString(e.group, *group)) {
 			return e.full, e.stage
 		}
 	}
 	return n.update(i, group, key)
 }
 
-// update is get for a name seen for the first time or changed.
-func (n *names) update(i int, group, key string) (string, Stage) {
+// sameString reports whether a and b are the same string in memory.
+func sameString(a, b string) bool {
+	return len(a) == len(b) && unsafe.StringData(a) == unsafe.StringData(b)
+}
+
+// update is get for a name seen for the first time, changed, or held in
+// another string than the cache's: then the cache's string replaces it, so
+// that the next collection into the same Snapshot finds it by pointer.
+func (n *names) update(i int, group, key *string) (string, Stage) {
 	for len(n.entries) <= i {
 		n.entries = append(n.entries, nameEntry{})
 	}
 	e := &n.entries[i]
-	if e.group != group || e.key != key {
-		full := joinName(group, key)
-		*e = nameEntry{group: group, key: key, full: full, stage: mibStage(full)}
-	} else {
-		// Same text in a new string: remember it for the pointer check.
-		e.group, e.key = group, key
+	g := ""
+	if group != nil {
+		g = *group
+	}
+	if e.group != g || e.key != *key {
+		full := joinName(g, *key)
+		*e = nameEntry{group: g, key: *key, full: full, stage: mibStage(full)}
+		return e.full, e.stage
+	}
+	*key = e.key
+	if group != nil {
+		*group = e.group
 	}
 	return e.full, e.stage
 }
@@ -153,7 +167,7 @@ func appendMIB(snap *Snapshot, m *procparse.SNMP, cache *names) {
 		g := &m.Groups[gi]
 		for fi := range g.Fields {
 			f := &g.Fields[fi]
-			full, stage := cache.get(n, g.Name, f.Name)
+			full, stage := cache.get(n, &g.Name, &f.Name)
 			n++
 			snap.next().set(SourceSNMP, stage, 64, f.Signed, -1, f.Value, 0, "", full, "")
 		}
@@ -167,7 +181,7 @@ func appendSNMP6(snap *Snapshot, m *procparse.SNMP6, cache *names) {
 	cs := snap.grow(len(m.Fields))
 	for i := range m.Fields {
 		f := &m.Fields[i]
-		_, stage := cache.get(i, "", f.Name)
+		_, stage := cache.get(i, nil, &f.Name)
 		cs[i].set(SourceSNMP, stage, 64, false, -1, f.Value, 0, "", f.Name, "")
 	}
 }

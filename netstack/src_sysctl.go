@@ -11,14 +11,16 @@ import (
 // the value in force.
 type sysctlSource struct {
 	r *procparse.SysctlsReader
-	// machine, when the collector looks into another namespace, reads the
-	// sysctls in the caller's namespace. The kernel registers the
-	// machine-wide ones (net.core.netdev_budget*, dev_weight*,
-	// netdev_max_backlog, busy_poll/read, default_qdisc, flow_limit and
-	// rps tables, net.ipv4.udp_mem) in the initial namespace only, so a
-	// non-initial namespace shows none of them although they are in force
-	// there. When the caller can see them, they are its namespace's values,
-	// which are the machine's.
+	// machine, when the collector looks into another namespace, reads in
+	// the caller's namespace the sysctls that namespace lacks. The kernel
+	// registers the machine-wide ones in the initial namespace only (on
+	// 6.18: net.core.netdev_budget*, dev_weight*, netdev_max_backlog,
+	// busy_poll/read, default_qdisc, the flow_limit and rps tables and
+	// net.ipv4.udp_mem; before 6.9 optmem_max too, and rmem_*/wmem_* on
+	// kernels where they are not per namespace), so a non-initial namespace
+	// shows none of them although they are in force there. When the caller
+	// can see them, they are its namespace's values, which are the
+	// machine's.
 	machine    *procparse.SysctlsReader
 	machineBuf procparse.Sysctls
 }
@@ -40,36 +42,10 @@ func (s *sysctlSource) collect(_ context.Context, snap *Snapshot) error {
 		// Errors of the caller's files concern another namespace: a
 		// sysctl that cannot be read there stays absent.
 		_ = s.machine.Read(&s.machineBuf)
-		fillMachineWide(d, &s.machineBuf)
+		d.FillAbsent(&s.machineBuf)
 	}
 	appendSysctls(snap, d)
 	return err
-}
-
-// fillMachineWide copies into d the machine-wide sysctls d lacks and m has.
-func fillMachineWide(d, m *procparse.Sysctls) {
-	for _, p := range [...]struct{ d, m *procparse.SysctlInt }{
-		{&d.NetdevBudget, &m.NetdevBudget},
-		{&d.NetdevBudgetUsecs, &m.NetdevBudgetUsecs},
-		{&d.DevWeight, &m.DevWeight},
-		{&d.DevWeightRxBias, &m.DevWeightRxBias},
-		{&d.DevWeightTxBias, &m.DevWeightTxBias},
-		{&d.NetdevMaxBacklog, &m.NetdevMaxBacklog},
-		{&d.BusyPoll, &m.BusyPoll},
-		{&d.BusyRead, &m.BusyRead},
-		{&d.FlowLimitTableLen, &m.FlowLimitTableLen},
-		{&d.RPSSockFlowEntries, &m.RPSSockFlowEntries},
-	} {
-		if !p.d.Present && p.m.Present {
-			*p.d = *p.m
-		}
-	}
-	if !d.DefaultQdisc.Present && m.DefaultQdisc.Present {
-		d.DefaultQdisc = m.DefaultQdisc
-	}
-	if !d.UDPMem.Present && m.UDPMem.Present {
-		d.UDPMem = m.UDPMem
-	}
 }
 
 func (s *sysctlSource) close() error {

@@ -19,14 +19,15 @@ const maxDumpRetries = 5
 // Links dumps every link of the Client's namespace with one RTM_GETLINK
 // request (NLM_F_DUMP) and returns them in dst[:0], reusing its elements
 // and their names: in steady state it allocates nothing. The context's
-// deadline or cancellation bounds the wait for the kernel (checked every
-// pollSlice while waiting; a dump the kernel answers at once never waits).
+// deadline or cancellation ends the dump: it is checked before each chunk
+// and, while waiting for the kernel (which answers a dump at once, so a
+// wait is rare), every pollSlice.
 //
 // A dump left unfinished (cancelled, or failed mid-way) is read out at the
 // start of the next call: the kernel refuses a new dump on the socket with
 // EBUSY while an old one is unread.
 func (c *Client) Links(ctx context.Context, dst []Link) ([]Link, error) {
-	if c.nlFd < 0 {
+	if c.nlFd < 0 || c.nlbuf == nil {
 		return dst[:0], fmt.Errorf("nic: links: %w", os.ErrClosed)
 	}
 	if err := ctx.Err(); err != nil {
@@ -75,7 +76,16 @@ func (c *Client) dumpLinks(ctx context.Context, dst []Link) (links []Link, retry
 		return dst, false, err
 	}
 	intr := false
+	done := ctx.Done()
 	for {
+		if done != nil {
+			select {
+			case <-done:
+				c.pending, c.pendingSeq = true, seq
+				return dst, false, fmt.Errorf("nic: RTM_GETLINK dump: %w", ctx.Err())
+			default:
+			}
+		}
 		if err := c.recv(ctx, time.Time{}); err != nil {
 			c.pending, c.pendingSeq = true, seq
 			return dst, false, fmt.Errorf("nic: RTM_GETLINK dump: %w", err)
@@ -144,21 +154,33 @@ func (c *Client) recv(ctx context.Context, dl time.Time) error {
 }
 
 // wait blocks in poll(2) until the socket is readable, the context ends or
-// dl passes.
+// dl passes. A context that can end is looked at every pollSlice; without
+// one, and without dl, the wait is a plain blocking poll.
 func (c *Client) wait(ctx context.Context, dl time.Time) error {
+	if cdl, ok := ctx.Deadline(); ok && (dl.IsZero() || cdl.Before(dl)) {
+		dl = cdl
+	}
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		d := pollSlice
+		ms := -1
+		if ctx.Done() != nil {
+			ms = int(pollSlice / time.Millisecond)
+		}
 		if !dl.IsZero() {
 			left := time.Until(dl)
 			if left <= 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
 				return os.ErrDeadlineExceeded
 			}
-			d = min(d, left)
+			if lm := int((left + time.Millisecond - 1) / time.Millisecond); ms < 0 || lm < ms {
+				ms = lm
+			}
 		}
-		n, err := unix.Poll(c.pfd[:], int((d+time.Millisecond-1)/time.Millisecond))
+		n, err := unix.Poll(c.pfd[:], ms)
 		if err != nil && err != unix.EINTR {
 			return os.NewSyscallError("poll", err)
 		}

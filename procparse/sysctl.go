@@ -249,6 +249,25 @@ func hasLineBreak(b []byte) bool {
 	return false
 }
 
+// FillAbsent copies into s every sysctl that s lacks (Present false) and
+// from has, leaving the others alone. A reader of another network namespace
+// uses it to complete that namespace's sysctls with the machine-wide ones
+// (which the kernel shows only in the initial namespace) read in its own.
+func (s *Sysctls) FillAbsent(from *Sysctls) {
+	for i := range sysctlNames {
+		di, ds, du := sysctlField(s, i)
+		fi, fs, fu := sysctlField(from, i)
+		switch {
+		case di != nil && !di.Present && fi.Present:
+			*di = *fi
+		case ds != nil && !ds.Present && fs.Present:
+			*ds = *fs
+		case du != nil && !du.Present && fu.Present:
+			*du = *fu
+		}
+	}
+}
+
 // markAbsent clears field i of dst.
 func markAbsent(i int, dst *Sysctls) {
 	iv, sv, uv := sysctlField(dst, i)

@@ -313,3 +313,21 @@ func TestSysctlsReaderRestrict(t *testing.T) {
 		t.Errorf("restricted read: backlog %+v udp_mem %+v rmem_max %+v", got.NetdevMaxBacklog, got.UDPMem, got.RmemMax)
 	}
 }
+
+func TestSysctlsFillAbsent(t *testing.T) {
+	ns, vm := netnsSysctls(), vmSysctls()
+	ns.RmemMax = SysctlInt{Value: 1, Present: true} // the namespace's own wins
+	got := ns
+	got.FillAbsent(&vm)
+	want := vm
+	want.RmemMax = ns.RmemMax
+	if got != want {
+		t.Errorf("FillAbsent:\n got %+v\nwant %+v", got, want)
+	}
+	var empty Sysctls
+	before := got
+	got.FillAbsent(&empty)
+	if got != before {
+		t.Error("FillAbsent from an empty Sysctls changed fields")
+	}
+}
