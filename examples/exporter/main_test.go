@@ -301,8 +301,8 @@ scrape_configs:
 	// Names, types and help as Prometheus recorded them.
 	checkMetadata(t, prom, map[string]string{
 		"packetpath_mib_counter_total":        "counter",
-		"packetpath_udp_socket_drops_total":       "counter",
-		"packetpath_udp_socket_memory_bytes":      "gauge",
+		"packetpath_udp_socket_drops_total":   "counter",
+		"packetpath_udp_socket_memory_bytes":  "gauge",
 		"system_network_packet_dropped_total": "counter",
 		"system_network_io_bytes_total":       "counter",
 		"packetpath_stage_drops":              "gauge",
