@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/packetpath/packetpath/internal/reuse"
 )
 
 // Snapshot is the state of every stage of the stack at one moment, as one
@@ -84,21 +86,6 @@ func (s *Snapshot) grow(n int) []Counter {
 // Counter.set.
 func (s *Snapshot) next() *Counter {
 	var c *Counter
-	s.Counters, c = extend(s.Counters)
+	s.Counters, c = reuse.Next(s.Counters)
 	return c
-}
-
-// extend lengthens s by one element and returns it. Within the capacity the
-// element is the one a previous collection left there, not zeroed: the
-// caller overwrites what it uses. Reusing it is what keeps a collection
-// into the same Snapshot free of allocations.
-func extend[T any](s []T) ([]T, *T) {
-	n := len(s)
-	if n < cap(s) {
-		s = s[:n+1]
-	} else {
-		var zero T
-		s = append(s, zero)
-	}
-	return s, &s[n]
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/packetpath/packetpath/internal/reuse"
 	"github.com/packetpath/packetpath/nic"
 	"github.com/packetpath/packetpath/procparse"
 )
@@ -134,7 +135,7 @@ func (s *devicesSource) collect(ctx context.Context, snap *Snapshot) error {
 		}
 		st.seen = true
 		var dd *DeviceData
-		d.Devices, dd = extend(d.Devices)
+		d.Devices, dd = reuse.Next(d.Devices)
 		dd.Name, dd.Index = l.Name, l.Index
 		if s.want&SourceEthtool != 0 {
 			s.ethtool(snap, l, st, dd)

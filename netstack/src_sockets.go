@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/packetpath/packetpath/internal/reuse"
 	"github.com/packetpath/packetpath/socketstats"
 )
 
@@ -56,7 +57,7 @@ func (s ownSource) collect(_ context.Context, snap *Snapshot) error {
 	d := &snap.Sources
 	for i, conn := range o.conns {
 		var k *OwnSocket
-		d.Sockets, k = extend(d.Sockets)
+		d.Sockets, k = reuse.Next(d.Sockets)
 		k.Name = o.names[i]
 		conn.ReadStats(&k.Stats)
 	}

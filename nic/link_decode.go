@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"syscall"
 
+	"github.com/packetpath/packetpath/internal/reuse"
 	"github.com/packetpath/packetpath/internal/scan"
 )
 
@@ -107,12 +108,9 @@ func decodeLinkDump(b []byte, seq uint32, dst []Link) ([]Link, dumpChunk, error)
 			c.done = true // an ACK
 			return dst, c, nil
 		case rtmNewLink:
-			if len(dst) < cap(dst) {
-				dst = dst[:len(dst)+1]
-			} else {
-				dst = append(dst, Link{})
-			}
-			if err := decodeLink(body, &dst[len(dst)-1]); err != nil {
+			var l *Link
+			dst, l = reuse.Next(dst)
+			if err := decodeLink(body, l); err != nil {
 				return dst[:len(dst)-1], c, err
 			}
 		}

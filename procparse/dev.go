@@ -3,6 +3,7 @@ package procparse
 import (
 	"bytes"
 
+	"github.com/packetpath/packetpath/internal/reuse"
 	"github.com/packetpath/packetpath/internal/scan"
 )
 
@@ -87,12 +88,8 @@ func ParseNetDev(b []byte, dst *NetDev) error {
 			return malformed("dev", lineNo, nil, "empty interface name")
 		}
 		n := len(devs)
-		if n < cap(devs) {
-			devs = devs[:n+1]
-		} else {
-			devs = append(devs, NetDevStats{})
-		}
-		d := &devs[n]
+		var d *NetDevStats
+		devs, d = reuse.Next(devs)
 		if err := parseNetDevCounters(line[colon+1:], lineNo, d); err != nil {
 			dst.Devices = devs[:n]
 			return err

@@ -1,6 +1,7 @@
 package procparse
 
 import (
+	"github.com/packetpath/packetpath/internal/reuse"
 	"github.com/packetpath/packetpath/internal/scan"
 )
 
@@ -39,12 +40,9 @@ func ParseInterrupts(b []byte, dst *Interrupts) error {
 		if len(line) == 0 {
 			continue
 		}
-		if len(rows) < cap(rows) {
-			rows = rows[:len(rows)+1]
-		} else {
-			rows = append(rows, InterruptRow{})
-		}
-		if err := parseInterruptRow(line, ncpu, lineNo, &rows[len(rows)-1]); err != nil {
+		var r *InterruptRow
+		rows, r = reuse.Next(rows)
+		if err := parseInterruptRow(line, ncpu, lineNo, r); err != nil {
 			dst.Rows = rows[:len(rows)-1]
 			return err
 		}

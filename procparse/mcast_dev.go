@@ -3,6 +3,7 @@ package procparse
 import (
 	"net"
 
+	"github.com/packetpath/packetpath/internal/reuse"
 	"github.com/packetpath/packetpath/internal/scan"
 )
 
@@ -51,7 +52,7 @@ func ParseDevMcast(b []byte, dst *DevMcast) error {
 			return malformed(file, lineNo, nil, "%d fields, want 5", len(f))
 		}
 		var a *DevMcastAddr
-		dst.Addrs, a = reuseNext(dst.Addrs)
+		dst.Addrs, a = reuse.Next(dst.Addrs)
 		idx, err := parseIndex(f[0])
 		if err != nil {
 			return malformed(file, lineNo, err, "ifindex %q", f[0])

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"net/netip"
 
+	"github.com/packetpath/packetpath/internal/reuse"
 	"github.com/packetpath/packetpath/internal/scan"
 )
 
@@ -103,7 +104,7 @@ func ParseIGMP(b []byte, dst *IGMP) error {
 		}
 		if !scan.IsSpace(line[0]) {
 			var err error
-			dst.Interfaces, ifc = reuseNext(dst.Interfaces)
+			dst.Interfaces, ifc = reuse.Next(dst.Interfaces)
 			if err = parseIGMPInterface(line, ifc); err != nil {
 				return malformed(file, lineNo, err, "interface line %q", line)
 			}
@@ -113,7 +114,7 @@ func ParseIGMP(b []byte, dst *IGMP) error {
 			return malformed(file, lineNo, nil, "group line before any interface line")
 		}
 		var g *IGMPGroup
-		ifc.Groups, g = reuseNext(ifc.Groups)
+		ifc.Groups, g = reuse.Next(ifc.Groups)
 		if err := parseIGMPGroup(line, g); err != nil {
 			return malformed(file, lineNo, err, "group line %q", line)
 		}

@@ -3,6 +3,7 @@ package procparse
 import (
 	"net/netip"
 
+	"github.com/packetpath/packetpath/internal/reuse"
 	"github.com/packetpath/packetpath/internal/scan"
 )
 
@@ -71,7 +72,7 @@ func ParseIGMP6(b []byte, dst *IGMP6) error {
 			return malformed(file, lineNo, nil, "%d fields, want 6", len(f))
 		}
 		var g *IGMP6Group
-		dst.Groups, g = reuseNext(dst.Groups)
+		dst.Groups, g = reuse.Next(dst.Groups)
 		idx, err := parseIndex(f[0])
 		if err != nil {
 			return malformed(file, lineNo, err, "ifindex %q", f[0])

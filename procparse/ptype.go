@@ -1,6 +1,7 @@
 package procparse
 
 import (
+	"github.com/packetpath/packetpath/internal/reuse"
 	"github.com/packetpath/packetpath/internal/scan"
 )
 
@@ -87,7 +88,7 @@ func ParsePacketTypes(b []byte, dst *PacketTypes) error {
 			return malformed(file, lineNo, nil, "missing handler function")
 		}
 		var p *PacketHandler
-		dst.Handlers, p = reuseNext(dst.Handlers)
+		dst.Handlers, p = reuse.Next(dst.Handlers)
 		h.Device = scan.String(p.Device, dev)
 		h.Func = scan.String(p.Func, fn)
 		*p = h
@@ -103,17 +104,4 @@ func (fs FS) PacketTypes() (PacketTypes, error) {
 // PacketTypesReader opens /proc/net/ptype for repeated reads.
 func (fs FS) PacketTypesReader() (*Reader[PacketTypes], error) {
 	return openReader(fs.NetPath("ptype"), ParsePacketTypes)
-}
-
-// reuseNext extends s by one element, reusing the backing array (and so the
-// old element's strings and slices, which the caller overwrites or reuses)
-// when there is capacity. It returns the new slice and the new element.
-func reuseNext[T any](s []T) ([]T, *T) {
-	if len(s) < cap(s) {
-		s = s[:len(s)+1]
-	} else {
-		var zero T
-		s = append(s, zero)
-	}
-	return s, &s[len(s)-1]
 }

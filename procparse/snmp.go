@@ -3,6 +3,7 @@ package procparse
 import (
 	"bytes"
 
+	"github.com/packetpath/packetpath/internal/reuse"
 	"github.com/packetpath/packetpath/internal/scan"
 )
 
@@ -122,13 +123,8 @@ func parseSNMP(file string, b []byte, dst *SNMP) error {
 			return malformed(file, lineNo, nil, "value line does not carry the header's prefix %q", name)
 		}
 
-		n := len(groups)
-		if n < cap(groups) {
-			groups = groups[:n+1]
-		} else {
-			groups = append(groups, SNMPGroup{})
-		}
-		g := &groups[n]
+		var g *SNMPGroup
+		groups, g = reuse.Next(groups)
 		if len(g.header) > 0 && bytes.Equal(g.header, hdr) && g.Name == string(name) && parseSNMPValuesFast(g, vals) {
 			continue
 		}
@@ -223,12 +219,8 @@ func parseSNMPGroup(file string, valLine int, g *SNMPGroup, name, keys, vals []b
 			return malformed(file, valLine, nil, "%s: %d keys but %d values", name, nk, nv)
 		}
 		n := len(fields)
-		if n < cap(fields) {
-			fields = fields[:n+1]
-		} else {
-			fields = append(fields, SNMPField{})
-		}
-		f := &fields[n]
+		var f *SNMPField
+		fields, f = reuse.Next(fields)
 		f.Name = scan.String(f.Name, k)
 		if err := parseSNMPValue(v, f, signedSNMPKey(name, k)); err != nil {
 			g.Fields = fields[:n]

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/packetpath/packetpath/internal/reuse"
 	"github.com/packetpath/packetpath/internal/scan"
 )
 
@@ -49,12 +50,8 @@ func ParseSNMP6(b []byte, dst *SNMP6) error {
 			return malformed("snmp6", lineNo, nil, "%q: more than one value", name)
 		}
 		n := len(fields)
-		if n < cap(fields) {
-			fields = fields[:n+1]
-		} else {
-			fields = append(fields, SNMPField{})
-		}
-		f := &fields[n]
+		var f *SNMPField
+		fields, f = reuse.Next(fields)
 		f.Name = scan.String(f.Name, name)
 		if err := parseSNMPValue(val, f, scan.Equal(name, "ifIndex")); err != nil {
 			dst.Fields = fields[:n]

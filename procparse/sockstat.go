@@ -3,6 +3,7 @@ package procparse
 import (
 	"os"
 
+	"github.com/packetpath/packetpath/internal/reuse"
 	"github.com/packetpath/packetpath/internal/scan"
 )
 
@@ -121,7 +122,7 @@ func ParseSockstat(b []byte, dst *Sockstat) error {
 			return malformed(file, lineNo, nil, "line does not start with \"NAME:\"")
 		}
 		var p *SockstatProtocol
-		dst.Protocols, p = reuseNext(dst.Protocols)
+		dst.Protocols, p = reuse.Next(dst.Protocols)
 		p.Name = scan.String(p.Name, name[:len(name)-1])
 		p.Fields = p.Fields[:0]
 		for {
@@ -139,7 +140,7 @@ func ParseSockstat(b []byte, dst *Sockstat) error {
 				return malformed(file, lineNo, err, "%s %s", p.Name, key)
 			}
 			var f *SockstatField
-			p.Fields, f = reuseNext(p.Fields)
+			p.Fields, f = reuse.Next(p.Fields)
 			f.Key = scan.String(f.Key, key)
 			f.Value = v
 		}

@@ -1,6 +1,7 @@
 package procparse
 
 import (
+	"github.com/packetpath/packetpath/internal/reuse"
 	"github.com/packetpath/packetpath/internal/scan"
 )
 
@@ -112,7 +113,7 @@ func ParseSoftirqs(b []byte, dst *Softirqs) error {
 			return malformed(file, lineNo, nil, "line does not start with \"NAME:\"")
 		}
 		var r *SoftirqRow
-		dst.Rows, r = reuseNext(dst.Rows)
+		dst.Rows, r = reuse.Next(dst.Rows)
 		r.Name = scan.String(r.Name, name[:len(name)-1])
 		r.PerCPU = r.PerCPU[:0]
 		for {

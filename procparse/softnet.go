@@ -1,6 +1,7 @@
 package procparse
 
 import (
+	"github.com/packetpath/packetpath/internal/reuse"
 	"github.com/packetpath/packetpath/internal/scan"
 )
 
@@ -98,12 +99,9 @@ func ParseSoftnetStat(b []byte, dst *SoftnetStat) error {
 			continue
 		}
 		row := len(cpus)
-		if row < cap(cpus) {
-			cpus = cpus[:row+1]
-		} else {
-			cpus = append(cpus, SoftnetCPU{})
-		}
-		if err := parseSoftnetRow(line, lineNo, row, &cpus[row]); err != nil {
+		var c *SoftnetCPU
+		cpus, c = reuse.Next(cpus)
+		if err := parseSoftnetRow(line, lineNo, row, c); err != nil {
 			dst.CPUs = cpus[:row]
 			return err
 		}

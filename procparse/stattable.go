@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/packetpath/packetpath/internal/reuse"
 	"github.com/packetpath/packetpath/internal/scan"
 )
 
@@ -128,7 +129,7 @@ func ParseStatTable(b []byte, dst *StatTable) error {
 			break
 		}
 		var c *string
-		dst.Columns, c = reuseNext(dst.Columns)
+		dst.Columns, c = reuse.Next(dst.Columns)
 		*c = scan.String(*c, field)
 	}
 	ncol := len(dst.Columns)

@@ -3,6 +3,8 @@ package procparse
 import (
 	"fmt"
 	"net/netip"
+
+	"github.com/packetpath/packetpath/internal/reuse"
 )
 
 // UDPFile names one of the four UDP socket tables under /proc/net.
@@ -112,12 +114,9 @@ func ParseUDP(b []byte, dst *UDPSockets) error {
 	for {
 		// Decode straight into the next element rather than copying.
 		n := len(socks)
-		if n < cap(socks) {
-			socks = socks[:n+1]
-		} else {
-			socks = append(socks, UDPSocket{})
-		}
-		if !sc.nextInto(&socks[n]) {
+		var k *UDPSocket
+		socks, k = reuse.Next(socks)
+		if !sc.nextInto(k) {
 			socks = socks[:n]
 			break
 		}

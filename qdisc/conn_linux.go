@@ -13,6 +13,7 @@ import (
 
 	"github.com/mdlayher/socket"
 	"github.com/packetpath/packetpath/internal/netns"
+	"github.com/packetpath/packetpath/internal/reuse"
 	"golang.org/x/sys/unix"
 )
 
@@ -186,12 +187,8 @@ func (c *Conn) appendQdisc(dst []Qdisc, payload []byte, only int, firstErr error
 		return dst, firstErr, unknown
 	}
 	i := len(dst)
-	if i < cap(dst) {
-		dst = dst[:i+1]
-	} else {
-		dst = append(dst, Qdisc{})
-	}
-	q := &dst[i]
+	var q *Qdisc
+	dst, q = reuse.Next(dst)
 	if err := decodeMessage(payload, q, c.kinds); err != nil {
 		c.info.Malformed++
 		if firstErr == nil {
@@ -346,12 +343,9 @@ func (c *Conn) classes(ctx context.Context, ifindex int, dst []Class) ([]Class, 
 		}
 		c.info.Messages++
 		i := len(dst)
-		if i < cap(dst) {
-			dst = dst[:i+1]
-		} else {
-			dst = append(dst, Class{})
-		}
-		if err := decodeMessage(payload, (*Qdisc)(&dst[i]), c.kinds); err != nil {
+		var cl *Class
+		dst, cl = reuse.Next(dst)
+		if err := decodeMessage(payload, (*Qdisc)(cl), c.kinds); err != nil {
 			c.info.Malformed++
 			if firstErr == nil {
 				firstErr = fmt.Errorf("qdisc: RTM_NEWTCLASS: %w", err)

@@ -1,5 +1,7 @@
 package qdisc
 
+import "github.com/packetpath/packetpath/internal/reuse"
+
 // Netlink message types (include/uapi/linux/rtnetlink.h, netlink.h).
 const (
 	nlmsgNoop   = 1
@@ -19,12 +21,9 @@ func DecodeQdiscs(b []byte, dst []Qdisc) ([]Qdisc, error) {
 	dst = dst[:0]
 	err := walkMessages(b, rtmNewQdisc, func(payload []byte) error {
 		i := len(dst)
-		if i < cap(dst) {
-			dst = dst[:i+1]
-		} else {
-			dst = append(dst, Qdisc{})
-		}
-		if err := decodeMessage(payload, &dst[i], nil); err != nil {
+		var q *Qdisc
+		dst, q = reuse.Next(dst)
+		if err := decodeMessage(payload, q, nil); err != nil {
 			dst = dst[:i]
 			return err
 		}
@@ -38,12 +37,9 @@ func DecodeClasses(b []byte, dst []Class) ([]Class, error) {
 	dst = dst[:0]
 	err := walkMessages(b, rtmNewClass, func(payload []byte) error {
 		i := len(dst)
-		if i < cap(dst) {
-			dst = dst[:i+1]
-		} else {
-			dst = append(dst, Class{})
-		}
-		if err := decodeMessage(payload, (*Qdisc)(&dst[i]), nil); err != nil {
+		var cl *Class
+		dst, cl = reuse.Next(dst)
+		if err := decodeMessage(payload, (*Qdisc)(cl), nil); err != nil {
 			dst = dst[:i]
 			return err
 		}
