@@ -80,6 +80,7 @@ type Knob struct {
 func Diagnose(d *Delta) []Finding {
 	var fs []Finding
 	dg := diag{d: d}
+	dg.backlogDevs = dg.backlogRxDropped()
 	dg.nic(&fs)
 	dg.softirq(&fs)
 	dg.ip(&fs)
@@ -96,7 +97,12 @@ func Diagnose(d *Delta) []Finding {
 	return fs
 }
 
-type diag struct{ d *Delta }
+type diag struct {
+	d *Delta
+	// backlogDevs are the rx_dropped counters the backlog drops account
+	// for (backlogRxDropped), which the NIC stage leaves to the softirq's.
+	backlogDevs []*CounterDelta
+}
 
 func ev(c *CounterDelta) Evidence {
 	return Evidence{Source: c.Source, Object: c.Object, Index: c.Index, Name: c.Name,
@@ -231,7 +237,6 @@ func (g diag) backlogRxDropped() []*CounterDelta {
 func (g diag) nic(fs *[]Finding) {
 	link := g.moved(SourceLinks, name("rx_missed_errors", "rx_fifo_errors", "rx_over_errors", "rx_dropped", "rx_crc_errors", "rx_frame_errors", "rx_length_errors"))
 	drv := g.moved(SourceEthtool, isRxDropStat)
-	folded := g.backlogRxDropped()
 	objects, by := groupByObject(append(link, drv...))
 	for _, dev := range objects {
 		cs := by[dev]
@@ -239,7 +244,7 @@ func (g diag) nic(fs *[]Finding) {
 		var missed, other, driver uint64
 		for _, c := range cs {
 			switch {
-			case c.Source == SourceLinks && slices.Contains(folded, c):
+			case c.Source == SourceLinks && slices.Contains(g.backlogDevs, c):
 				continue // backlog drops: the softirq finding reports them
 			case c.Source == SourceLinks && (c.Name == "rx_missed_errors" || c.Name == "rx_fifo_errors" || c.Name == "rx_over_errors"):
 				missed += c.Delta
@@ -291,7 +296,7 @@ func (g diag) softirq(fs *[]Finding) {
 		for _, c := range cs {
 			f.Evidence = append(f.Evidence, ev(c))
 		}
-		devs := g.backlogRxDropped()
+		devs := g.backlogDevs
 		for _, c := range devs {
 			f.Evidence = append(f.Evidence, ev(c))
 		}
