@@ -240,7 +240,7 @@ func TestDiagnoseQdiscDrops(t *testing.T) {
 func TestDiagnoseBacklogDrops(t *testing.T) {
 	if os.Getenv("PACKETPATH_TEST_HOST_SYSCTLS") == "" {
 		t.Skip("lowers the machine-wide net.core.netdev_max_backlog for a few milliseconds; " +
-			"set PACKETPATH_TEST_HOST_SYSCTLS=1 to run it (.ci/test does)")
+			"set PACKETPATH_TEST_HOST_SYSCTLS=1 to run it (.ci/run does)")
 	}
 	netnstest.RequireTool(t, "ethtool")
 	const sysctl = "/proc/sys/net/core/netdev_max_backlog"
