@@ -135,7 +135,10 @@ func (t *Table) Close() error {
 //
 // ctx bounds the dump: its deadline becomes the socket's read deadline and
 // its cancellation interrupts the read (a cancelable context costs a few
-// allocations per Dump; context.Background none). Errors: f's error if f is
+// allocations per Dump; context.Background none). A dump the context ended
+// gives an error wrapping ctx.Err(): context.DeadlineExceeded whenever the
+// deadline stopped it, even in the moment before the context's own timer
+// fires. Errors: f's error if f is
 // invalid; errors.ErrUnsupported when the kernel lacks inet_diag or
 // udp_diag; the kernel's errno otherwise (EINVAL for a program the kernel
 // refused). Sockets decoded before an error are returned with it.
@@ -295,10 +298,7 @@ func (t *Table) sendOnce(fd uintptr) bool {
 func (t *Table) recv(ctx context.Context) ([]byte, error) {
 	t.errno, t.n = 0, 0
 	if err := t.rc.Read(t.readFn); err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return nil, err
+		return nil, ctxReadError(ctx, err)
 	}
 	if t.errno != 0 {
 		return nil, os.NewSyscallError("recvfrom", t.errno)
@@ -314,6 +314,22 @@ func (t *Table) recv(ctx context.Context) ([]byte, error) {
 		t.capture(t.buf[:t.n])
 	}
 	return t.buf[:t.n], nil
+}
+
+// ctxReadError maps a failed read to the context's error when the context
+// caused it. The only read deadlines a dump sets are the context's deadline
+// and, on cancellation, one in the past; the poller's timer for the first can
+// fire before the context's own timer has marked the context done, so an
+// os.ErrDeadlineExceeded while ctx has a deadline is the context's deadline
+// even when ctx.Err() is still nil.
+func ctxReadError(ctx context.Context, err error) error {
+	if cerr := ctx.Err(); cerr != nil {
+		return cerr
+	}
+	if _, ok := ctx.Deadline(); ok && errors.Is(err, os.ErrDeadlineExceeded) {
+		return context.DeadlineExceeded
+	}
+	return err
 }
 
 func (t *Table) recvOnce(fd uintptr) bool {
