@@ -124,7 +124,7 @@ func TestDiagnoseSocketBufferOverflow(t *testing.T) {
 		t.Fatalf("first finding at %s, want %s:\n%s", first.Stage, StageSocket, findingsText(fs))
 	}
 	rcvbuf := d.Find(SourceSNMP, "", -1, "Udp.RcvbufErrors")
-	sock := d.Find(SourceUDP, "127.0.0.1:5301", -1, "drops")
+	sock := findUDP(d, "127.0.0.1:5301", "drops")
 	if rcvbuf == nil || sock == nil {
 		t.Fatalf("missing counters: RcvbufErrors %v socket drops %v", rcvbuf, sock)
 	}

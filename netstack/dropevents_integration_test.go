@@ -45,7 +45,7 @@ func TestDiagnoseWithDropEvents(t *testing.T) {
 	if len(fs) == 0 || fs[0].Stage != StageSocket {
 		t.Fatalf("want the socket stage first:\n%s", findingsText(fs))
 	}
-	sock := d.Find(SourceUDP, "127.0.0.1:5311", -1, "drops")
+	sock := findUDP(d, "127.0.0.1:5311", "drops")
 	tp := d.Find(SourceDropEvents, "", -1, "udp:udp_fail_queue_rcv_skb")
 	reason := d.Find(SourceDropEvents, "", -1, "SOCKET_RCVBUFF")
 	if sock == nil || tp == nil || reason == nil {

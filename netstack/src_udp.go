@@ -50,9 +50,17 @@ func (s *udpSource) collect(ctx context.Context, snap *Snapshot) error {
 
 func (s *udpSource) close() error { return s.table.Close() }
 
-// appendUDP flattens per-socket drops and receive memory. Object is the
-// local address and port; Gen is the socket inode, so a socket re-created
-// on the same address reads as a reset. names caches the address strings.
+// appendUDP flattens per-socket drops and receive memory. A socket is
+// identified by its inode, not its address: several sockets can share one
+// local address (SO_REUSEADDR or SO_REUSEPORT receivers of one multicast
+// group), each with its own buffer and drops. So Object is the local address
+// and port, Index is the socket's inode (idiag_inode, the INODE of
+// /proc/PID/fd's "socket:[INODE]" and /proc/net/udp's inode column), and Gen
+// is its sock_diag cookie (idiag_cookie; 0 when unknown, as from
+// /proc/net/udp). A socket re-created on the same address gets a new inode
+// and so new counters; an inode the kernel reuses for another socket comes
+// with another cookie and reads as a reset. names caches the address
+// strings.
 func appendUDP(snap *Snapshot, socks []socketstats.UDPSocket, names map[netip.AddrPort]string) {
 	for i := range socks {
 		k := &socks[i]
@@ -61,8 +69,11 @@ func appendUDP(snap *Snapshot, socks []socketstats.UDPSocket, names map[netip.Ad
 			obj = k.Local.String()
 			names[k.Local] = obj
 		}
+		// Inodes are unsigned int in the kernel (get_next_ino): they always
+		// fit; the clamp only keeps a corrupt value from going negative.
+		idx := int64(min(k.Inode, 1<<63-1))
 		add := func(name string, v uint64, bits uint8, gauge bool) {
-			snap.next().set(SourceUDP, StageSocket, bits, gauge, -1, v, k.Inode, obj, name, "")
+			snap.next().set(SourceUDP, StageSocket, bits, gauge, idx, v, k.Cookie, obj, name, "")
 		}
 		if k.Mem.HasDrops() {
 			add("drops", k.Mem.Drops, 32, false)
