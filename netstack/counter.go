@@ -12,8 +12,10 @@ type Counter struct {
 	// Stage is the stage of the path the counter describes.
 	Stage Stage
 	// Bits is the width of the kernel's counter: 32 for softnet_stat,
-	// qdisc queue stats and socket drops, 64 for most others. Deltas of
-	// 32-bit counters are taken modulo 2^32 (a wrap is not a reset).
+	// qdisc queue stats and socket drops, 64 for most others. A 32-bit
+	// counter that went backwards is read as a wrap past 2^32 only when the
+	// wrap is plausible (see ComputeDelta); otherwise, and for any 64-bit
+	// counter that went backwards, the delta is a reset.
 	Bits uint8
 	// Gauge marks values that are levels, not counters (queue lengths,
 	// backlog bytes, ring sizes): deltas report them as they are.
@@ -25,9 +27,10 @@ type Counter struct {
 	// are zero-extended; Bits says how wide the kernel keeps it.
 	Value uint64
 	// Gen identifies the incarnation of the object (an ifindex, a socket
-	// inode or cookie, a qdisc handle); 0 when the source has none. A
-	// different Gen between two snapshots means the object was re-created
-	// and its counters restarted.
+	// inode or cookie; for a qdisc or class the ifindex in the high 32 bits
+	// and a hash of its parent handle and kind in the low 32); 0 when the
+	// source has none. A different Gen between two snapshots means the
+	// object was re-created and its counters restarted.
 	Gen uint64
 	// Object names what the counter belongs to: a device ("eth0"), a
 	// socket ("0.0.0.0:5000"), a qdisc's device, or "" for host-wide
@@ -84,10 +87,13 @@ type CounterDelta struct {
 	Rate float64
 	// New is set when the counter did not exist in the previous snapshot.
 	New bool
-	// Reset is set when the object was re-created (its Gen changed) or a
-	// 64-bit counter went backwards: Delta then counts from zero.
+	// Reset is set when the object was re-created (its Gen changed, or its
+	// packets and bytes both went backwards) or the counter went backwards
+	// in a way no wrap explains: Delta then counts from zero (see
+	// ComputeDelta).
 	Reset bool
-	// Wrapped is set when a 32-bit counter wrapped past 2^32.
+	// Wrapped is set when a 32-bit counter wrapped past 2^32 by a
+	// believable amount (see ComputeDelta).
 	Wrapped bool
 }
 
@@ -107,12 +113,45 @@ type Delta struct {
 // index are reused, so taking deltas of a collector's snapshots in a loop
 // allocates nothing in steady state. prev and cur must stay unchanged while
 // dst is in use.
+//
+// A counter is matched with the counter of prev that has the same Source,
+// Object, Index and Name. Its Delta then follows these rules, in order:
+//
+//   - A gauge has no delta (0): it is a level, reported as it is.
+//   - A counter absent from prev is New, with no delta.
+//   - A different Gen means the object was re-created (a device deleted and
+//     added again gets a new ifindex, a socket a new inode): Reset, and
+//     Delta is the value counted since the re-creation, Value.
+//   - A counter that did not go backwards moved by Value-Prev.
+//   - A 32-bit counter that went backwards wrapped past 2^32 only when the
+//     wrap is believable: the wrapped delta uint32(Value-Prev) is below half
+//     the range (2^31) and at most 2^30 per second of the interval (a rate
+//     no single device, queue or CPU counts at: a 400 Gbit/s link carries
+//     under 600 million frames per second); with no positive interval only
+//     the half-range rule applies. Then Wrapped, and Delta is the wrapped
+//     delta. A 32-bit counter that fell back from 3000 to 0 is therefore a
+//     reset with Delta 0, never a wrap of 4294964296.
+//   - Any other decrease (every 64-bit decrease, an implausible 32-bit
+//     one) is a restart of the kernel's counter: Reset, Delta is Value.
+//
+// Whole objects are re-created too without a new Gen: `tc qdisc replace`
+// with the same handle, parent and kind makes a new qdisc whose counters
+// start again at 0, and a socket removed and added again under the same
+// name restarts its counters. When the "packets" and the "bytes" counter of
+// one object (the consecutive counters with the same Source, Object, Index
+// and Gen) both went backwards, the object is taken as re-created: every
+// counter of it, gauges aside, is a Reset whose Delta is Value, even one
+// that looks like a plausible wrap or that increased. The kernel never
+// decreases a packet or byte count of a live object, so both falling back
+// together cannot be a wrap.
 func ComputeDelta(prev, cur *Snapshot, dst *Delta) {
 	dst.Prev, dst.Cur = prev, cur
 	dst.Interval = cur.Time.Sub(prev.Time)
 	secs := dst.Interval.Seconds()
+	limit := wrapLimit(secs)
 	dst.Counters = dst.Counters[:0]
 	indexed := false
+	recreated := false
 	for i := range cur.Counters {
 		c := &cur.Counters[i]
 		var p *Counter
@@ -141,18 +180,41 @@ func ComputeDelta(prev, cur *Snapshot, dst *Delta) {
 			d.New = true
 		default:
 			d.Prev = p.Value
-			d.Delta, d.Reset, d.Wrapped = counterDelta(p, c)
+			if c.Value < p.Value && p.Gen == c.Gen && isVolume(c.Name) {
+				recreated = true
+			}
+			d.Delta, d.Reset, d.Wrapped = counterDelta(p, c, limit)
 			if secs > 0 {
 				d.Rate = float64(d.Delta) / secs
 			}
 		}
 		dst.Counters = append(dst.Counters, d)
 	}
+	if recreated {
+		resetRecreated(dst.Counters, secs)
+	}
+}
+
+// maxWrapRate is the highest rate, per second, at which ComputeDelta
+// believes a 32-bit counter wrapped (2^30).
+const maxWrapRate = 1 << 30
+
+// wrapLimit is the largest wrapped delta believed over an interval of secs
+// seconds: below half the 32-bit range, and at most maxWrapRate per second.
+func wrapLimit(secs float64) uint64 {
+	const half = 1<<31 - 1
+	if secs <= 0 {
+		return half
+	}
+	if l := secs * maxWrapRate; l < half {
+		return uint64(l) + 1
+	}
+	return half
 }
 
 // counterDelta is the increase from p to c given the counter's width and
-// identity.
-func counterDelta(p, c *Counter) (delta uint64, reset, wrapped bool) {
+// identity, limit the largest believable 32-bit wrap (wrapLimit).
+func counterDelta(p, c *Counter, limit uint64) (delta uint64, reset, wrapped bool) {
 	if p.Gen != c.Gen {
 		return c.Value, true, false
 	}
@@ -160,9 +222,61 @@ func counterDelta(p, c *Counter) (delta uint64, reset, wrapped bool) {
 		return c.Value - p.Value, false, false
 	}
 	if c.Bits == 32 && p.Value <= 1<<32-1 && c.Value <= 1<<32-1 {
-		return uint64(uint32(c.Value) - uint32(p.Value)), false, true
+		if w := uint64(uint32(c.Value) - uint32(p.Value)); w <= limit {
+			return w, false, true
+		}
 	}
 	return c.Value, true, false
+}
+
+// isVolume reports whether name is one of the two counters whose joint
+// decrease marks a re-created object.
+func isVolume(name string) bool { return name == "packets" || name == "bytes" }
+
+// sameObject reports whether a and b are counters of the same object.
+func sameObject(a, b *Counter) bool {
+	return a.Source == b.Source && a.Index == b.Index && a.Gen == b.Gen && a.Object == b.Object
+}
+
+// resetRecreated turns every counter of an object whose packets and bytes
+// both went backwards into a reset (see ComputeDelta). It runs only when
+// some packets or bytes counter went backwards.
+func resetRecreated(cs []CounterDelta, secs float64) {
+	for start := 0; start < len(cs); {
+		end := start + 1
+		for end < len(cs) && sameObject(&cs[start].Counter, &cs[end].Counter) {
+			end++
+		}
+		run := cs[start:end]
+		start = end
+		var packets, bytes bool
+		for i := range run {
+			r := &run[i]
+			if r.Gauge || r.New || r.Value >= r.Prev {
+				continue
+			}
+			switch r.Name {
+			case "packets":
+				packets = true
+			case "bytes":
+				bytes = true
+			}
+		}
+		if !packets || !bytes {
+			continue
+		}
+		for i := range run {
+			r := &run[i]
+			if r.Gauge || r.New {
+				continue
+			}
+			r.Delta, r.Reset, r.Wrapped = r.Value, true, false
+			r.Rate = 0
+			if secs > 0 {
+				r.Rate = float64(r.Delta) / secs
+			}
+		}
+	}
 }
 
 // Find returns the delta of the named counter, or nil.
