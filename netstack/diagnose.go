@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -41,11 +42,29 @@ type Evidence struct {
 	Rate  float64 `json:"rate"`
 	Value uint64  `json:"value"`
 	Gauge bool    `json:"gauge,omitempty"`
+	// Inode identifies the socket of per-socket evidence from the UDP
+	// socket table (SourceUDP, whose Index is the inode too): several
+	// sockets can share the local address in Object. 0 for other evidence.
+	Inode uint64 `json:"inode,omitempty"`
+	// PID and Comm name the process holding the socket (the lowest PID when
+	// several share it; Comm from /proc/PID/comm), when known: Diagnose
+	// leaves them empty and OwnerCache.Annotate fills them.
+	PID  int    `json:"pid,omitempty"`
+	Comm string `json:"comm,omitempty"`
 }
 
 func (e Evidence) String() string {
 	obj := e.Object
-	if e.Index >= 0 {
+	switch {
+	case e.Inode != 0:
+		obj += " inode " + strconv.FormatUint(e.Inode, 10)
+		if e.PID > 0 {
+			obj += ", pid " + strconv.Itoa(e.PID)
+			if e.Comm != "" {
+				obj += " " + e.Comm
+			}
+		}
+	case e.Index >= 0:
 		if obj != "" {
 			obj += "/"
 		}
@@ -106,7 +125,26 @@ type diag struct {
 
 func ev(c *CounterDelta) Evidence {
 	return Evidence{Source: c.Source, Object: c.Object, Index: c.Index, Name: c.Name,
-		Delta: c.Delta, Rate: c.Rate, Value: c.Value, Gauge: c.Gauge}
+		Delta: c.Delta, Rate: c.Rate, Value: c.Value, Gauge: c.Gauge, Inode: evInode(c.Source, c.Index)}
+}
+
+// evInode is the socket inode of a counter's evidence: the Index of a UDP
+// socket-table counter, 0 for every other source.
+func evInode(src Source, index int64) uint64 {
+	if src == SourceUDP && index > 0 {
+		return uint64(index)
+	}
+	return 0
+}
+
+// socketRef names one socket in a finding's Object and Summary: the UDP
+// table's as "ADDR:PORT (inode N)", since sockets can share an address; an
+// own socket by the name it was added under.
+func socketRef(c *CounterDelta) string {
+	if ino := evInode(c.Source, c.Index); ino != 0 {
+		return c.Object + " (inode " + strconv.FormatUint(ino, 10) + ")"
+	}
+	return c.Object
 }
 
 // moved returns the counters of source whose name satisfies match and that
@@ -439,8 +477,11 @@ func (g diag) socket(fs *[]Finding) {
 	host, hostOK := g.snmpFinding(StageSocket, []string{"Udp.RcvbufErrors", "Udp6RcvbufErrors", "UdpLite.RcvbufErrors", "Udp.MemErrors", "Udp6MemErrors"},
 		"%d datagrams were dropped because a socket receive buffer was full (RcvbufErrors/MemErrors)",
 		"the application did not read fast enough for its receive buffer: the buffer filled and the kernel dropped the excess")
-	// Per-socket evidence: the sockets whose drops moved.
+	// Per-socket evidence: the sockets whose drops moved, most drops first.
+	// Each socket quotes its own memory gauges (same Object and Index:
+	// the inode), never those of another socket on the same address.
 	socks := g.moved(SourceUDP, name("drops"))
+	slices.SortStableFunc(socks, func(a, b *CounterDelta) int { return cmp.Compare(b.Delta, a.Delta) })
 	own := g.moved(SourceSockets, name("drops"))
 	if !hostOK && len(socks) == 0 && len(own) == 0 {
 		return
@@ -451,19 +492,34 @@ func (g diag) socket(fs *[]Finding) {
 		f.Drops = total(socks) + total(own)
 		f.Summary = fmt.Sprintf("%d datagrams were dropped at socket receive buffers", f.Drops)
 	}
-	var objs []string
+	var objs, named []string
 	for _, c := range append(socks, own...) {
 		f.Evidence = append(f.Evidence, ev(c))
+		ref := socketRef(c)
+		detail := fmt.Sprintf("%s +%d", ref, c.Delta)
 		for _, gname := range []string{"rmem_alloc", "rcvbuf"} {
 			if v, ok := g.gauge(c.Source, c.Object, c.Index, gname); ok {
-				f.Evidence = append(f.Evidence, Evidence{Source: c.Source, Object: c.Object, Index: c.Index, Name: gname, Value: v, Gauge: true})
+				f.Evidence = append(f.Evidence, Evidence{Source: c.Source, Object: c.Object, Index: c.Index, Name: gname,
+					Value: v, Gauge: true, Inode: evInode(c.Source, c.Index)})
+				if gname == "rcvbuf" {
+					detail += fmt.Sprintf(" with rcvbuf %d", v)
+				}
 			}
 		}
-		if !slices.Contains(objs, c.Object) {
-			objs = append(objs, c.Object)
+		if !slices.Contains(objs, ref) {
+			objs = append(objs, ref)
+			if len(named) < 3 {
+				named = append(named, detail)
+			}
 		}
 	}
-	f.Object = strings.Join(objs, ",")
+	f.Object = strings.Join(objs, ", ")
+	if len(named) > 0 {
+		f.Summary += "; at " + strings.Join(named, ", ")
+		if len(objs) > len(named) {
+			f.Summary += fmt.Sprintf(" and %d more sockets", len(objs)-len(named))
+		}
+	}
 	f.Knobs = append(f.Knobs,
 		g.sysctlKnob("net.core.rmem_max", "raise the cap on SO_RCVBUF so the application can ask for a larger buffer", func(v uint64) uint64 { return max(4*v, 16<<20) }),
 		Knob{Name: "SO_RCVBUF", Advice: "ask for a larger receive buffer in the application (socketstats: Config.ReceiveBuffer; SO_RCVBUFFORCE with CAP_NET_ADMIN ignores rmem_max)",

@@ -1,8 +1,11 @@
 package netstack
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -56,22 +59,43 @@ const (
 	// By as gauges (attribute packetpath.counter).
 	MetricQdiscQueue = "packetpath.qdisc.queue"
 	// MetricSocketDrops is packetpath.udp.socket.drops {packet}: per-socket
-	// receive drops from the host's UDP table (attribute
-	// packetpath.socket.local).
+	// receive drops from the host's UDP table (sk_drops over sock_diag, the
+	// drops column of /proc/net/udp). One series per socket, not per
+	// address: attributes packetpath.socket.local (the local ADDR:PORT),
+	// packetpath.socket.inode, packetpath.socket.cookie (the sock_diag
+	// cookie, when known) and, when the owner is found in /proc/PID/fd,
+	// process.pid and process.executable.name (/proc/PID/comm).
 	MetricSocketDrops = "packetpath.udp.socket.drops"
 	// MetricSocketMemory is packetpath.udp.socket.memory By: rmem_alloc and
-	// rcvbuf per socket (attribute packetpath.counter).
+	// rcvbuf per socket (attribute packetpath.counter, and the socket's
+	// attributes as for MetricSocketDrops).
 	MetricSocketMemory = "packetpath.udp.socket.memory"
 	// MetricDropReason is packetpath.kernel.drops {packet}: kernel drop
 	// events by reason (attribute packetpath.drop.reason).
 	MetricDropReason = "packetpath.kernel.drops"
 	// MetricStageDrops is packetpath.stage.drops {packet}: packets lost per
-	// stage of the path in the last interval, from Diagnose (attribute
-	// packetpath.stage).
+	// stage of the path (attribute packetpath.stage), a monotonic counter
+	// since the registration: each collection adds the drops Diagnose
+	// attributes to each stage over the interval since the collection
+	// before it, whichever reader asked for either. Any number of readers
+	// (two Prometheus servers scraping one exporter) therefore see the same
+	// total, and rate() over it is the loss rate. Prometheus:
+	// packetpath_stage_drops_total.
 	MetricStageDrops = "packetpath.stage.drops"
 	// MetricFindings is packetpath.diagnosis.findings {finding}: findings
-	// per stage in the last interval.
+	// per stage in the interval between the last two collections (a gauge).
 	MetricFindings = "packetpath.diagnosis.findings"
+	// MetricSourceUp is packetpath.source.up: 1 when the source (attribute
+	// packetpath.source: softnet, snmp, udp, ...) was collected without an
+	// error in the last collection, 0 when it failed, in whole or for one
+	// of its objects (Snapshot.Errors). A gauge; one series per selected
+	// source.
+	MetricSourceUp = "packetpath.source.up"
+	// MetricSourceErrors is packetpath.source.errors {error}: source errors
+	// since the registration (attributes packetpath.source and error.type:
+	// permission, not_found, unsupported, timeout or other), one per error
+	// of each collection.
+	MetricSourceErrors = "packetpath.source.errors"
 )
 
 // Attribute keys used by the instruments.
@@ -83,8 +107,17 @@ const (
 	AttrQdiscHandle = attribute.Key("packetpath.qdisc.handle")
 	AttrQdiscKind   = attribute.Key("packetpath.qdisc.kind")
 	AttrSocket      = attribute.Key("packetpath.socket.local")
+	AttrSocketInode = attribute.Key("packetpath.socket.inode")
+	AttrCookie      = attribute.Key("packetpath.socket.cookie")
 	AttrDropReason  = attribute.Key("packetpath.drop.reason")
 	AttrStage       = attribute.Key("packetpath.stage")
+	AttrSource      = attribute.Key("packetpath.source")
+	// AttrPID and AttrExecutable are the OpenTelemetry semantic conventions'
+	// process.pid and process.executable.name, for a socket's owner.
+	AttrPID        = attribute.Key("process.pid")
+	AttrExecutable = attribute.Key("process.executable.name")
+	// AttrErrorType is the semantic conventions' error.type.
+	AttrErrorType = attribute.Key("error.type")
 )
 
 // MetricOptions controls what RegisterMetrics exports. Per-driver statistics
@@ -101,11 +134,29 @@ type MetricOptions struct {
 	// names, or a prefix ending in "*"); nil exports none.
 	DriverStats []string
 	// MIBGroups lists the snmp/netstat groups to export; nil means Ip, Ip6,
-	// IpExt, Udp, Udp6, UdpLite.
+	// IpExt, Udp, Udp6, UdpLite. A name not in MIBGroupNames is an error
+	// of RegisterMetrics.
 	MIBGroups []string
 	// MaxSockets bounds the per-socket series: the sockets with the most
 	// drops come first. 0 means 50; negative disables per-socket series.
 	MaxSockets int
+	// NoSocketOwners leaves the owning process out of the per-socket
+	// series. Otherwise the owners of the exported sockets are looked up in
+	// the collector's ProcRoot (/proc/PID/fd) the first time each socket is
+	// exported (see OwnerCache); never for a capture bundle.
+	NoSocketOwners bool
+	// SourceHealth, when set, is called from the collection callback when
+	// a source starts failing or its error changes (err is the source's
+	// errors of that collection, joined) and when it recovers (err nil).
+	// It is called with the registration's lock held: it must not block.
+	SourceHealth func(src Source, err error)
+}
+
+// MIBGroupNames returns the MIB groups MetricOptions.MIBGroups accepts: the
+// groups of /proc/net/snmp, /proc/net/netstat and /proc/net/snmp6.
+func MIBGroupNames() []string {
+	return []string{"Ip", "Icmp", "IcmpMsg", "Tcp", "Udp", "UdpLite",
+		"TcpExt", "IpExt", "MPTcpExt", "Ip6", "Icmp6", "Udp6", "UdpLite6"}
 }
 
 func (o *MetricOptions) device(dev string) bool {
@@ -152,6 +203,11 @@ func (c *Collector) RegisterMetrics(opts MetricOptions) (metric.Registration, er
 	if opts.MaxSockets == 0 {
 		opts.MaxSockets = 50
 	}
+	for _, g := range opts.MIBGroups {
+		if !slices.Contains(MIBGroupNames(), g) {
+			return nil, fmt.Errorf("netstack: MetricOptions.MIBGroups: unknown group %q (known: %s)", g, strings.Join(MIBGroupNames(), ", "))
+		}
+	}
 	var ins otelInstruments
 	var err error
 	counter := func(name, unit, desc string) metric.Int64ObservableCounter {
@@ -185,21 +241,26 @@ func (c *Collector) RegisterMetrics(opts MetricOptions) (metric.Registration, er
 	ins.sockDrops = counter(MetricSocketDrops, "{packet}", "Receive drops of a UDP socket (sk_drops).")
 	ins.sockMem = gauge(MetricSocketMemory, "By", "Receive memory of a UDP socket: rmem_alloc and rcvbuf.")
 	ins.reasons = counter(MetricDropReason, "{packet}", "Kernel drop events by skb drop reason.")
-	ins.stage = gauge(MetricStageDrops, "{packet}", "Packets lost at each stage of the path in the last interval (Diagnose).")
-	ins.findings = gauge(MetricFindings, "{finding}", "Diagnosis findings per stage in the last interval.")
+	ins.stage = counter(MetricStageDrops, "{packet}", "Packets lost at each stage of the path since the exporter started, as Diagnose attributes them between successive collections.")
+	ins.findings = gauge(MetricFindings, "{finding}", "Diagnosis findings per stage in the interval between the last two collections.")
+	ins.sourceUp = gauge(MetricSourceUp, "", "1 when the source was collected without an error in the last collection, 0 when it failed.")
+	ins.sourceErrs = counter(MetricSourceErrors, "{error}", "Errors of each source since the exporter started, by kind.")
 	if err != nil {
 		return nil, fmt.Errorf("netstack: creating instruments: %w", err)
 	}
-	st := &otelState{c: c, opts: opts, ins: ins}
+	st := &otelState{c: c, opts: opts, ins: ins, lastErr: map[Source]string{}, errCount: map[sourceErrKey]uint64{}}
+	if !opts.NoSocketOwners && c.cfg.Bundle == "" {
+		st.owners = NewOwnerCache(c.cfg.ProcRoot)
+	}
 	return m.RegisterCallback(st.observe,
 		ins.dropped, ins.errors, ins.packets, ins.io, ins.link, ins.softnet, ins.backlog,
 		ins.softirqs, ins.mib, ins.driver, ins.qdisc, ins.qdiscQ, ins.sockDrops, ins.sockMem,
-		ins.reasons, ins.stage, ins.findings)
+		ins.reasons, ins.stage, ins.findings, ins.sourceUp, ins.sourceErrs)
 }
 
 type otelInstruments struct {
-	dropped, errors, packets, io, link, softnet, softirqs, mib, driver, qdisc, sockDrops, reasons metric.Int64ObservableCounter
-	backlog, qdiscQ, sockMem, stage, findings                                                     metric.Int64ObservableGauge
+	dropped, errors, packets, io, link, softnet, softirqs, mib, driver, qdisc, sockDrops, reasons, stage, sourceErrs metric.Int64ObservableCounter
+	backlog, qdiscQ, sockMem, findings, sourceUp                                                                     metric.Int64ObservableGauge
 }
 
 type otelState struct {
@@ -212,6 +273,20 @@ type otelState struct {
 	have     bool
 	delta    Delta
 	findings []Finding
+	// stageDrops accumulates each delta's drops per stage: the monotonic
+	// MetricStageDrops.
+	stageDrops [numStages]uint64
+	// lastErr is each failing source's error text at the last collection,
+	// for SourceHealth; errCount counts MetricSourceErrors.
+	lastErr  map[Source]string
+	errCount map[sourceErrKey]uint64
+	// owners resolves the exported sockets' processes; nil when off.
+	owners *OwnerCache
+}
+
+type sourceErrKey struct {
+	src  Source
+	kind string
 }
 
 func (s *otelState) observe(ctx context.Context, o metric.Observer) error {
@@ -224,10 +299,150 @@ func (s *otelState) observe(ctx context.Context, o metric.Observer) error {
 	if s.have {
 		ComputeDelta(&s.snaps[s.cur], &s.snaps[next], &s.delta)
 		s.findings = Diagnose(&s.delta)
+		for _, f := range s.findings {
+			s.stageDrops[f.Stage] += f.Drops
+		}
 	}
 	s.cur, s.have = next, true
-	observeSnapshot(o, &s.ins, &s.opts, &s.snaps[s.cur], s.findings)
+	snap := &s.snaps[s.cur]
+	socks := observeSnapshot(o, &s.ins, &s.opts, snap)
+	s.observeSockets(o, socks)
+	s.observeDiagnosis(o)
+	s.observeHealth(o, snap)
 	return nil
+}
+
+// otelSocket is one socket of the UDP table, for its series.
+type otelSocket struct {
+	obj         string
+	inode       uint64
+	cookie      uint64
+	drops       uint64
+	rmem, rbuf  uint64
+	hasM, hasDr bool
+}
+
+// observeSockets reports the sockets with the most drops, each as its own
+// series (keyed by inode and cookie, with its owner where known).
+func (s *otelState) observeSockets(o metric.Observer, socks []otelSocket) {
+	if s.opts.MaxSockets < 0 || len(socks) == 0 {
+		return
+	}
+	slices.SortStableFunc(socks, func(a, b otelSocket) int { return cmp.Compare(b.drops, a.drops) })
+	all := len(socks)
+	if len(socks) > s.opts.MaxSockets {
+		socks = socks[:s.opts.MaxSockets]
+	}
+	if s.owners != nil {
+		if len(s.owners.known) > 4*all+256 {
+			live := make(map[uint64]bool, len(socks))
+			for _, k := range socks {
+				live[k.inode] = true
+			}
+			s.owners.Retain(func(ino uint64) bool { return live[ino] })
+		}
+		inodes := make([]uint64, len(socks))
+		for i, k := range socks {
+			inodes[i] = k.inode
+		}
+		// An unreadable ProcRoot leaves the owners out; the series stay.
+		_ = s.owners.Resolve(inodes)
+	}
+	attrs := make([]attribute.KeyValue, 0, 7)
+	for _, k := range socks {
+		attrs = append(attrs[:0], AttrSocket.String(k.obj), AttrSocketInode.Int64(i64(k.inode)))
+		if k.cookie != 0 {
+			attrs = append(attrs, AttrCookie.Int64(i64(k.cookie)))
+		}
+		if s.owners != nil {
+			if so, ok := s.owners.Owner(k.inode); ok {
+				attrs = append(attrs, AttrPID.Int(so.PID))
+				if so.Comm != "" {
+					attrs = append(attrs, AttrExecutable.String(so.Comm))
+				}
+			}
+		}
+		if k.hasDr {
+			o.ObserveInt64(s.ins.sockDrops, i64(k.drops), metric.WithAttributes(attrs...))
+		}
+		if k.hasM {
+			n := len(attrs)
+			o.ObserveInt64(s.ins.sockMem, i64(k.rmem), metric.WithAttributes(append(attrs, AttrCounter.String("rmem_alloc"))...))
+			o.ObserveInt64(s.ins.sockMem, i64(k.rbuf), metric.WithAttributes(append(attrs[:n], AttrCounter.String("rcvbuf"))...))
+		}
+	}
+}
+
+// observeDiagnosis reports the stage drops (cumulative) and the findings of
+// the last interval.
+func (s *otelState) observeDiagnosis(o metric.Observer) {
+	var count [numStages]uint64
+	for _, f := range s.findings {
+		count[f.Stage]++
+	}
+	for st := range numStages {
+		a := metric.WithAttributes(AttrStage.String(st.String()))
+		o.ObserveInt64(s.ins.stage, i64(s.stageDrops[st]), a)
+		o.ObserveInt64(s.ins.findings, i64(count[st]), a)
+	}
+}
+
+// observeHealth reports each selected source's up gauge and error counts,
+// and tells SourceHealth about the sources whose state changed.
+func (s *otelState) observeHealth(o metric.Observer, snap *Snapshot) {
+	for bit := Source(1); bit < sourceEnd; bit <<= 1 {
+		if s.c.cfg.Sources&bit == 0 {
+			continue
+		}
+		var errs []error
+		for i := range snap.Errors {
+			e := &snap.Errors[i]
+			if e.Source != bit {
+				continue
+			}
+			errs = append(errs, *e)
+			s.errCount[sourceErrKey{bit, errorKind(e.Err)}]++
+		}
+		up := int64(1)
+		if len(errs) > 0 {
+			up = 0
+		}
+		o.ObserveInt64(s.ins.sourceUp, up, metric.WithAttributes(AttrSource.String(bit.String())))
+		var msg string
+		var err error
+		if len(errs) > 0 {
+			err = errors.Join(errs...)
+			msg = err.Error()
+		}
+		if msg != s.lastErr[bit] {
+			if err == nil {
+				delete(s.lastErr, bit)
+			} else {
+				s.lastErr[bit] = msg
+			}
+			if s.opts.SourceHealth != nil {
+				s.opts.SourceHealth(bit, err)
+			}
+		}
+	}
+	for k, n := range s.errCount {
+		o.ObserveInt64(s.ins.sourceErrs, i64(n), metric.WithAttributes(AttrSource.String(k.src.String()), AttrErrorType.String(k.kind)))
+	}
+}
+
+// errorKind classifies a source error for error.type.
+func errorKind(err error) string {
+	switch {
+	case errors.Is(err, os.ErrPermission):
+		return "permission"
+	case errors.Is(err, os.ErrNotExist):
+		return "not_found"
+	case errors.Is(err, errors.ErrUnsupported):
+		return "unsupported"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	}
+	return "other"
 }
 
 func i64(v uint64) int64 {
@@ -247,20 +462,17 @@ func direction(name string) (attribute.KeyValue, string, bool) {
 	return attribute.KeyValue{}, name, false
 }
 
-// observeSnapshot reports one snapshot (and the findings of the delta that
-// ends at it) to the observer.
-func observeSnapshot(o metric.Observer, ins *otelInstruments, opts *MetricOptions, s *Snapshot, findings []Finding) {
+// observeSnapshot reports one snapshot's counters to the observer, and
+// returns its UDP-table sockets for observeSockets.
+func observeSnapshot(o metric.Observer, ins *otelInstruments, opts *MetricOptions, s *Snapshot) []otelSocket {
 	softnet := map[string]uint64{}
 	softirqs := map[string]uint64{}
-	type sock struct {
+	type sockKey struct {
 		obj   string
-		drops uint64
-		rmem  uint64
-		rbuf  uint64
-		hasM  bool
+		inode int64
 	}
-	var socks []sock
-	sockIdx := map[string]int{}
+	var socks []otelSocket
+	sockIdx := map[sockKey]int{}
 	for i := range s.Counters {
 		c := &s.Counters[i]
 		switch c.Source {
@@ -328,15 +540,16 @@ func observeSnapshot(o metric.Observer, ins *otelInstruments, opts *MetricOption
 			if opts.MaxSockets < 0 {
 				continue
 			}
-			j, ok := sockIdx[c.Object]
+			key := sockKey{c.Object, c.Index}
+			j, ok := sockIdx[key]
 			if !ok {
 				j = len(socks)
-				sockIdx[c.Object] = j
-				socks = append(socks, sock{obj: c.Object})
+				sockIdx[key] = j
+				socks = append(socks, otelSocket{obj: c.Object, inode: uint64(max(c.Index, 0)), cookie: c.Gen})
 			}
 			switch c.Name {
 			case "drops":
-				socks[j].drops = c.Value
+				socks[j].drops, socks[j].hasDr = c.Value, true
 			case "rmem_alloc":
 				socks[j].rmem, socks[j].hasM = c.Value, true
 			case "rcvbuf":
@@ -358,36 +571,7 @@ func observeSnapshot(o metric.Observer, ins *otelInstruments, opts *MetricOption
 	for _, n := range sortedKeys(softirqs) {
 		o.ObserveInt64(ins.softirqs, i64(softirqs[n]), metric.WithAttributes(AttrCounter.String(n)))
 	}
-	slices.SortStableFunc(socks, func(a, b sock) int {
-		switch {
-		case a.drops > b.drops:
-			return -1
-		case a.drops < b.drops:
-			return 1
-		}
-		return 0
-	})
-	if opts.MaxSockets >= 0 && len(socks) > opts.MaxSockets {
-		socks = socks[:opts.MaxSockets]
-	}
-	for _, k := range socks {
-		a := AttrSocket.String(k.obj)
-		o.ObserveInt64(ins.sockDrops, i64(k.drops), metric.WithAttributes(a))
-		if k.hasM {
-			o.ObserveInt64(ins.sockMem, i64(k.rmem), metric.WithAttributes(a, AttrCounter.String("rmem_alloc")))
-			o.ObserveInt64(ins.sockMem, i64(k.rbuf), metric.WithAttributes(a, AttrCounter.String("rcvbuf")))
-		}
-	}
-	var drops, count [numStages]uint64
-	for _, f := range findings {
-		drops[f.Stage] += f.Drops
-		count[f.Stage]++
-	}
-	for st := range numStages {
-		a := metric.WithAttributes(AttrStage.String(st.String()))
-		o.ObserveInt64(ins.stage, i64(drops[st]), a)
-		o.ObserveInt64(ins.findings, i64(count[st]), a)
-	}
+	return socks
 }
 
 func sortedKeys(m map[string]uint64) []string {
