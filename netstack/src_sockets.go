@@ -29,6 +29,18 @@ type ownSockets struct {
 // Object, e.g. "239.1.1.1:5000"). The richer per-socket view (drops per
 // batch, pending datagram, buffer fill, queueing delay) then joins the
 // diagnosis. Remove it with RemoveSocket before closing the socket.
+//
+// Each collection reads the socket's kernel state with one
+// getsockopt(SO_MEMINFO) (socketstats.Conn.SampleStats), so these counters
+// are the kernel's at collection time, whether or not the application is
+// reading: drops (sk_drops, SK_MEMINFO_DROPS, widened to 64 bits),
+// rmem_alloc (SK_MEMINFO_RMEM_ALLOC, bytes of skb truesize queued), rcvbuf
+// (SK_MEMINFO_RCVBUF, bytes) and rmem_high_water (the largest rmem_alloc
+// any sample saw). These come from the read path (Conn.ReadBatch)
+// and move only as the application reads through it: packets, bytes,
+// batches, truncated, pending (the last SIOCINQ reading, taken after each
+// batch and by Conn.Sample: the length in bytes of the next queued
+// datagram) and queue_delay_max_ns.
 func (c *Collector) AddSocket(name string, conn *socketstats.Conn) {
 	c.own.mu.Lock()
 	defer c.own.mu.Unlock()
@@ -59,7 +71,11 @@ func (s ownSource) collect(_ context.Context, snap *Snapshot) error {
 		var k *OwnSocket
 		d.Sockets, k = reuse.Next(d.Sockets)
 		k.Name = o.names[i]
-		conn.ReadStats(&k.Stats)
+		// One getsockopt(SO_MEMINFO): drops and buffer use as the kernel
+		// has them now, not as the reader's last batch left them.
+		if err := conn.SampleStats(&k.Stats); err != nil {
+			snap.addErr(SourceSockets, k.Name, err)
+		}
 	}
 	appendOwn(snap, d.Sockets)
 	return nil

@@ -61,6 +61,18 @@ type Conn struct {
 	meminfo    [unix.SK_MEMINFO_VARS]uint32
 	memLen     uint32
 	now        int64
+
+	// Sampler state: SO_MEMINFO (and SIOCINQ) read at call time by Sample,
+	// SampleStats and the metrics callback, from any goroutine. smu
+	// serialises the samplers; the reader never takes it.
+	smu      sync.Mutex
+	sampleFn func(fd uintptr)
+	sWantInq bool
+	sInq     int32
+	sInqErr  syscall.Errno
+	sMem     [unix.SK_MEMINFO_VARS]uint32
+	sMemLen  uint32
+	sMemErr  syscall.Errno
 }
 
 // Open creates a UDP socket bound to cfg.Port, joins cfg.Groups and
@@ -312,6 +324,7 @@ func newConn(uc *net.UDPConn, family int, ifname string, ifidx int, cfg Config) 
 		h.Control = &c.ctrl[i*space]
 	}
 	c.readFn = c.doRead
+	c.sampleFn = c.sampleFD
 
 	var serr error
 	if err := rc.Control(func(fd uintptr) { serr = c.configure(int(fd), cfg) }); err != nil {
@@ -421,7 +434,10 @@ func (c *Conn) SetReadDeadline(t time.Time) error {
 }
 
 // Stats returns a snapshot of the counters. It only loads atomics and can
-// be called from any goroutine while another reads.
+// be called from any goroutine while another reads. The kernel-side values
+// (Drops, Buffer, HighWater, NextDatagram) are those of the last batch or
+// the last sample (Sample, SampleStats, a metrics collection): while the
+// application does not call ReadBatch, use SampleStats to see them move.
 func (c *Conn) Stats() Stats {
 	var s Stats
 	c.ctr.snapshot(&s)
@@ -433,37 +449,81 @@ func (c *Conn) Stats() Stats {
 // their copies this way. It overwrites every field of dst.
 func (c *Conn) ReadStats(dst *Stats) { c.ctr.snapshot(dst) }
 
+// SampleStats reads the socket's kernel state now, with one
+// getsockopt(SO_MEMINFO), folds it into the counters (Drops, Buffer,
+// HighWater) and then fills dst as ReadStats does. The drops and buffer
+// use in dst are therefore the kernel's at the time of the call, whether
+// the application reads through ReadBatch, reads the wrapped socket itself
+// or is stalled; the read-path counters (Packets, Bytes, Batches,
+// Truncated, QueueDelay, NextDatagram) are as the last batch left them. It
+// allocates nothing and is safe to call from any goroutine while another
+// reads. On error (the socket was closed, or SO_MEMINFO is not supported)
+// dst still holds the last known values.
+func (c *Conn) SampleStats(dst *Stats) error {
+	_, err := c.sampleKernel(false)
+	c.ctr.snapshot(dst)
+	return err
+}
+
 // LastBatch describes the last ReadBatch that returned datagrams. Only the
 // reading goroutine may call it.
 func (c *Conn) LastBatch() BatchInfo { return c.last }
 
 // Sample reads SIOCINQ and SO_MEMINFO now, folds them into the counters
-// (drops, backlog, buffer fill, high-water) and returns the buffer usage. It
-// is safe to call from any goroutine, e.g. a monitor that runs while the
-// reader is stalled.
+// (drops, next datagram, buffer fill, high-water) and returns the buffer
+// usage. It is safe to call from any goroutine, e.g. a monitor that runs
+// while the reader is stalled, and allocates nothing.
 func (c *Conn) Sample() (BufferUsage, error) {
-	var (
-		mi         [unix.SK_MEMINFO_VARS]uint32
-		inq        int
-		ierr, merr error
-	)
-	if err := c.rc.Control(func(fd uintptr) {
-		inq, ierr = unix.IoctlGetInt(int(fd), unix.SIOCINQ)
-		merr = getMeminfo(fd, &mi)
-	}); err != nil {
-		return BufferUsage{}, fmt.Errorf("socketstats: %w", err)
+	k, err := c.sampleKernel(true)
+	return k.buf, err
+}
+
+// sampleKernel reads SO_MEMINFO (and SIOCINQ with withInq) on the socket
+// now and folds what it read into the counters. Each value that could be
+// read is folded even when the other failed; the error says which failed.
+func (c *Conn) sampleKernel(withInq bool) (kernelSample, error) {
+	var k kernelSample
+	c.smu.Lock()
+	defer c.smu.Unlock()
+	c.sWantInq = withInq
+	if err := c.rc.Control(c.sampleFn); err != nil {
+		return k, fmt.Errorf("socketstats: sampling the socket: %w", err)
 	}
-	if ierr != nil {
-		return BufferUsage{}, fmt.Errorf("socketstats: ioctl SIOCINQ: %w", ierr)
+	var ierr, merr error
+	if withInq {
+		if c.sInqErr != 0 {
+			ierr = fmt.Errorf("socketstats: ioctl SIOCINQ: %w", c.sInqErr)
+		} else {
+			k.inq, k.inqOK = uint64(max(c.sInq, 0)), true
+			c.ctr.nextDatagram.Store(k.inq)
+		}
 	}
-	c.ctr.nextDatagram.Store(uint64(max(inq, 0)))
-	if merr != nil {
-		return BufferUsage{}, fmt.Errorf("socketstats: getsockopt SO_MEMINFO: %w", unsupported(merr))
+	switch {
+	case c.sMemErr != 0:
+		merr = fmt.Errorf("socketstats: getsockopt SO_MEMINFO: %w", unsupported(c.sMemErr))
+	case c.sMemLen < unix.SK_MEMINFO_DROPS*4+4:
+		merr = fmt.Errorf("socketstats: getsockopt SO_MEMINFO returned %d bytes, want at least %d: %w",
+			c.sMemLen, unix.SK_MEMINFO_DROPS*4+4, errors.ErrUnsupported)
+	default:
+		k.buf = BufferUsage{Used: uint64(c.sMem[unix.SK_MEMINFO_RMEM_ALLOC]),
+			Size: uint64(c.sMem[unix.SK_MEMINFO_RCVBUF]), Drops: c.sMem[unix.SK_MEMINFO_DROPS]}
+		k.memOK = true
+		c.ctr.observeBuffer(k.buf.Used, k.buf.Size, k.buf.Drops)
+		c.ctr.observeDrops(k.buf.Drops)
 	}
-	u := BufferUsage{Used: uint64(mi[unix.SK_MEMINFO_RMEM_ALLOC]), Size: uint64(mi[unix.SK_MEMINFO_RCVBUF]), Drops: mi[unix.SK_MEMINFO_DROPS]}
-	c.ctr.observeBuffer(u.Used, u.Size, u.Drops)
-	c.ctr.observeDrops(u.Drops)
-	return u, nil
+	return k, errors.Join(ierr, merr)
+}
+
+// sampleFD runs inside RawConn.Control for sampleKernel, with c.smu held:
+// the descriptor cannot be closed and reused while it runs.
+func (c *Conn) sampleFD(fd uintptr) {
+	c.sInq, c.sInqErr = 0, 0
+	if c.sWantInq {
+		_, _, c.sInqErr = unix.RawSyscall(unix.SYS_IOCTL, fd, unix.SIOCINQ, uintptr(unsafe.Pointer(&c.sInq)))
+	}
+	c.sMemLen = uint32(unsafe.Sizeof(c.sMem))
+	_, _, c.sMemErr = unix.RawSyscall6(unix.SYS_GETSOCKOPT, fd, unix.SOL_SOCKET, unix.SO_MEMINFO,
+		uintptr(unsafe.Pointer(&c.sMem)), uintptr(unsafe.Pointer(&c.sMemLen)), 0)
 }
 
 // Close unregisters the metrics, closes the socket and unblocks a blocked

@@ -59,5 +59,13 @@ func (c *Conn) Stats() Stats { return Stats{} }
 // ReadStats writes zero counters on this platform.
 func (c *Conn) ReadStats(dst *Stats) { *dst = Stats{} }
 
+// SampleStats writes zero counters and fails on this platform.
+func (c *Conn) SampleStats(dst *Stats) error { *dst = Stats{}; return errNotLinux }
+
+// Sample is not supported on this platform.
+func (c *Conn) Sample() (BufferUsage, error) { return BufferUsage{}, errNotLinux }
+
+func (c *Conn) sampleKernel(bool) (kernelSample, error) { return kernelSample{}, errNotLinux }
+
 // Close is not supported on this platform.
 func (c *Conn) Close() error { return errNotLinux }

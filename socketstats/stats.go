@@ -7,49 +7,66 @@ import (
 
 // Stats is a snapshot of a Conn's counters since it was opened (or wrapped).
 // Counters are cumulative; subtract two snapshots for rates.
+//
+// Each field comes from one of two places. "Read path" fields are
+// accumulated by ReadBatch and move only when the application reads
+// through it. "Kernel" fields are the socket's own state as the kernel
+// reports it; ReadBatch refreshes them after its batches, and Sample,
+// SampleStats and every metrics collection (RegisterMetrics) read them
+// from the kernel at the time of the call, so they move while the reader
+// is stalled or reads the wrapped socket by other means.
 type Stats struct {
-	// Packets is the number of datagrams returned by ReadBatch.
+	// Packets is the number of datagrams returned by ReadBatch (read path).
 	Packets uint64
 	// Bytes is the sum of their full lengths (as sent, including the part
-	// of truncated datagrams that did not fit the caller's buffer).
+	// of truncated datagrams that did not fit the caller's buffer; read
+	// path).
 	Bytes uint64
-	// Batches is the number of ReadBatch calls that returned datagrams.
+	// Batches is the number of ReadBatch calls that returned datagrams
+	// (read path).
 	Batches uint64
-	// BatchSizes is the distribution of datagrams per batch.
+	// BatchSizes is the distribution of datagrams per batch (read path).
 	BatchSizes Histogram
 
 	// Drops is the number of datagrams the kernel dropped for this socket
-	// (sk_drops, see the package doc), widened from the kernel's 32 bits.
-	// For a wrapped existing socket it counts from the moment it was
-	// wrapped. DropsKnown is false until the kernel has reported the
-	// counter once (SO_RXQ_OVFL or SO_MEMINFO).
+	// (kernel: sk_drops, see the package doc, from SO_MEMINFO's
+	// SK_MEMINFO_DROPS or the SO_RXQ_OVFL message of a received datagram,
+	// which carry the same counter), widened from the kernel's 32 bits
+	// across wraps and never decreasing. For a wrapped existing socket it
+	// counts from the moment it was wrapped; for a socket made by Open it
+	// equals the drops column of /proc/net/udp. DropsKnown is false until
+	// the kernel has reported the counter once.
 	Drops      uint64
 	DropsKnown bool
 
 	// Truncated counts datagrams longer than the buffer they were read into
 	// (MSG_TRUNC); CTruncated counts datagrams whose control messages did
-	// not fit (MSG_CTRUNC: a drop count or timestamp may be missing).
+	// not fit (MSG_CTRUNC: a drop count or timestamp may be missing). Read
+	// path.
 	Truncated, CTruncated uint64
 
-	// NextDatagram is the SIOCINQ value after the last batch: the length in
-	// bytes of the next queued datagram (not the queue depth), 0 when the
-	// queue was empty (or the next datagram is empty). Behind is true when a
-	// datagram was waiting after the last batch.
+	// NextDatagram is the last SIOCINQ value (kernel, read after each batch
+	// and by Sample and metrics collections, not by SampleStats): the
+	// length in bytes of the datagram at the head of the queue (not the
+	// queue depth), 0 when the queue was empty (or that datagram is
+	// empty). Behind is true when a datagram was waiting.
 	NextDatagram uint64
 	Behind       bool
 
-	// Buffer is the last SO_MEMINFO sample; BufferKnown is false until one
-	// has been taken (see Config.MemInfoEvery).
+	// Buffer is the last SO_MEMINFO sample (kernel); BufferKnown is false
+	// until one has been taken (see Config.MemInfoEvery, Sample,
+	// SampleStats).
 	Buffer      BufferUsage
 	BufferKnown bool
 	// HighWater is the largest Buffer.Used seen, in bytes of kernel memory.
-	// It is sampled after batches (and by Sample), so the true peak, just
-	// before the reader arrived, is higher by up to the batch it read.
+	// It is the largest of the samples taken (after batches, by Sample,
+	// SampleStats and metrics collections), so the true peak, between two
+	// samples, can be higher.
 	HighWater uint64
 
 	// QueueDelay is the distribution of the time datagrams waited between
 	// the kernel's receive timestamp and the application's read, in
-	// nanoseconds. Empty unless Config.Timestamps is set.
+	// nanoseconds (read path). Empty unless Config.Timestamps is set.
 	QueueDelay Histogram
 }
 
@@ -103,6 +120,15 @@ type BatchInfo struct {
 	HasBuffer bool
 	// MaxQueueDelay is the longest wait in the batch (timestamps only).
 	MaxQueueDelay time.Duration
+}
+
+// kernelSample is what one read of the socket's kernel state found
+// (Conn.sampleKernel).
+type kernelSample struct {
+	buf   BufferUsage // SO_MEMINFO, when memOK
+	inq   uint64      // SIOCINQ, when inqOK
+	memOK bool
+	inqOK bool
 }
 
 // counters are the Conn's shared statistics: written by the reader (and by
