@@ -26,9 +26,16 @@ import (
 // netlink is not used for dumps because its Receive allocates every message.
 //
 // Device names come from an ifindex -> name table filled by one RTM_GETLINK
-// dump and refreshed whenever a dump meets an unknown ifindex (a new
-// device). A device renamed under the same ifindex keeps its old name until
-// RefreshDevices or AllClasses refreshes the table.
+// dump. The table is reloaded before a dump whenever the kernel announced a
+// change of devices since the last load: the Conn keeps a second
+// NETLINK_ROUTE socket subscribed to RTNLGRP_LINK, to which the kernel sends
+// an RTM_NEWLINK or RTM_DELLINK message for every device added, removed,
+// renamed or changed (net/core/rtnetlink.c rtmsg_ifinfo), and a dump first
+// reads it without blocking (one recvmsg(2) that finds nothing in the
+// steady state). A rename, or a new device that reuses an ifindex, is
+// therefore seen by the next dump. A dump that meets an unknown ifindex
+// reloads the table too. If the subscription cannot be made, or its
+// notifications overflow, the table is reloaded before every dump.
 //
 // A Conn is safe for concurrent use; dumps are serialised.
 type Conn struct {
@@ -54,12 +61,17 @@ type Conn struct {
 	inDump  bool // a dump was abandoned before NLMSG_DONE
 	dumpSeq uint32
 
-	names    map[int32]string // ifindex -> device name
-	dense    []string         // the same for small ifindexes, "" = unknown
-	oldNames map[int32]string
-	kinds    map[string]string
-	scratch  []Qdisc // AllClasses' qdisc dump
-	info     DumpInfo
+	names map[int32]string // ifindex -> device name
+	// notify is the RTNLGRP_LINK subscription (-1 when none); namesStale
+	// is set when a notification was read but the reload failed.
+	notify     int
+	notifyBuf  []byte
+	namesStale bool
+	dense      []string // the same for small ifindexes, "" = unknown
+	oldNames   map[int32]string
+	kinds      map[string]string
+	scratch    []Qdisc // AllClasses' qdisc dump
+	info       DumpInfo
 }
 
 // Open opens a NETLINK_ROUTE socket, inside cfg.NetNS when set. Errors wrap
@@ -78,8 +90,14 @@ func Open(cfg *Config) (*Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("qdisc: opening rtnetlink socket: %w", err)
 	}
+	notify := -1
+	_ = netns.Do(cfg.NetNS, func() error {
+		notify = openLinkNotify()
+		return nil
+	})
 	if err := sock.Bind(&unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 		sock.Close()
+		closeFd(notify)
 		return nil, fmt.Errorf("qdisc: binding rtnetlink socket: %w", err)
 	}
 	c := &Conn{
@@ -89,6 +107,10 @@ func Open(cfg *Config) (*Conn, error) {
 		names:    make(map[int32]string),
 		oldNames: make(map[int32]string),
 		kinds:    make(map[string]string),
+		notify:   notify,
+	}
+	if notify >= 0 {
+		c.notifyBuf = make([]byte, 8<<10)
 	}
 	if c.timeout <= 0 {
 		c.timeout = defaultTimeout
@@ -96,6 +118,7 @@ func Open(cfg *Config) (*Conn, error) {
 	rc, err := sock.SyscallConn()
 	if err != nil {
 		sock.Close()
+		closeFd(notify)
 		return nil, fmt.Errorf("qdisc: %w", err)
 	}
 	c.rc = rc
@@ -107,10 +130,12 @@ func Open(cfg *Config) (*Conn, error) {
 	return c, nil
 }
 
-// Close closes the socket.
+// Close closes the sockets.
 func (c *Conn) Close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	closeFd(c.notify)
+	c.notify = -1
 	return c.sock.Close()
 }
 
@@ -157,6 +182,7 @@ func (c *Conn) qdiscs(ctx context.Context, only int, dst []Qdisc) ([]Qdisc, erro
 // deadline.
 func (c *Conn) qdiscsLocked(ctx context.Context, only int, dst []Qdisc) ([]Qdisc, error) {
 	dst = dst[:0]
+	c.freshNames(ctx)
 	if err := c.startDump(ctx, unix.RTM_GETQDISC, 0); err != nil {
 		return dst, err
 	}
@@ -227,15 +253,32 @@ func (c *Conn) resolveQdiscNames(ctx context.Context, dst []Qdisc) []Qdisc {
 }
 
 // RefreshDevices reloads the ifindex -> device name table (one RTM_GETLINK
-// dump). Dumps do this by themselves when they meet a new ifindex; call it
-// after renaming devices.
+// dump). Dumps do this by themselves when the kernel announces a change of
+// devices or they meet a new ifindex (see Conn), so a caller needs it only
+// to load the names before the first dump.
 func (c *Conn) RefreshDevices(ctx context.Context) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err := c.arm(ctx); err != nil {
 		return err
 	}
-	return c.refreshLinks(ctx)
+	c.linksChanged()
+	if err := c.refreshLinks(ctx); err != nil {
+		c.namesStale = true
+		return err
+	}
+	c.namesStale = false
+	return nil
+}
+
+// freshNames reloads the name table when the kernel announced a change of
+// devices since the last load. A failed reload is retried by the next dump;
+// the dump itself goes on with the table it has.
+func (c *Conn) freshNames(ctx context.Context) {
+	if !c.linksChanged() && !c.namesStale {
+		return
+	}
+	c.namesStale = c.refreshLinks(ctx) != nil
 }
 
 // Classes dumps the classes of one device (one RTM_GETTCLASS dump) into
@@ -252,6 +295,7 @@ func (c *Conn) Classes(ctx context.Context, ifindex int, dst []Class) ([]Class, 
 	if ifindex <= 0 {
 		return dst[:0], fmt.Errorf("qdisc: classes of ifindex %d: %w", ifindex, os.ErrNotExist)
 	}
+	c.freshNames(ctx)
 	dst, err := c.classes(ctx, ifindex, dst[:0])
 	if err != nil {
 		return dst, err
@@ -273,7 +317,8 @@ func (c *Conn) Classes(ctx context.Context, ifindex int, dst []Class) ([]Class, 
 
 // AllClasses dumps the classes of every device that has a classful qdisc,
 // appending to dst[:0]. It finds those devices with one RTM_GETQDISC dump
-// (which also picks up new devices and their names), then runs one
+// (which, like every dump, first reloads the device names when devices were
+// added, removed or renamed since the last load: see Conn), then runs one
 // RTM_GETTCLASS dump per such device: devices whose qdiscs are all
 // classless (see Classless) are not asked. Devices that vanish before their
 // class dump are skipped and listed in LastDump().SkippedDevices.

@@ -4,6 +4,7 @@ package qdisc
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"unsafe"
@@ -91,7 +92,7 @@ func (c *Conn) nextMsg(ctx context.Context) (typ uint16, payload []byte, done bo
 				return 0, nil, false, err
 			}
 			if err := c.rc.Read(c.readFn); err != nil {
-				return 0, nil, false, err
+				return 0, nil, false, c.readError(ctx, err)
 			}
 			if c.rerr != nil {
 				return 0, nil, false, os.NewSyscallError("recvmsg", c.rerr)
@@ -148,6 +149,74 @@ func (c *Conn) nextMsg(ctx context.Context) (typ uint16, payload []byte, done bo
 			return 0, nil, false, errnoError("NLMSG_ERROR", unix.Errno(-e))
 		}
 		return typ, payload, false, nil
+	}
+}
+
+// readError names why a read failed. The socket's read deadline is either
+// the context's deadline or now + Timeout (arm); when the first one expires,
+// the poller reports os.ErrDeadlineExceeded ("i/o timeout"), possibly a
+// moment before the context's own timer marks the context done. Either way
+// the error then wraps context.DeadlineExceeded (and os.ErrDeadlineExceeded
+// still matches), so that callers can tell their deadline from a kernel
+// that stopped answering within Timeout.
+func (c *Conn) readError(ctx context.Context, err error) error {
+	if cerr := ctx.Err(); cerr != nil {
+		return fmt.Errorf("%w (%w)", cerr, err)
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		if c.ctxDeadline {
+			return fmt.Errorf("%w (%w)", context.DeadlineExceeded, err)
+		}
+		return fmt.Errorf("no answer within %v (Config.Timeout): %w", c.timeout, err)
+	}
+	return err
+}
+
+// openLinkNotify opens a non-blocking NETLINK_ROUTE socket subscribed to
+// RTNLGRP_LINK in the current namespace, or returns -1.
+func openLinkNotify() int {
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
+	if err != nil {
+		return -1
+	}
+	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK, Groups: unix.RTMGRP_LINK}); err != nil {
+		unix.Close(fd)
+		return -1
+	}
+	return fd
+}
+
+func closeFd(fd int) {
+	if fd >= 0 {
+		unix.Close(fd)
+	}
+}
+
+// linksChanged drains the RTNLGRP_LINK subscription and reports whether the
+// kernel announced any change of devices since the last call (true without
+// a subscription, or when notifications were lost: ENOBUFS).
+func (c *Conn) linksChanged() bool {
+	if c.notify < 0 {
+		return true
+	}
+	changed := false
+	for {
+		_, err := unix.Read(c.notify, c.notifyBuf)
+		switch err {
+		case nil:
+			changed = true
+		case unix.EINTR:
+		case unix.EAGAIN:
+			return changed
+		default:
+			// ENOBUFS: the socket overflowed and notifications were lost;
+			// reading on returns the ones queued since. Anything else
+			// leaves the table's freshness unknown.
+			changed = true
+			if err != unix.ENOBUFS {
+				return true
+			}
+		}
 	}
 }
 
