@@ -10,11 +10,18 @@ import (
 var ErrMalformed = errors.New("malformed kernel file")
 
 // ParseError says which file, which line (1-based; 0 when the error is about
-// the file as a whole) and why. It wraps ErrMalformed and, where a number
-// failed to parse, the cause from the number parser.
+// the file as a whole), which column of that line (1-based; 0 when the
+// error is about the line as a whole) and why. It wraps ErrMalformed and,
+// where a number failed to parse, the cause from the number parser.
+//
+// A column is a whitespace-separated field of the line, counted from 1 as
+// the kernel's format prints them: in softnet_stat column 2 is dropped, in a
+// UDP table column 13 is drops, in an snmp value line column 1 is the
+// "Name:" prefix and column 2 the first value.
 type ParseError struct {
 	File   string
 	Line   int
+	Column int
 	Reason string
 	Err    error
 }
@@ -23,6 +30,9 @@ func (e *ParseError) Error() string {
 	msg := "procparse: " + e.File
 	if e.Line > 0 {
 		msg += fmt.Sprintf(" line %d", e.Line)
+	}
+	if e.Column > 0 {
+		msg += fmt.Sprintf(" column %d", e.Column)
 	}
 	msg += ": " + e.Reason
 	if e.Err != nil && e.Err != ErrMalformed {
@@ -43,4 +53,10 @@ func (e *ParseError) Unwrap() []error {
 // (e.g. "softnet_stat"); Reader and the FS methods replace it with the path.
 func malformed(file string, line int, cause error, format string, args ...any) error {
 	return &ParseError{File: file, Line: line, Reason: fmt.Sprintf(format, args...), Err: cause}
+}
+
+// malformedAt is malformed for an error about one column (1-based field) of
+// a line.
+func malformedAt(file string, line, column int, cause error, format string, args ...any) error {
+	return &ParseError{File: file, Line: line, Column: column, Reason: fmt.Sprintf(format, args...), Err: cause}
 }

@@ -71,9 +71,9 @@ func ExampleFS_OpenUDPScan() {
 }
 
 // ExampleFS_SoftnetStatReader re-reads softnet_stat into the same value, as
-// a poller would; the corpus fixture mixes row widths.
+// a poller would.
 func ExampleFS_SoftnetStatReader() {
-	fs, err := procparse.NewFS("testdata/procfs-corpus/proc")
+	fs, err := procparse.NewFS("testdata/linux-6.18-vm/proc")
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -95,11 +95,8 @@ func ExampleFS_SoftnetStatReader() {
 		fmt.Println()
 	}
 	// Output:
-	// cpu 0 (13 columns): processed 3510243 dropped 25219 squeezed 0 flow-limited 118
-	// cpu 1 (13 columns): processed 9780506 dropped 1094 squeezed 177 flow-limited 43
-	// cpu 2 (11 columns): processed 89203 dropped 134774 squeezed 4026533737 flow-limited 2
-	// cpu 3 (9 columns): processed 23478194 dropped 0 squeezed 68004
-	// cpu 4 (10 columns): processed 36472 dropped 1 squeezed 17
+	// cpu 0 (15 columns): processed 111346120 dropped 0 squeezed 3 flow-limited 0
+	// cpu 1 (15 columns): processed 99975 dropped 0 squeezed 0 flow-limited 0
 }
 
 // ExampleFS_NetDev prints each device's receive and transmit counters.

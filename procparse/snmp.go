@@ -27,6 +27,12 @@ import (
 // keys. Lookups search every group of the name.
 type SNMP struct {
 	Groups []SNMPGroup
+
+	// checked is the number of groups of the last parse into this value
+	// that succeeded: their stored header lines are known to hold unique
+	// keys and names. A parse that meets the same header lines again, in
+	// the same order, skips the checks for repeats.
+	checked int
 }
 
 // SNMPGroup is one header/value line pair.
@@ -85,9 +91,14 @@ func signedSNMPKey[T string | []byte](group, key T) bool {
 // the same as in the previous parse into dst, only its values are decoded,
 // so dst must not be modified between parses (copy what you keep).
 //
-// Errors wrap ErrMalformed: a line without a "Name:" prefix, a value line
-// that does not follow its header line or carries a different prefix, a
-// different number of keys and values, or a value that is not a number.
+// It accepts only what the kernel prints. Errors are *ParseError values
+// wrapping ErrMalformed that name the line and, where one column is at
+// fault, the column: a line without a "Name:" prefix, a value line that
+// does not follow its header line or carries a different prefix, a
+// different number of keys and values, a value that is not a %lu or %ld
+// number (a '+' sign, more than 64 bits), a key that repeats within its
+// group, or a group name that repeats (only IcmpMsg is printed in several
+// pairs of lines, and their keys must differ).
 func ParseSNMP(b []byte, dst *SNMP) error { return parseSNMP("snmp", b, dst) }
 
 // ParseNetstat is ParseSNMP for /proc/net/netstat (the same layout); errors
@@ -97,6 +108,8 @@ func ParseNetstat(b []byte, dst *SNMP) error { return parseSNMP("netstat", b, ds
 func parseSNMP(file string, b []byte, dst *SNMP) error {
 	groups := dst.Groups[:0]
 	lineNo := 0
+	trusted := dst.checked
+	dst.checked = 0
 	for len(b) > 0 {
 		var hdr, val []byte
 		hdr, b = nextLine(b)
@@ -123,20 +136,55 @@ func parseSNMP(file string, b []byte, dst *SNMP) error {
 			return malformed(file, lineNo, nil, "value line does not carry the header's prefix %q", name)
 		}
 
+		i := len(groups)
 		var g *SNMPGroup
 		groups, g = reuse.Next(groups)
 		if len(g.header) > 0 && bytes.Equal(g.header, hdr) && g.Name == string(name) && parseSNMPValuesFast(g, vals) {
-			continue
+			// The same header lines as the last good parse, so far: no
+			// repeats among them.
+			if i < trusted {
+				continue
+			}
+		} else {
+			g.header = g.header[:0]
+			g.Name = scan.String(g.Name, name)
+			if err := parseSNMPGroup(file, lineNo, g, name, keys, vals); err != nil {
+				dst.Groups = groups
+				return err
+			}
+			g.header = append(g.header, hdr...)
 		}
-		g.header = g.header[:0]
-		g.Name = scan.String(g.Name, name)
-		if err := parseSNMPGroup(file, lineNo, g, name, keys, vals); err != nil {
+		trusted = 0
+		if err := checkSNMPGroup(file, hdrLine, groups[:i], g); err != nil {
 			dst.Groups = groups
 			return err
 		}
-		g.header = append(g.header, hdr...)
 	}
 	dst.Groups = groups
+	dst.checked = len(groups)
+	return nil
+}
+
+// checkSNMPGroup rejects g when its name repeats the name of an earlier
+// group: the kernel prints each group once, except IcmpMsg, which
+// icmpmsg_put prints in pairs of lines of up to 16 keys, every key once.
+func checkSNMPGroup(file string, hdrLine int, earlier []SNMPGroup, g *SNMPGroup) error {
+	for j := range earlier {
+		p := &earlier[j]
+		if p.Name != g.Name {
+			continue
+		}
+		if g.Name != "IcmpMsg" {
+			return malformedAt(file, hdrLine, 1, nil, "group %q repeats: the kernel prints each group once", g.Name)
+		}
+		for k := range g.Fields {
+			for q := range p.Fields {
+				if g.Fields[k].Name == p.Fields[q].Name {
+					return malformedAt(file, hdrLine, k+2, nil, "IcmpMsg key %q repeats a key of an earlier IcmpMsg line", g.Fields[k].Name)
+				}
+			}
+		}
+	}
 	return nil
 }
 
@@ -196,7 +244,7 @@ func snmpPrefix(line []byte) (name, rest []byte, ok bool) {
 
 func parseSNMPGroup(file string, valLine int, g *SNMPGroup, name, keys, vals []byte) error {
 	fields := g.Fields[:0]
-	col := 0
+	col := 1 // the "Name:" prefix
 	for {
 		var k, v []byte
 		k, keys = scan.Field(keys)
@@ -207,7 +255,7 @@ func parseSNMPGroup(file string, valLine int, g *SNMPGroup, name, keys, vals []b
 		col++
 		if len(k) == 0 || len(v) == 0 {
 			g.Fields = fields
-			nk, nv := col-1, col-1
+			nk, nv := col-2, col-2
 			for len(k) > 0 {
 				nk++
 				k, keys = scan.Field(keys)
@@ -216,7 +264,7 @@ func parseSNMPGroup(file string, valLine int, g *SNMPGroup, name, keys, vals []b
 				nv++
 				v, vals = scan.Field(vals)
 			}
-			return malformed(file, valLine, nil, "%s: %d keys but %d values", name, nk, nv)
+			return malformedAt(file, valLine, col, nil, "%s: %d keys but %d values", name, nk, nv)
 		}
 		n := len(fields)
 		var f *SNMPField
@@ -224,15 +272,21 @@ func parseSNMPGroup(file string, valLine int, g *SNMPGroup, name, keys, vals []b
 		f.Name = scan.String(f.Name, k)
 		if err := parseSNMPValue(v, f, signedSNMPKey(name, k)); err != nil {
 			g.Fields = fields[:n]
-			return malformed(file, valLine, err, "%s %s: value %q", name, k, v)
+			return malformedAt(file, valLine, col, err, "%s %s: value %q", name, k, v)
 		}
 	}
 	g.Fields = fields
+	// The header line is the line before the values.
+	if i, j := dupAt(len(fields), func(i int) string { return fields[i].Name }); i >= 0 {
+		return malformedAt(file, valLine-1, i+2, nil, "%s: key %q repeats column %d", name, fields[i].Name, j+2)
+	}
 	return nil
 }
 
+// parseSNMPValue decodes a value printed with %lu or %ld: digits, or a
+// minus sign and digits. A '+' is never printed.
 func parseSNMPValue(v []byte, f *SNMPField, signed bool) error {
-	if v[0] == '-' || v[0] == '+' {
+	if v[0] == '-' {
 		n, err := scan.Int(v)
 		if err != nil {
 			return err

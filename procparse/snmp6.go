@@ -18,14 +18,24 @@ import (
 // kept, known to this package or not.
 type SNMP6 struct {
 	Fields []SNMPField
+
+	// checked is the number of fields of the last parse into this value
+	// that succeeded, known to hold no repeated name. A parse that meets
+	// the same names in the same order skips the check for repeats.
+	checked int
 }
 
 // ParseSNMP6 parses /proc/net/snmp6 content into dst, reusing its slice and,
-// when the layout is unchanged, its name strings. A line that is not exactly
-// a name and a number is an error wrapping ErrMalformed.
+// when the layout is unchanged, its name strings. It accepts only lines the
+// kernel prints: a name and an unsigned number (%lu, %llu, or %u for
+// ifIndex; never a sign), every name once. Anything else is a *ParseError
+// wrapping ErrMalformed that names the line and the column.
 func ParseSNMP6(b []byte, dst *SNMP6) error {
 	fields := dst.Fields[:0]
 	lineNo := 0
+	in := b
+	trusted := dst.checked
+	dst.checked = 0
 	for len(b) > 0 {
 		lineNo++
 		if n := len(fields); n < cap(fields) {
@@ -34,6 +44,7 @@ func ParseSNMP6(b []byte, dst *SNMP6) error {
 				continue
 			}
 		}
+		trusted = 0
 		var line []byte
 		line, b = nextLine(b)
 		name, rest := scan.Field(line)
@@ -43,23 +54,51 @@ func ParseSNMP6(b []byte, dst *SNMP6) error {
 		val, rest := scan.Field(rest)
 		if len(val) == 0 {
 			dst.Fields = fields
-			return malformed("snmp6", lineNo, nil, "%q has no value", name)
+			return malformedAt("snmp6", lineNo, 2, nil, "%q has no value", name)
 		}
 		if extra, _ := scan.Field(rest); len(extra) > 0 {
 			dst.Fields = fields
-			return malformed("snmp6", lineNo, nil, "%q: more than one value", name)
+			return malformedAt("snmp6", lineNo, 3, nil, "%q: more than one value", name)
 		}
 		n := len(fields)
 		var f *SNMPField
 		fields, f = reuse.Next(fields)
 		f.Name = scan.String(f.Name, name)
-		if err := parseSNMPValue(val, f, scan.Equal(name, "ifIndex")); err != nil {
+		err := scan.ErrSyntax // a sign: the kernel prints these unsigned
+		if val[0] != '-' && val[0] != '+' {
+			err = parseSNMPValue(val, f, scan.Equal(name, "ifIndex"))
+		}
+		if err != nil {
 			dst.Fields = fields[:n]
-			return malformed("snmp6", lineNo, err, "%s: value %q", name, val)
+			return malformedAt("snmp6", lineNo, 2, err, "%s: value %q", name, val)
 		}
 	}
 	dst.Fields = fields
+	if len(fields) > trusted {
+		if i, j := dupAt(len(fields), func(i int) string { return fields[i].Name }); i >= 0 {
+			return malformedAt("snmp6", snmp6Line(in, i), 1, nil, "%q repeats line %d", fields[i].Name, snmp6Line(in, j))
+		}
+	}
+	dst.checked = len(fields)
 	return nil
+}
+
+// snmp6Line is the 1-based line of b that holds field i (blank lines hold
+// none).
+func snmp6Line(b []byte, i int) int {
+	lineNo := 0
+	for len(b) > 0 {
+		var line []byte
+		line, b = nextLine(b)
+		lineNo++
+		if f, _ := scan.Field(line); len(f) > 0 {
+			if i == 0 {
+				return lineNo
+			}
+			i--
+		}
+	}
+	return lineNo
 }
 
 // snmp6NameWidth is the column the kernel pads snmp6 names to ("%-32s\t").

@@ -46,7 +46,8 @@ type SoftnetCPU struct {
 	CPUFromFile bool
 
 	// Width is the number of columns on this row (9, 10, 11, 13, 15 or
-	// more). Rows of one file usually share a width, but nothing requires it.
+	// more). Every row of one file has the same width: the parser rejects
+	// a file whose rows differ.
 	Width int
 
 	// Processed (column 1, sd->processed): packets this CPU's NET_RX softirq
@@ -86,11 +87,17 @@ type SoftnetCPU struct {
 }
 
 // ParseSoftnetStat parses the content of /proc/net/softnet_stat into dst,
-// reusing dst.CPUs and each row's Extra. A row narrower than 9 columns or a
-// column that is not hexadecimal is an error wrapping ErrMalformed.
+// reusing dst.CPUs and each row's Extra.
+//
+// It accepts only what softnet_seq_show can print: every column is exactly
+// eight lowercase hexadecimal digits (%08x of a 32-bit counter), a row holds
+// at least 9 columns, and every row of the file holds the same number of
+// columns (one format string prints them all). Anything else is a
+// *ParseError wrapping ErrMalformed that names the line and the column.
 func ParseSoftnetStat(b []byte, dst *SoftnetStat) error {
 	cpus := dst.CPUs[:0]
 	lineNo := 0
+	width, widthLine := 0, 0
 	for len(b) > 0 {
 		var line []byte
 		line, b = nextLine(b)
@@ -105,6 +112,13 @@ func ParseSoftnetStat(b []byte, dst *SoftnetStat) error {
 			dst.CPUs = cpus[:row]
 			return err
 		}
+		if width == 0 {
+			width, widthLine = c.Width, lineNo
+		} else if c.Width != width {
+			dst.CPUs = cpus[:row]
+			return malformedAt("softnet_stat", lineNo, min(c.Width, width)+1, nil,
+				"%d columns, but line %d has %d: the kernel prints every row with the same columns", c.Width, widthLine, width)
+		}
 	}
 	dst.CPUs = cpus
 	return nil
@@ -113,9 +127,9 @@ func ParseSoftnetStat(b []byte, dst *SoftnetStat) error {
 func parseSoftnetRow(line []byte, lineNo, row int, c *SoftnetCPU) error {
 	extra := c.Extra[:0]
 	*c = SoftnetCPU{CPU: uint32(row)}
-	// One pass over the line as the kernel prints it (hex columns separated
-	// by spaces); anything else goes through the field-by-field path, which
-	// also produces the error.
+	// One pass over the line as the kernel prints it (columns of eight
+	// lowercase hexadecimal digits separated by spaces); anything else goes
+	// through the field-by-field path, which produces the error.
 	l := fieldLexer{b: line}
 	col := 0
 	for {
@@ -123,13 +137,9 @@ func parseSoftnetRow(line []byte, lineNo, row int, c *SoftnetCPU) error {
 		if l.i == len(l.b) {
 			break
 		}
-		v, ok := l.hexWord() // the kernel's %08x
+		v, ok := l.hexWordLower() // the kernel's %08x
 		if !ok {
-			var n int
-			v, n = l.hex()
-			if n == 0 || n > 16 || (l.i < len(l.b) && l.b[l.i] != ' ') || (col == 12 && v > 1<<32-1) {
-				return parseSoftnetRowSlow(line, lineNo, row, c, extra)
-			}
+			return parseSoftnetRowSlow(line, lineNo, row, c, extra)
 		}
 		col++
 		extra = c.setColumn(col, v, extra)
@@ -137,7 +147,7 @@ func parseSoftnetRow(line []byte, lineNo, row int, c *SoftnetCPU) error {
 	c.Width = col
 	c.Extra = extra
 	if col < SoftnetWidthMin {
-		return malformed("softnet_stat", lineNo, nil, "%d columns, want at least %d", col, SoftnetWidthMin)
+		return malformedAt("softnet_stat", lineNo, col+1, nil, "%d columns, want at least %d", col, SoftnetWidthMin)
 	}
 	return nil
 }
@@ -187,22 +197,35 @@ func parseSoftnetRowSlow(line []byte, lineNo, row int, c *SoftnetCPU, extra []ui
 		}
 		col++
 		v, err := scan.Hex(f)
+		if err == nil && (len(f) != 8 || !isLowerHex(f)) {
+			err = scan.ErrSyntax
+			if len(f) > 8 {
+				err = scan.ErrRange
+			}
+		}
 		if err != nil {
 			c.Extra = extra
-			return malformed("softnet_stat", lineNo, err, "column %d %q is not a hexadecimal counter", col, f)
-		}
-		if col == 13 && v > 1<<32-1 {
-			c.Extra = extra
-			return malformed("softnet_stat", lineNo, scan.ErrRange, "column 13 (cpu index) %q out of range", f)
+			return malformedAt("softnet_stat", lineNo, col, err,
+				"%q is not eight lowercase hexadecimal digits (the kernel prints a 32-bit counter with %%08x)", f)
 		}
 		extra = c.setColumn(col, v, extra)
 	}
 	c.Width = col
 	c.Extra = extra
 	if col < SoftnetWidthMin {
-		return malformed("softnet_stat", lineNo, nil, "%d columns, want at least %d", col, SoftnetWidthMin)
+		return malformedAt("softnet_stat", lineNo, col+1, nil, "%d columns, want at least %d", col, SoftnetWidthMin)
 	}
 	return nil
+}
+
+// isLowerHex reports whether b holds only 0-9 and a-f.
+func isLowerHex(b []byte) bool {
+	for _, c := range b {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // SoftnetStat reads /proc/net/softnet_stat once.

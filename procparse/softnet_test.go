@@ -31,14 +31,18 @@ func TestSoftnetStatVM(t *testing.T) {
 }
 
 func TestSoftnetStatCorpusMixedWidths(t *testing.T) {
-	// The procfs corpus mixes 13, 11, 9 and 10-column rows in one file.
-	st, err := openFixture(t, "procfs-corpus/proc").SoftnetStat()
-	if err != nil {
-		t.Fatal(err)
+	// The procfs corpus mixes 13, 11, 9 and 10-column rows in one file,
+	// which no kernel prints (softnet_seq_show prints every row with one
+	// format): the file is rejected at the first row of another width.
+	b := fixtureBytes(t, "procfs-corpus/proc/net/softnet_stat")
+	var st SoftnetStat
+	err := ParseSoftnetStat(b, &st)
+	requireParseErrorAt(t, err, 3, 12)
+	if !strings.Contains(err.Error(), "11 columns, but line 1 has 13") {
+		t.Errorf("error %q does not explain the widths", err)
 	}
-	if len(st.CPUs) != 5 {
-		t.Fatalf("%d CPUs, want 5", len(st.CPUs))
-	}
+	// Each row on its own is a file of one width, and gives the values it
+	// always did.
 	type want struct {
 		width, cpu                             int
 		fromFile                               bool
@@ -51,33 +55,54 @@ func TestSoftnetStatCorpusMixedWidths(t *testing.T) {
 		{9, 3, false, 23478194, 0, 68004, 134774},
 		{10, 4, false, 36472, 1, 17, 32},
 	}
+	rows := strings.SplitAfter(strings.TrimSuffix(string(b), "\n"), "\n")
+	if len(rows) != len(wants) {
+		t.Fatalf("%d rows, want %d", len(rows), len(wants))
+	}
+	cpus := make([]SoftnetCPU, len(rows))
 	for i, w := range wants {
-		c := st.CPUs[i]
+		// Alone, a row without the CPU column is row 0: number it as in
+		// the file.
+		if err := ParseSoftnetStat([]byte(rows[i]), &st); err != nil {
+			t.Fatalf("row %d alone: %v", i, err)
+		}
+		c := st.CPUs[0]
+		if !c.CPUFromFile {
+			c.CPU = uint32(i)
+		}
+		cpus[i] = c
 		if c.Width != w.width || int(c.CPU) != w.cpu || c.CPUFromFile != w.fromFile ||
 			c.Processed != w.processed || c.Dropped != w.dropped || c.TimeSqueeze != w.squeeze || c.CPUCollision != w.collision {
 			t.Errorf("row %d = %+v, want %+v", i, c, w)
 		}
 	}
-	requireCounter(t, "row0 ReceivedRPS", st.CPUs[0].ReceivedRPS, 546300)
-	requireCounter(t, "row0 FlowLimitCount", st.CPUs[0].FlowLimitCount, 118)
-	requireCounter(t, "row1 ReceivedRPS", st.CPUs[1].ReceivedRPS, 9366426)
-	requireCounter(t, "row1 FlowLimitCount", st.CPUs[1].FlowLimitCount, 43)
-	requireCounter(t, "row1 BacklogLen", st.CPUs[1].BacklogLen, 220)
-	requireAbsent(t, "row1 InputQueueLen", st.CPUs[1].InputQueueLen)
-	requireCounter(t, "row2 ReceivedRPS", st.CPUs[2].ReceivedRPS, 3)
-	requireCounter(t, "row2 FlowLimitCount", st.CPUs[2].FlowLimitCount, 2)
-	requireAbsent(t, "row2 BacklogLen", st.CPUs[2].BacklogLen)
-	requireAbsent(t, "row3 ReceivedRPS", st.CPUs[3].ReceivedRPS)
-	requireCounter(t, "row4 ReceivedRPS", st.CPUs[4].ReceivedRPS, 16)
-	requireAbsent(t, "row4 FlowLimitCount", st.CPUs[4].FlowLimitCount)
+	requireCounter(t, "row0 ReceivedRPS", cpus[0].ReceivedRPS, 546300)
+	requireCounter(t, "row0 FlowLimitCount", cpus[0].FlowLimitCount, 118)
+	requireCounter(t, "row1 ReceivedRPS", cpus[1].ReceivedRPS, 9366426)
+	requireCounter(t, "row1 FlowLimitCount", cpus[1].FlowLimitCount, 43)
+	requireCounter(t, "row1 BacklogLen", cpus[1].BacklogLen, 220)
+	requireAbsent(t, "row1 InputQueueLen", cpus[1].InputQueueLen)
+	requireCounter(t, "row2 ReceivedRPS", cpus[2].ReceivedRPS, 3)
+	requireCounter(t, "row2 FlowLimitCount", cpus[2].FlowLimitCount, 2)
+	requireAbsent(t, "row2 BacklogLen", cpus[2].BacklogLen)
+	requireAbsent(t, "row3 ReceivedRPS", cpus[3].ReceivedRPS)
+	requireCounter(t, "row4 ReceivedRPS", cpus[4].ReceivedRPS, 16)
+	requireAbsent(t, "row4 FlowLimitCount", cpus[4].FlowLimitCount)
 }
 
 func TestSoftnetStatBroken(t *testing.T) {
-	// softnet_stat.broken has a 4-column row: a clear error, not a panic.
+	// softnet_stat.broken has a 4-column row whose third column is in
+	// capitals, which %08x never prints: a clear error, not a panic.
 	b := fixtureBytes(t, "procfs-corpus/proc/net/softnet_stat.broken")
 	var st SoftnetStat
 	err := ParseSoftnetStat(b, &st)
-	requireParseError(t, err, 1)
+	requireParseErrorAt(t, err, 1, 3)
+	if !strings.Contains(err.Error(), `"F0000769" is not eight lowercase hexadecimal digits`) {
+		t.Errorf("error %q does not explain the column", err)
+	}
+	// The same row in lowercase is too narrow.
+	err = ParseSoftnetStat([]byte(strings.ToLower(string(b))), &st)
+	requireParseErrorAt(t, err, 1, 5)
 	if !strings.Contains(err.Error(), "4 columns, want at least 9") {
 		t.Errorf("error %q does not explain the width", err)
 	}
@@ -108,7 +133,7 @@ func TestSoftnetStatMissing(t *testing.T) {
 }
 
 func TestSoftnetStatReaderAllocs(t *testing.T) {
-	for _, tree := range []string{"linux-6.18-vm/proc", "procfs-corpus/proc"} {
+	for _, tree := range []string{"linux-6.18-vm/proc", "linux-6.18-netns-udp-drops/proc"} {
 		r, err := openFixture(t, tree).SoftnetStatReader()
 		if err != nil {
 			t.Fatal(err)

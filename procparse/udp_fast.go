@@ -161,6 +161,22 @@ func (l *fieldLexer) hexWord() (v uint64, ok bool) {
 	return v, true
 }
 
+// hexWordLower is hexWord for lowercase digits only (the kernel's %08x).
+func (l *fieldLexer) hexWordLower() (v uint64, ok bool) {
+	if len(l.b)-l.i < 8 {
+		return 0, false
+	}
+	x := binary.BigEndian.Uint64(l.b[l.i:])
+	if hexLowerBad8(x) != 0 {
+		return 0, false
+	}
+	if end := l.i + 8; end < len(l.b) && l.b[end] != ' ' {
+		return 0, false
+	}
+	l.i += 8
+	return hexDec8(x), true
+}
+
 // hexSmall decodes the n (at most 4) hexadecimal digits at i, which must be
 // in range.
 func hexSmall(b []byte, i, n int) (uint64, bool) {
@@ -261,6 +277,14 @@ func hexBad8(x uint64) uint64 {
 	const hi, one = 0x8080808080808080, 0x0101010101010101
 	y := x | 0x20*one
 	ok := ((x|hi)-0x30*one)&(0xb9*one-x) | ((y|hi)-0x61*one)&(0xe6*one-y)
+	return (x | ^ok) & hi
+}
+
+// hexLowerBad8 is hexBad8 accepting only lowercase letters: 0 when the
+// eight bytes of x are all in 0-9 or a-f.
+func hexLowerBad8(x uint64) uint64 {
+	const hi, one = 0x8080808080808080, 0x0101010101010101
+	ok := ((x|hi)-0x30*one)&(0xb9*one-x) | ((x|hi)-0x61*one)&(0xe6*one-x)
 	return (x | ^ok) & hi
 }
 
@@ -473,10 +497,10 @@ func (s *UDPScanner) parseLineLexer(line []byte, i int) (done, match bool) {
 		return false, false
 	}
 	r.State = uint8(st)
-	if r.TxQueue, n = l.hex(); n == 0 || n > 16 || !l.is(':') {
+	if r.TxQueue, n = l.hex(); n == 0 || n > 8 || !l.is(':') {
 		return false, false
 	}
-	if r.RxQueue, n = l.hex(); n == 0 || n > 16 || !l.spaces() {
+	if r.RxQueue, n = l.hex(); n == 0 || n > 8 || !l.spaces() {
 		return false, false
 	}
 	tr, n := l.hex()
@@ -549,7 +573,7 @@ func (s *UDPScanner) fastTail(b []byte, i int) (done, match bool) {
 		if j = skipSpaces(b, i); j == i {
 			return false, false
 		}
-		if r.Drops, n = decAt(b, j); n == 0 || n > 19 {
+		if r.Drops, n = decAt(b, j); n == 0 || n > 10 || r.Drops > 1<<32-1 {
 			return false, false
 		}
 		i = j + n

@@ -144,6 +144,11 @@ func (s *UDPScanner) fail(cause error, format string, args ...any) error {
 	return malformed(s.file, s.line, cause, format, args...)
 }
 
+// failAt is fail about column col (1-based: sl is 1, drops 13).
+func (s *UDPScanner) failAt(col int, cause error, format string, args ...any) error {
+	return malformedAt(s.file, s.line, col, cause, format, args...)
+}
+
 // parseLineSlow decodes line into *s.cur field by field, reporting which
 // field is wrong; ok is false when the filter rejects it.
 func (s *UDPScanner) parseLineSlow(line []byte) (ok bool, err error) {
@@ -167,19 +172,19 @@ func (s *UDPScanner) parseLineSlow(line []byte) (ok bool, err error) {
 		if s.hasDrops {
 			last = "drops"
 		}
-		return false, s.fail(nil, "%d fields, want at least %d (sl through %s)", n, want, last)
+		return false, s.failAt(n+1, nil, "%d fields, want at least %d (sl through %s)", n, want, last)
 	}
 
 	// sl: "%5d:"
 	sl := f[0]
 	if len(sl) < 2 || sl[len(sl)-1] != ':' {
-		return false, s.fail(nil, "slot %q does not end with ':'", sl)
+		return false, s.failAt(1, nil, "slot %q does not end with ':'", sl)
 	}
 	if r.Slot, err = scan.Uint(sl[:len(sl)-1]); err != nil {
-		return false, s.fail(err, "slot %q", sl)
+		return false, s.failAt(1, err, "slot %q", sl)
 	}
 	if r.Local, err = parseProcAddrPort(f[1]); err != nil {
-		return false, s.fail(err, "local address %q", f[1])
+		return false, s.failAt(2, err, "local address %q", f[1])
 	}
 	if s.filter.LocalPort != 0 && r.Local.Port() != s.filter.LocalPort {
 		return false, nil
@@ -187,52 +192,60 @@ func (s *UDPScanner) parseLineSlow(line []byte) (ok bool, err error) {
 	if s.filter.Inode != 0 {
 		ino, err := scan.Uint(f[9])
 		if err != nil {
-			return false, s.fail(err, "inode %q", f[9])
+			return false, s.failAt(10, err, "inode %q", f[9])
 		}
 		if ino != s.filter.Inode {
 			return false, nil
 		}
 	}
 	if r.Remote, err = parseProcAddrPort(f[2]); err != nil {
-		return false, s.fail(err, "remote address %q", f[2])
+		return false, s.failAt(3, err, "remote address %q", f[2])
 	}
 	st, err := scan.Hex(f[3])
 	if err != nil || st > 0xff {
-		return false, s.fail(orRange(err), "state %q", f[3])
+		return false, s.failAt(4, orRange(err), "state %q", f[3])
 	}
 	r.State = uint8(st)
-	if r.TxQueue, r.RxQueue, err = hexPair(f[4]); err != nil {
-		return false, s.fail(err, "tx_queue:rx_queue %q", f[4])
+	// tx_queue and rx_queue are %08X of an int: eight digits.
+	if r.TxQueue, r.RxQueue, err = hexPair(f[4]); err == nil && (r.TxQueue > 1<<32-1 || r.RxQueue > 1<<32-1) {
+		err = scan.ErrRange
+	}
+	if err != nil {
+		return false, s.failAt(5, err, "tx_queue:rx_queue %q", f[4])
 	}
 	tr, when, err := hexPair(f[5])
 	if err != nil || tr > 0xff {
-		return false, s.fail(orRange(err), "tr:tm->when %q", f[5])
+		return false, s.failAt(6, orRange(err), "tr:tm->when %q", f[5])
 	}
 	r.TimerActive, r.TimerExpires = uint8(tr), when
 	if r.Retransmits, err = scan.Hex(f[6]); err != nil {
-		return false, s.fail(err, "retrnsmt %q", f[6])
+		return false, s.failAt(7, err, "retrnsmt %q", f[6])
 	}
 	uid, err := scan.Uint(f[7])
 	if err != nil || uid > 1<<32-1 {
-		return false, s.fail(orRange(err), "uid %q", f[7])
+		return false, s.failAt(8, orRange(err), "uid %q", f[7])
 	}
 	r.UID = uint32(uid)
 	if r.Timeout, err = scan.Int(f[8]); err != nil {
-		return false, s.fail(err, "timeout %q", f[8])
+		return false, s.failAt(9, err, "timeout %q", f[8])
 	}
 	if r.Inode, err = scan.Uint(f[9]); err != nil {
-		return false, s.fail(err, "inode %q", f[9])
+		return false, s.failAt(10, err, "inode %q", f[9])
 	}
 	if r.Ref, err = scan.Int(f[10]); err != nil {
-		return false, s.fail(err, "ref %q", f[10])
+		return false, s.failAt(11, err, "ref %q", f[10])
 	}
 	if r.Pointer, err = scan.Hex(f[11]); err != nil {
-		return false, s.fail(err, "pointer %q", f[11])
+		return false, s.failAt(12, err, "pointer %q", f[11])
 	}
 	r.Drops, r.HasDrops = 0, false
 	if s.hasDrops {
-		if r.Drops, err = scan.Uint(f[12]); err != nil {
-			return false, s.fail(err, "drops %q", f[12])
+		// drops is %u of an atomic_t (sk_drops): 32 bits.
+		if r.Drops, err = scan.Uint(f[12]); err == nil && r.Drops > 1<<32-1 {
+			err = scan.ErrRange
+		}
+		if err != nil {
+			return false, s.failAt(13, err, "drops %q", f[12])
 		}
 		r.HasDrops = true
 	}
