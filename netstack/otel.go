@@ -400,7 +400,11 @@ func (s *otelState) observeHealth(o metric.Observer, snap *Snapshot) {
 			if e.Source != bit {
 				continue
 			}
-			errs = append(errs, *e)
+			if e.Object != "" {
+				errs = append(errs, fmt.Errorf("%s: %w", e.Object, e.Err))
+			} else {
+				errs = append(errs, e.Err)
+			}
 			s.errCount[sourceErrKey{bit, errorKind(e.Err)}]++
 		}
 		up := int64(1)
