@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"net/netip"
 	"os"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/packetpath/packetpath/internal/netns"
+	"github.com/packetpath/packetpath/internal/readfile"
 	"github.com/packetpath/packetpath/nic"
 	"github.com/packetpath/packetpath/procparse"
 )
@@ -65,6 +65,8 @@ type bundleData struct {
 	info   BundleInfo
 	next   int
 	frames []bundleFrameData
+	// problems are the archive members left out at extraction.
+	problems []bundleProblem
 }
 
 type bundleFrameData struct {
@@ -313,64 +315,45 @@ func addDirToTar(tw *tar.Writer, dir string) error {
 	})
 }
 
-// extractTarGz unpacks a bundle archive into a new temporary directory.
-func extractTarGz(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		return "", fmt.Errorf("%s: not a gzip archive: %w", path, err)
-	}
-	tmp, err := os.MkdirTemp("", "packetpath-bundle-")
-	if err != nil {
-		return "", err
-	}
-	tr := tar.NewReader(zr)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return tmp, nil
-		}
-		if err != nil {
-			os.RemoveAll(tmp)
-			return "", fmt.Errorf("%s: %w", path, err)
-		}
-		name := filepath.Clean(filepath.FromSlash(h.Name))
-		if !filepath.IsLocal(name) {
-			os.RemoveAll(tmp)
-			return "", fmt.Errorf("%s: unsafe path %q in archive", path, h.Name)
-		}
-		dst := filepath.Join(tmp, name)
-		switch h.Typeflag {
-		case tar.TypeDir:
-			err = os.MkdirAll(dst, 0o755)
-		case tar.TypeReg:
-			if err = os.MkdirAll(filepath.Dir(dst), 0o755); err == nil {
-				var b []byte
-				if b, err = io.ReadAll(io.LimitReader(tr, 64<<20)); err == nil {
-					err = os.WriteFile(dst, b, 0o644)
-				}
-			}
-		case tar.TypeSymlink:
-			if err = os.MkdirAll(filepath.Dir(dst), 0o755); err == nil {
-				err = os.Symlink(h.Linkname, dst)
-			}
-		}
-		if err != nil {
-			os.RemoveAll(tmp)
-			return "", fmt.Errorf("%s: extracting %s: %w", path, h.Name, err)
-		}
-	}
-}
-
 // ErrNotBundle is wrapped by the error for a Config.Bundle that is neither
 // a bundle nor a proc tree.
 var ErrNotBundle = errors.New("not a packetpath bundle")
 
-func (c *Collector) openBundle() error {
+// NewCollectorContext is NewCollector with a context: opening a bundle
+// (Config.Bundle), and above all extracting a .tar.gz one, stops when ctx
+// is done, with an error wrapping ctx.Err(). For a live collector it is
+// NewCollector once ctx is checked.
+func NewCollectorContext(ctx context.Context, cfg Config) (*Collector, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("netstack: %w", err)
+	}
+	if cfg.Bundle == "" {
+		return NewCollector(cfg)
+	}
+	// The defaults NewCollector applies to a bundle collector.
+	if cfg.Sources == 0 {
+		cfg.Sources = SourceAll &^ SourceDropEvents
+	}
+	if cfg.ProcRoot == "" {
+		cfg.ProcRoot = procparse.DefaultRoot
+	}
+	if cfg.SysRoot == "" {
+		cfg.SysRoot = "/sys"
+	}
+	c := &Collector{cfg: cfg, now: time.Now}
+	if err := c.openBundleContext(ctx); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Collector) openBundle() error { return c.openBundleContext(context.Background()) }
+
+// openBundleContext opens c.cfg.Bundle: a directory (a bundle, or a proc
+// tree read as one frame) or a .tar.gz of one, extracted first. Every file
+// of it is read as the kernel's would be, through readfile: only regular
+// files, at most readfile.MaxSize bytes each.
+func (c *Collector) openBundleContext(ctx context.Context) error {
 	dir := c.cfg.Bundle
 	b := &bundleData{dir: dir}
 	st, err := os.Stat(dir)
@@ -378,13 +361,16 @@ func (c *Collector) openBundle() error {
 		return fmt.Errorf("netstack: bundle %s: %w", dir, err)
 	}
 	if !st.IsDir() {
-		tmp, err := extractTarGz(dir)
+		tmp, problems, err := extractTarGz(ctx, dir)
 		if err != nil {
+			if ctx.Err() != nil {
+				return fmt.Errorf("netstack: bundle %w", err)
+			}
 			return fmt.Errorf("netstack: bundle %w: %w", err, ErrNotBundle)
 		}
-		b.tmp, b.dir = tmp, tmp
+		b.tmp, b.dir, b.problems = tmp, tmp, problems
 	}
-	raw, err := os.ReadFile(filepath.Join(b.dir, "bundle.json"))
+	raw, err := readfile.ReadFile(filepath.Join(b.dir, "bundle.json"))
 	switch {
 	case err == nil:
 		if err := json.Unmarshal(raw, &b.info); err != nil {
@@ -410,13 +396,23 @@ func (c *Collector) openBundle() error {
 		return fmt.Errorf("netstack: bundle %s has no frames: %w", dir, ErrNotBundle)
 	}
 	for _, f := range b.info.Frames {
+		if err := ctx.Err(); err != nil {
+			b.cleanup()
+			return fmt.Errorf("netstack: bundle %s: %w", dir, err)
+		}
+		if !filepath.IsLocal(f.Dir) && f.Dir != "." {
+			b.cleanup()
+			return fmt.Errorf("netstack: bundle %s: bundle.json: frame directory %q is not inside the bundle: %w", dir, f.Dir, ErrNotBundle)
+		}
 		fdir := filepath.Join(b.dir, f.Dir)
 		fr := bundleFrameData{sys: filepath.Join(fdir, "sys"), time: f.Time}
 		if fr.fs, err = procparse.NewFS(filepath.Join(fdir, "proc")); err != nil {
 			b.cleanup()
 			return fmt.Errorf("netstack: bundle %s frame %s: %w: %w", dir, f.Dir, err, ErrNotBundle)
 		}
-		if raw, err := os.ReadFile(filepath.Join(fdir, "netlink.json")); err == nil {
+		raw, err := readfile.ReadFile(filepath.Join(fdir, "netlink.json"))
+		switch {
+		case err == nil:
 			fr.data = new(frameData)
 			if err := json.Unmarshal(raw, fr.data); err != nil {
 				b.cleanup()
@@ -425,6 +421,9 @@ func (c *Collector) openBundle() error {
 			if fr.time.IsZero() {
 				fr.time = fr.data.Time
 			}
+		case !errors.Is(err, os.ErrNotExist):
+			b.cleanup()
+			return fmt.Errorf("netstack: bundle %s frame %s: %w: %w", dir, f.Dir, err, ErrNotBundle)
 		}
 		b.frames = append(b.frames, fr)
 	}
@@ -456,20 +455,29 @@ func (c *Collector) Info() (BundleInfo, bool) {
 }
 
 // collectBundle fills dst from the next frame of the bundle. Successive
-// collections walk the frames in order and stay on the last one.
-func (c *Collector) collectBundle(dst *Snapshot) {
+// collections walk the frames in order and stay on the last one. Every
+// failure is reported in dst.Errors: a file that is missing where the
+// kernel always has it, that cannot be read or parsed, and every archive
+// member left out at extraction. ctx is checked before each file; once it
+// is done, collectBundle returns its error.
+func (c *Collector) collectBundle(ctx context.Context, dst *Snapshot) error {
 	b := c.bundle
-	fr := &b.frames[b.next]
+	fi := b.next
+	fr := &b.frames[fi]
 	if b.next < len(b.frames)-1 {
 		b.next++
 	}
 	if !fr.time.IsZero() {
 		dst.Time = fr.time
 	}
+	b.reportProblems(dst, b.info.Frames[fi].Dir)
 	want := func(s Source) bool { return c.cfg.Sources&s != 0 }
 	d := &dst.Sources
 	fs := fr.fs
 	if want(SourceSoftnet) {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		if v, err := fs.SoftnetStat(); err != nil {
 			dst.addErr(SourceSoftnet, "", err)
 		} else {
@@ -478,6 +486,9 @@ func (c *Collector) collectBundle(dst *Snapshot) {
 		}
 	}
 	if want(SourceSNMP) {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		var cache names
 		if v, err := fs.SNMP(); err != nil {
 			dst.addErr(SourceSNMP, "", err)
@@ -485,20 +496,34 @@ func (c *Collector) collectBundle(dst *Snapshot) {
 			d.SNMP = v
 			appendMIB(dst, &d.SNMP, &cache)
 		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		// A kernel without IPv6 has no snmp6: its absence is not a failure.
 		if v, err := fs.SNMP6(); err == nil {
 			d.SNMP6 = v
 			var cache names
 			appendSNMP6(dst, &d.SNMP6, &cache)
+		} else if !errors.Is(err, os.ErrNotExist) {
+			dst.addErr(SourceSNMP, "snmp6", err)
 		}
 	}
 	if want(SourceNetstat) {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		if v, err := fs.Netstat(); err == nil {
 			d.Netstat = v
 			var cache names
 			appendMIB(dst, &d.Netstat, &cache)
+		} else {
+			dst.addErr(SourceNetstat, "", err)
 		}
 	}
 	if want(SourceSoftirqs) {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		if v, err := fs.Softirqs(); err != nil {
 			dst.addErr(SourceSoftirqs, "", err)
 		} else {
@@ -507,12 +532,18 @@ func (c *Collector) collectBundle(dst *Snapshot) {
 		}
 	}
 	if want(SourceSysctls) {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		v, err := fs.Sysctls()
 		d.Sysctls = v
 		if err != nil {
 			dst.addErr(SourceSysctls, "", err)
 		}
 		appendSysctls(dst, &d.Sysctls)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	if fr.data != nil {
 		t := &fr.data.Typed
@@ -525,10 +556,17 @@ func (c *Collector) collectBundle(dst *Snapshot) {
 		d.Drops = t.Drops
 	} else {
 		c.bundleSysfsLinks(dst, fr)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		c.bundleProcUDP(dst, fr)
 	}
 	if want(SourceLinks) {
 		appendLinks(dst, d.Links, c.device)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		c.bundleProcNetDev(dst, fr)
 	}
 	for i := range d.Devices {
 		dd := &d.Devices[i]
@@ -554,6 +592,60 @@ func (c *Collector) collectBundle(dst *Snapshot) {
 	if want(SourceDropEvents) {
 		appendDrops(dst, &d.Drops)
 	}
+	return nil
+}
+
+// reportProblems adds the extraction problems of the frame in directory
+// fdir (and those of no frame) to dst.Errors, under the source that reads
+// the member.
+func (b *bundleData) reportProblems(dst *Snapshot, fdir string) {
+	prefix := strings.TrimSuffix(filepath.ToSlash(filepath.Clean(fdir)), "/") + "/"
+	for _, p := range b.problems {
+		rel, inFrame := strings.CutPrefix(p.member, prefix)
+		if !inFrame {
+			if prefix != "./" && b.memberFrame(p.member) {
+				continue // another frame's member
+			}
+			rel = p.member
+		}
+		dst.addErr(memberSource(rel), "bundle", p.err)
+	}
+}
+
+// memberFrame reports whether an archive member lies in one of the frames.
+func (b *bundleData) memberFrame(member string) bool {
+	for _, f := range b.info.Frames {
+		d := filepath.ToSlash(filepath.Clean(f.Dir))
+		if d != "." && strings.HasPrefix(member, d+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// memberSource is the source that reads a frame-relative member path.
+func memberSource(rel string) Source {
+	switch {
+	case strings.HasPrefix(rel, "proc/net/softnet_stat"):
+		return SourceSoftnet
+	case strings.HasPrefix(rel, "proc/net/snmp"):
+		return SourceSNMP
+	case strings.HasPrefix(rel, "proc/net/netstat"):
+		return SourceNetstat
+	case strings.HasPrefix(rel, "proc/softirqs"):
+		return SourceSoftirqs
+	case strings.HasPrefix(rel, "proc/sys/"):
+		return SourceSysctls
+	case strings.HasPrefix(rel, "proc/net/udp"):
+		return SourceUDP
+	case rel == "proc/net/dev", strings.Contains(rel, "/statistics/"):
+		return SourceLinks
+	case strings.HasPrefix(rel, "sys/"), strings.HasPrefix(rel, "proc/irq/"), strings.HasPrefix(rel, "proc/interrupts"):
+		return SourceDevices
+	case rel == "netlink.json":
+		return SourceLinks | SourceEthtool | SourceQdisc | SourceUDP
+	}
+	return SourceAll
 }
 
 // bundleSysfsLinks reads link counters and device state from a proc/sys
@@ -574,7 +666,7 @@ func (c *Collector) bundleSysfsLinks(dst *Snapshot, fr *bundleFrameData) {
 			continue
 		}
 		idx := int32(i + 1)
-		if b, err := os.ReadFile(filepath.Join(fr.sys, "class", "net", name, "ifindex")); err == nil {
+		if b, err := readfile.ReadFile(filepath.Join(fr.sys, "class", "net", name, "ifindex")); err == nil {
 			var n int32
 			if _, err := fmt.Sscan(strings.TrimSpace(string(b)), &n); err == nil {
 				idx = n
@@ -608,4 +700,22 @@ func (c *Collector) bundleProcUDP(dst *Snapshot, fr *bundleFrameData) {
 			dst.Sources.UDP = append(dst.Sources.UDP, u)
 		}
 	}
+}
+
+// bundleProcNetDev reads proc/net/dev of a frame into dst.Sources.NetDev
+// and flattens the lines of the devices that have no link counters from
+// rtnetlink (netlink.json) or sysfs (sys/class/net): a tree copied from
+// /proc only, an old kernel's, or a namespace's /proc beside the host's
+// /sys. A frame without the file is not an error: bundles and trees from
+// older captures may lack it.
+func (c *Collector) bundleProcNetDev(dst *Snapshot, fr *bundleFrameData) {
+	v, err := fr.fs.NetDev()
+	if err != nil {
+		if !errors.Is(err, os.ErrNotExist) {
+			dst.addErr(SourceLinks, "proc/net/dev", err)
+		}
+		return
+	}
+	dst.Sources.NetDev = v
+	appendProcNetDev(dst, &dst.Sources.NetDev, dst.Sources.Links, c.device)
 }

@@ -215,9 +215,9 @@ func (c *Collector) Collect(ctx context.Context, dst *Snapshot) error {
 	dst.Errors = dst.Errors[:0]
 	dst.Sources.reset()
 	if c.bundle != nil {
-		c.collectBundle(dst)
+		err := c.collectBundle(ctx, dst)
 		dst.Duration = 0
-		return nil
+		return err
 	}
 	for _, s := range c.sources {
 		if err := ctx.Err(); err != nil {

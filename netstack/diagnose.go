@@ -273,19 +273,24 @@ func (g diag) backlogRxDropped() []*CounterDelta {
 }
 
 func (g diag) nic(fs *[]Finding) {
-	link := g.moved(SourceLinks, name("rx_missed_errors", "rx_fifo_errors", "rx_over_errors", "rx_dropped", "rx_crc_errors", "rx_frame_errors", "rx_length_errors"))
+	link := g.moved(SourceLinks, name("rx_missed_errors", "rx_fifo_errors", "rx_over_errors", "rx_dropped", "rx_crc_errors", "rx_frame_errors", "rx_length_errors", ProcNetDevRxDrop, ProcNetDevRxFrame))
 	drv := g.moved(SourceEthtool, isRxDropStat)
+	folded := g.backlogProcDrop()
 	objects, by := groupByObject(append(link, drv...))
 	for _, dev := range objects {
 		cs := by[dev]
 		f := Finding{Stage: StageNIC, Object: dev}
-		var missed, other, driver uint64
+		// dropMissed is /proc/net/dev's drop column (rx_dropped +
+		// rx_missed_errors): ring misses and other drops it does not split.
+		var missed, dropMissed, other, driver uint64
 		for _, c := range cs {
 			switch {
-			case c.Source == SourceLinks && slices.Contains(g.backlogDevs, c):
+			case c.Source == SourceLinks && (slices.Contains(g.backlogDevs, c) || slices.Contains(folded, c)):
 				continue // backlog drops: the softirq finding reports them
 			case c.Source == SourceLinks && (c.Name == "rx_missed_errors" || c.Name == "rx_fifo_errors" || c.Name == "rx_over_errors"):
 				missed += c.Delta
+			case c.Source == SourceLinks && c.Name == ProcNetDevRxDrop:
+				dropMissed += c.Delta
 			case c.Source == SourceLinks:
 				other += c.Delta
 			default:
@@ -296,7 +301,7 @@ func (g diag) nic(fs *[]Finding) {
 		if len(f.Evidence) == 0 {
 			continue
 		}
-		f.Drops = missed + other
+		f.Drops = missed + dropMissed + other
 		if f.Drops == 0 {
 			f.Drops = driver
 		}
@@ -307,17 +312,29 @@ func (g diag) nic(fs *[]Finding) {
 				Evidence{Source: SourceEthtool, Object: dev, Index: -1, Name: "ring.rx", Value: rx, Gauge: true},
 				Evidence{Source: SourceEthtool, Object: dev, Index: -1, Name: "ring.rx_max", Value: rxMax, Gauge: true})
 		}
-		if missed > 0 {
+		switch {
+		case missed > 0:
 			f.Summary = fmt.Sprintf("%s: the NIC dropped %d packets for lack of RX ring descriptors", dev, missed)
 			f.Cause = "the driver did not refill the RX ring fast enough: ring too small for the burst, or the CPU servicing the queue's interrupt was busy"
-		} else {
+		case dropMissed > 0:
+			f.Summary = fmt.Sprintf("%s: %d packets dropped at the NIC or in the driver (the drop column of /proc/net/dev)", dev, f.Drops)
+			f.Cause = "the NIC found no free RX ring descriptor (rx_missed_errors) or the driver or the core dropped the frames (rx_dropped): " +
+				"/proc/net/dev prints their sum; ip -s -s link or ethtool -S on the host tell them apart"
+		default:
 			f.Summary = fmt.Sprintf("%s: %d packets dropped at the NIC or driver", dev, f.Drops)
 			f.Cause = "the driver or the core dropped frames before the stack (errors, no buffer, unknown protocol)"
 		}
-		if okRx && okMax && rx < rxMax {
+		switch {
+		case okRx && okMax && rx < rxMax:
 			f.Knobs = append(f.Knobs, Knob{Name: "RX ring size", Current: fmt.Sprint(rx),
 				Advice:  fmt.Sprintf("raise the RX ring towards its maximum %d", rxMax),
 				Command: fmt.Sprintf("ethtool -G %s rx %d", dev, rxMax)})
+		case !(okRx && okMax) && missed+dropMissed > 0:
+			// The ring's size was not read (no ethtool data): name the knob
+			// and how to find its range.
+			f.Knobs = append(f.Knobs, Knob{Name: "RX ring size",
+				Advice:  fmt.Sprintf("read the RX ring's size and maximum with ethtool -g %s and raise it towards the maximum", dev),
+				Command: fmt.Sprintf("ethtool -G %s rx <max from ethtool -g %s>", dev, dev)})
 		}
 		f.Knobs = append(f.Knobs,
 			Knob{Name: "IRQ affinity", Advice: "pin the queue's IRQ to a CPU the application does not use (and keep it out of isolcpus)",
@@ -641,7 +658,7 @@ func (g diag) txDriver(fs *[]Finding) {
 }
 
 func (g diag) txNIC(fs *[]Finding) {
-	cs := g.moved(SourceLinks, name("tx_errors", "tx_dropped", "tx_aborted_errors", "tx_carrier_errors", "tx_fifo_errors", "tx_heartbeat_errors", "tx_window_errors"))
+	cs := g.moved(SourceLinks, name("tx_errors", "tx_dropped", "tx_aborted_errors", "tx_carrier_errors", "tx_fifo_errors", "tx_heartbeat_errors", "tx_window_errors", ProcNetDevTxCarrier))
 	objects, by := groupByObject(cs)
 	for _, dev := range objects {
 		f := Finding{Stage: StageTxNIC, Object: dev}

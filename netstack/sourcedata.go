@@ -28,6 +28,10 @@ type SourceData struct {
 	Sockets []OwnSocket `json:"sockets,omitempty"`
 	// Drops holds the kernel drop-event counts (SourceDropEvents).
 	Drops dropevents.Counts `json:"drops"`
+	// NetDev is /proc/net/dev as a bundle or tree holds it (never read
+	// live, where rtnetlink gives more). Its devices that Links lacks are
+	// flattened under SourceLinks with Label ProcNetDevLabel.
+	NetDev procparse.NetDev `json:"proc_net_dev"`
 }
 
 // reset empties the data without releasing its memory.
@@ -38,4 +42,5 @@ func (d *SourceData) reset() {
 	d.Classes = d.Classes[:0]
 	d.UDP = d.UDP[:0]
 	d.Sockets = d.Sockets[:0]
+	d.NetDev.Devices = d.NetDev.Devices[:0]
 }

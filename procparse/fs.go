@@ -12,6 +12,20 @@ import (
 // DefaultRoot is where the host's procfs is mounted.
 const DefaultRoot = "/proc"
 
+// MaxFileSize is the most any reader of this package reads of one file:
+// 256 MiB, which no procfs file reaches (/proc/net/udp prints 128 bytes per
+// socket: two million sockets in one namespace). A larger file is refused
+// with an error wrapping ErrTooLarge.
+const MaxFileSize = readfile.MaxSize
+
+// ErrNotRegular is wrapped by the error for a path that is not a regular
+// file: procfs files are regular files (of size 0), so a FIFO, a device or
+// a socket in a tree's place is refused when opened, without reading it.
+var ErrNotRegular = readfile.ErrNotRegular
+
+// ErrTooLarge is wrapped by the error for a file larger than MaxFileSize.
+var ErrTooLarge = readfile.ErrTooLarge
+
 // FS reads the kernel files below one procfs root: the live /proc, a host
 // /proc bind-mounted into a container (e.g. /host/proc), or a fixture tree
 // laid out like /proc (testdata, a capture bundle).
@@ -93,10 +107,13 @@ func openReader[T any](path string, parse func([]byte, *T) error) (*Reader[T], e
 	return &Reader[T]{f: f, parse: parse}, nil
 }
 
-// readOnce opens, reads, parses and closes path: the one-shot form.
+// readOnce opens, reads, parses and closes path: the one-shot form. Like a
+// Reader it reads only a regular file of at most MaxFileSize bytes, so a
+// FIFO or a device in a copied tree fails at once instead of blocking or
+// filling memory.
 func readOnce[T any](path string, parse func([]byte, *T) error) (T, error) {
 	var v T
-	b, err := os.ReadFile(path)
+	b, err := readfile.ReadFile(path)
 	if err != nil {
 		return v, fmt.Errorf("procparse: %w", err)
 	}

@@ -6,12 +6,22 @@
 // seek resets the iterator, so the kernel regenerates the content once, and
 // for a kernfs attribute (sysfs) it re-runs the attribute's show(). A
 // descriptor opened inside a network namespace keeps reading that namespace.
+//
+// Only regular files are read. procfs and sysfs files are regular files
+// (procfs ones stat with size 0, sysfs attributes with size 4096, whatever
+// they hold), so a FIFO, a device node or a socket in their place, as a
+// tree copied from another machine may hold, is refused at open time: the
+// file is opened with O_NONBLOCK, so that opening a FIFO does not wait for a
+// writer, and checked with fstat before anything is read. No file is read
+// beyond MaxSize bytes.
 package readfile
 
 import (
+	"errors"
 	"fmt"
-	"io"
 	"os"
+
+	"golang.org/x/sys/unix"
 )
 
 // minChunk is the initial buffer size and the growth step: procfs seq
@@ -19,22 +29,103 @@ import (
 // fills it, so a small file keeps a small buffer.
 const minChunk = 4096
 
+// MaxSize is the most a File reads: 256 MiB. No procfs or sysfs file the
+// library reads comes near it (/proc/net/udp, the largest, prints 128 bytes
+// per socket: 256 MiB would be two million UDP sockets in one namespace),
+// so a larger file is not a kernel file and reading it is refused rather
+// than let it exhaust memory.
+const MaxSize = 256 << 20
+
+// ErrNotRegular is wrapped by the error for a path that is not a regular
+// file (a FIFO, a device, a socket, a directory).
+var ErrNotRegular = errors.New("not a regular file")
+
+// ErrTooLarge is wrapped by the error for a file larger than MaxSize.
+var ErrTooLarge = errors.New("larger than any kernel file")
+
 // File is an open kernel file that can be read again and again into one
 // buffer. It is not safe for concurrent use.
 type File struct {
-	f    *os.File
+	fd   int // -1 once closed
 	path string
 	buf  []byte
 }
 
 // Open opens path for repeated reads. The error wraps os.ErrNotExist or
-// os.ErrPermission when that is the cause.
+// os.ErrPermission when that is the cause, ErrNotRegular when path is not
+// a regular file and ErrTooLarge when it is larger than MaxSize.
 func Open(path string) (*File, error) {
-	f, err := os.Open(path)
+	fd, size, err := open(path)
 	if err != nil {
 		return nil, err
 	}
-	return &File{f: f, path: path, buf: make([]byte, 0, minChunk)}, nil
+	n := minChunk
+	if size >= n {
+		n = size + 1 // room to see the end of file without growing
+	}
+	return &File{fd: fd, path: path, buf: make([]byte, 0, n)}, nil
+}
+
+// open opens path read-only without following it into a FIFO's wait, and
+// returns the descriptor and the size fstat reports, after checking that
+// it is a regular file of at most MaxSize bytes.
+func open(path string) (int, int, error) {
+	var fd int
+	var err error
+	for {
+		fd, err = unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NONBLOCK|unix.O_NOCTTY, 0)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		return -1, 0, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return -1, 0, &os.PathError{Op: "fstat", Path: path, Err: err}
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		unix.Close(fd)
+		return -1, 0, &os.PathError{Op: "open", Path: path, Err: fmt.Errorf("%w (%s)", ErrNotRegular, fileType(st.Mode))}
+	}
+	if st.Size > MaxSize {
+		unix.Close(fd)
+		return -1, 0, &os.PathError{Op: "open", Path: path, Err: tooLarge(st.Size)}
+	}
+	// Reads of a regular file do not block anyway; clear the flag so that
+	// no filesystem sees a non-blocking read it might refuse.
+	if err := unix.SetNonblock(fd, false); err != nil {
+		unix.Close(fd)
+		return -1, 0, &os.PathError{Op: "fcntl", Path: path, Err: err}
+	}
+	return fd, int(st.Size), nil
+}
+
+func tooLarge(size int64) error {
+	if size < 0 {
+		return fmt.Errorf("%w: more than %d bytes, and no procfs or sysfs file reaches %d MiB", ErrTooLarge, MaxSize, MaxSize>>20)
+	}
+	return fmt.Errorf("%w: %d bytes, and no procfs or sysfs file reaches %d MiB", ErrTooLarge, size, MaxSize>>20)
+}
+
+func fileType(mode uint32) string {
+	switch mode & unix.S_IFMT {
+	case unix.S_IFIFO:
+		return "a FIFO"
+	case unix.S_IFCHR:
+		return "a character device"
+	case unix.S_IFBLK:
+		return "a block device"
+	case unix.S_IFSOCK:
+		return "a socket"
+	case unix.S_IFDIR:
+		return "a directory"
+	case unix.S_IFLNK:
+		return "a symbolic link"
+	}
+	return fmt.Sprintf("file type %#o", mode&unix.S_IFMT)
 }
 
 // Path is the path the file was opened with.
@@ -42,15 +133,16 @@ func (f *File) Path() string { return f.path }
 
 // Read reads the whole file from offset 0. The returned slice aliases the
 // File's buffer and is valid until the next Read or Close. Once the buffer
-// has grown to the file's size, Read allocates nothing.
+// has grown to the file's size, Read allocates nothing. A file that grows
+// past MaxSize is an error wrapping ErrTooLarge.
 func (f *File) Read() ([]byte, error) {
-	if f.f == nil {
-		return nil, fmt.Errorf("read %s: %w", f.path, os.ErrClosed)
+	if f.fd < 0 {
+		return nil, &os.PathError{Op: "read", Path: f.path, Err: os.ErrClosed}
 	}
-	if _, err := f.f.Seek(0, io.SeekStart); err != nil {
-		return nil, err
+	if _, err := unix.Seek(f.fd, 0, 0); err != nil {
+		return nil, &os.PathError{Op: "seek", Path: f.path, Err: err}
 	}
-	b, err := readAll(f.f, f.buf[:0])
+	b, err := readAll(f.fd, f.path, f.buf[:0])
 	f.buf = b[:0]
 	if err != nil {
 		return nil, err
@@ -60,42 +152,64 @@ func (f *File) Read() ([]byte, error) {
 
 // Close releases the descriptor.
 func (f *File) Close() error {
-	if f.f == nil {
+	if f.fd < 0 {
 		return nil
 	}
-	err := f.f.Close()
-	f.f = nil
-	return err
+	err := unix.Close(f.fd)
+	f.fd = -1
+	if err != nil {
+		return &os.PathError{Op: "close", Path: f.path, Err: err}
+	}
+	return nil
 }
 
 // ReadInto opens path, reads it whole into buf (reusing its capacity) and
-// closes it. It is the one-shot form of File.Read.
+// closes it. It is the one-shot form of File.Read, with the same checks.
 func ReadInto(path string, buf []byte) ([]byte, error) {
-	f, err := os.Open(path)
+	fd, size, err := open(path)
 	if err != nil {
 		return buf[:0], err
 	}
-	defer f.Close()
-	return readAll(f, buf[:0])
+	defer unix.Close(fd)
+	// A caller without a buffer gets one of the size fstat reports (a file
+	// in a copied tree has its real size), so a large file is not copied
+	// while the buffer doubles. A caller's buffer is kept: sysfs attributes
+	// stat as 4096 bytes whatever they hold.
+	if cap(buf) == 0 && size > 0 {
+		buf = make([]byte, 0, size+1)
+	}
+	return readAll(fd, path, buf[:0])
 }
 
-func readAll(f *os.File, b []byte) ([]byte, error) {
+// ReadFile reads path whole into a new slice, with the checks of Open. It
+// is for files read once (a bundle's JSON), not for kernel files read
+// again and again.
+func ReadFile(path string) ([]byte, error) { return ReadInto(path, nil) }
+
+func readAll(fd int, path string, b []byte) ([]byte, error) {
 	for {
 		if len(b) == cap(b) {
-			nb := make([]byte, len(b), 2*cap(b)+minChunk)
+			if len(b) > MaxSize {
+				return b[:0], &os.PathError{Op: "read", Path: path, Err: tooLarge(-1)}
+			}
+			c := 2*cap(b) + minChunk
+			if c > MaxSize+1 {
+				c = MaxSize + 1
+			}
+			nb := make([]byte, len(b), c)
 			copy(nb, b)
 			b = nb
 		}
-		n, err := f.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err != nil {
-			if err == io.EOF {
-				return b, nil
-			}
-			return b, err
+		n, err := unix.Read(fd, b[len(b):cap(b)])
+		if err == unix.EINTR {
+			continue
 		}
-		if n == 0 {
+		if err != nil {
+			return b, &os.PathError{Op: "read", Path: path, Err: err}
+		}
+		if n <= 0 {
 			return b, nil
 		}
+		b = b[:len(b)+n]
 	}
 }

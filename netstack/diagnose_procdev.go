@@ -1,0 +1,26 @@
+package netstack
+
+// backlogProcDrop returns the /proc/net/dev drop columns (rx_dropped +
+// rx_missed_errors) that the CPUs' backlog drops account for, by the rule
+// of backlogRxDropped: enqueue_to_backlog counts a dropped packet in the
+// device's rx_dropped as well, which the drop column includes. It applies
+// only when no rx_dropped counter took the backlog drops already.
+func (g diag) backlogProcDrop() []*CounterDelta {
+	if len(g.backlogDevs) > 0 {
+		return nil
+	}
+	backlog := total(g.moved(SourceSoftnet, name("dropped")))
+	if backlog == 0 {
+		return nil
+	}
+	moved := g.moved(SourceLinks, name(ProcNetDevRxDrop))
+	for _, c := range moved {
+		if c.Delta == backlog {
+			return []*CounterDelta{c}
+		}
+	}
+	if total(moved) <= backlog {
+		return moved
+	}
+	return nil
+}
