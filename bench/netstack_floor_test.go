@@ -217,6 +217,36 @@ type snapshotFloor struct {
 	eth     *ethtoolFloor
 	ifindex []int32
 	fast    bool
+	// own are duplicates of the descriptors of the sockets added with
+	// AddSocket: the collector reads each one's kernel state with one
+	// getsockopt(SO_MEMINFO) per collection, and so does the floor.
+	own     []int
+	meminfo [unix.SK_MEMINFO_VARS]uint32
+}
+
+// addOwn makes the floor read SO_MEMINFO on each of fds (which it
+// duplicates: the caller keeps its own).
+func (s *snapshotFloor) addOwn(fds []int) error {
+	for _, fd := range fds {
+		d, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		s.own = append(s.own, d)
+	}
+	return nil
+}
+
+// readOwn is one getsockopt(SOL_SOCKET, SO_MEMINFO) per own socket.
+func (s *snapshotFloor) readOwn() error {
+	for _, fd := range s.own {
+		l := uint32(unsafe.Sizeof(s.meminfo))
+		if _, _, e := unix.RawSyscall6(unix.SYS_GETSOCKOPT, uintptr(fd), unix.SOL_SOCKET, unix.SO_MEMINFO,
+			uintptr(unsafe.Pointer(&s.meminfo)), uintptr(unsafe.Pointer(&l)), 0); e != 0 {
+			return e
+		}
+	}
+	return nil
 }
 
 // openSnapshotFloor opens the floors in the calling thread's namespace.
@@ -284,6 +314,9 @@ func (s *snapshotFloor) read() error {
 	if _, err := s.route.dump(unix.RTM_GETLINK, ifinfoBody); err != nil {
 		return err
 	}
+	if err := s.readOwn(); err != nil {
+		return err
+	}
 	if s.fast {
 		return nil
 	}
@@ -316,6 +349,9 @@ func (s *snapshotFloor) close() {
 	}
 	if s.eth != nil {
 		s.eth.close()
+	}
+	for _, fd := range s.own {
+		unix.Close(fd)
 	}
 }
 

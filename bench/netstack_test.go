@@ -10,8 +10,9 @@ package bench
 // (200 qdiscs) and 1,000 UDP sockets. fast: the fast sampling profile
 // (softnet_stat, snmp, snmp6, link counters, and the application's own
 // sockets: four socketstats receivers added with AddSocket, as a feed
-// handler with four multicast feeds would have; their counters are the
-// process's own, so they add no kernel work to the floor).
+// handler with four multicast feeds would have; the collector reads each
+// one's drops and buffer use from the kernel with one getsockopt
+// (SO_MEMINFO), and so does the floor).
 // The floor of each reads the same files and dumps with no decoding
 // (netstack_floor_test.go).
 
@@ -45,8 +46,9 @@ const ownFeeds = 4
 // addOwnSockets opens ownFeeds socketstats receivers on lo (each joined to
 // its own group, bound to the unspecified address), gives each one datagram
 // and one ReadBatch so every counter a live feed has is present, and adds
-// them to c.
-func addOwnSockets(b *testing.B, c *netstack.Collector) {
+// them to c. It returns their descriptors, for the floor.
+func addOwnSockets(b *testing.B, c *netstack.Collector) []int {
+	var fds []int
 	send, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		b.Fatal(err)
@@ -75,7 +77,13 @@ func addOwnSockets(b *testing.B, c *netstack.Collector) {
 			b.Fatal(err)
 		}
 		c.AddSocket(fmt.Sprintf("%s:%d", g, port), conn)
+		rc, err := conn.UDPConn().SyscallConn()
+		if err != nil {
+			b.Fatal(err)
+		}
+		rc.Control(func(fd uintptr) { fds = append(fds, int(fd)) })
 	}
+	return fds
 }
 
 // ns200 creates the namespace of the ns200 benchmarks and returns its path
@@ -145,8 +153,9 @@ func ns200(b *testing.B) (path string, cleanup func()) {
 	}
 }
 
-// floorFor opens the floor matching a collector of the given namespace.
-func floorFor(b *testing.B, nsPath string, fast bool) *snapshotFloor {
+// floorFor opens the floor matching a collector of the given namespace,
+// with the collector's own sockets (descriptors own).
+func floorFor(b *testing.B, nsPath string, fast bool, own []int) *snapshotFloor {
 	b.Helper()
 	var f *snapshotFloor
 	err := netns.Do(nsPath, func() error {
@@ -197,6 +206,10 @@ func floorFor(b *testing.B, nsPath string, fast bool) *snapshotFloor {
 	if err != nil {
 		b.Fatal(err)
 	}
+	if err := f.addOwn(own); err != nil {
+		f.close()
+		b.Fatal(err)
+	}
 	if nsPath != "" && !fast {
 		// The collector reads the machine-wide sysctls the namespace does
 		// not show in the caller's namespace; so does the floor.
@@ -224,10 +237,11 @@ func benchPair(b *testing.B, nsPath string, sources netstack.Source, fast bool) 
 		b.Fatal(err)
 	}
 	defer c.Close()
+	var own []int
 	if fast {
-		addOwnSockets(b, c)
+		own = addOwnSockets(b, c)
 	}
-	floor := floorFor(b, nsPath, fast)
+	floor := floorFor(b, nsPath, fast, own)
 	defer floor.close()
 	ctx := context.Background()
 	var s netstack.Snapshot
@@ -378,8 +392,7 @@ func fastProfileAt(b *testing.B, hz int) {
 		b.Fatal(err)
 	}
 	defer c.Close()
-	addOwnSockets(b, c)
-	floor := floorFor(b, "", true)
+	floor := floorFor(b, "", true, addOwnSockets(b, c))
 	defer floor.close()
 	ctx := context.Background()
 	var s netstack.Snapshot
