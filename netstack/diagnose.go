@@ -153,7 +153,7 @@ func (g diag) moved(source Source, match func(name string) bool) []*CounterDelta
 	var out []*CounterDelta
 	for i := range g.d.Counters {
 		c := &g.d.Counters[i]
-		if c.Source == source && !c.Gauge && c.Delta > 0 && match(c.Name) {
+		if c.Source&source != 0 && !c.Gauge && c.Delta > 0 && match(c.Name) {
 			out = append(out, c)
 		}
 	}
@@ -425,7 +425,7 @@ func cpuList(cs []*CounterDelta) string {
 }
 
 func (g diag) snmpFinding(stage Stage, names []string, summary, cause string, knobs ...Knob) (Finding, bool) {
-	cs := g.moved(SourceSNMP, name(names...))
+	cs := g.moved(SourceSNMP|SourceNetstat, name(names...)) // IpExt is netstat
 	if len(cs) == 0 {
 		return Finding{}, false
 	}

@@ -520,7 +520,7 @@ func observeSnapshot(o metric.Observer, ins *otelInstruments, opts *MetricOption
 			} else {
 				softirqs[c.Name] += c.Value
 			}
-		case SourceSNMP:
+		case SourceSNMP, SourceNetstat:
 			if opts.mibGroup(c.Name) {
 				o.ObserveInt64(ins.mib, i64(c.Value), metric.WithAttributes(AttrCounter.String(c.Name)))
 			}

@@ -134,18 +134,22 @@ func (s *mibSource) kind() Source {
 	return SourceSNMP
 }
 
+// collect reads each file on its own: a file that fails leaves its typed
+// data empty (a parser stops part-way) and its error in snap.Errors, and
+// the other files are still read.
 func (s *mibSource) collect(_ context.Context, snap *Snapshot) error {
-	var firstErr error
 	d := &snap.Sources
 	if s.snmp != nil {
 		if err := s.snmp.Read(&d.SNMP); err != nil {
-			firstErr = err
+			d.SNMP = procparse.SNMP{Groups: d.SNMP.Groups[:0]}
+			snap.addErr(SourceSNMP, "", err)
 		} else {
 			appendMIB(snap, &d.SNMP, &s.snmpNames)
 		}
 	}
 	if s.netstat != nil {
 		if err := s.netstat.Read(&d.Netstat); err != nil {
+			d.Netstat = procparse.SNMP{Groups: d.Netstat.Groups[:0]}
 			snap.addErr(SourceNetstat, "", err)
 		} else {
 			appendMIB(snap, &d.Netstat, &s.netstatNames)
@@ -153,15 +157,24 @@ func (s *mibSource) collect(_ context.Context, snap *Snapshot) error {
 	}
 	if s.snmp6 != nil {
 		if err := s.snmp6.Read(&d.SNMP6); err != nil {
+			d.SNMP6 = procparse.SNMP6{Fields: d.SNMP6.Fields[:0]}
 			snap.addErr(SourceSNMP, "snmp6", err)
 		} else {
 			appendSNMP6(snap, &d.SNMP6, &s.snmp6Names)
 		}
 	}
-	return firstErr
+	return nil
 }
 
+// appendMIB flattens /proc/net/snmp or /proc/net/netstat. The counters of
+// the snapshot's own Sources.Netstat are SourceNetstat (TcpExt, IpExt,
+// MPTcpExt: Delta.Sum(SourceNetstat, "TcpExt.TCPRcvQDrop") finds them), the
+// others SourceSNMP.
 func appendMIB(snap *Snapshot, m *procparse.SNMP, cache *names) {
+	src := SourceSNMP
+	if m == &snap.Sources.Netstat {
+		src = SourceNetstat
+	}
 	n := 0
 	for gi := range m.Groups {
 		g := &m.Groups[gi]
@@ -169,7 +182,7 @@ func appendMIB(snap *Snapshot, m *procparse.SNMP, cache *names) {
 			f := &g.Fields[fi]
 			full, stage := cache.get(n, &g.Name, &f.Name)
 			n++
-			snap.next().set(SourceSNMP, stage, 64, f.Signed, -1, f.Value, 0, "", full, "")
+			snap.next().set(src, stage, 64, f.Signed, -1, f.Value, 0, "", full, "")
 		}
 	}
 }

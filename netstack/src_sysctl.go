@@ -35,6 +35,9 @@ func openSysctlSource(fs procparse.FS) (*sysctlSource, error) {
 
 func (s *sysctlSource) kind() Source { return SourceSysctls }
 
+// collect reads every sysctl. One that fails to read is marked absent in
+// the typed data (procparse.SysctlsReader.Read) and its error recorded; the
+// others are still reported.
 func (s *sysctlSource) collect(_ context.Context, snap *Snapshot) error {
 	d := &snap.Sources.Sysctls
 	err := s.r.Read(d)
@@ -45,7 +48,10 @@ func (s *sysctlSource) collect(_ context.Context, snap *Snapshot) error {
 		d.FillAbsent(&s.machineBuf)
 	}
 	appendSysctls(snap, d)
-	return err
+	if err != nil {
+		snap.addErr(SourceSysctls, "", err)
+	}
+	return nil
 }
 
 func (s *sysctlSource) close() error {
