@@ -13,6 +13,10 @@ import (
 // rtnl_link_stats64), after two header lines.
 type NetDev struct {
 	Devices []NetDevStats
+
+	// checked is the number of devices of the last good parse into this
+	// value: their names are known to differ from each other.
+	checked int
 }
 
 // NetDevStats is one device's line of /proc/net/dev. Every counter is a
@@ -57,10 +61,16 @@ const netDevColumns = 16
 // hold one), trimmed of the padding the kernel's %6s adds; no space is
 // required after the colon, because a counter wider than its column follows
 // the colon directly ("eth0:68210035552 ..."). A device line must hold
-// exactly 16 decimal counters; anything else is an error wrapping
-// ErrMalformed. The two header lines (containing '|') are skipped.
+// exactly 16 decimal counters (%llu: digits only, at most 64 bits), and a
+// device name appears once (no two devices of a namespace share a name);
+// anything else is a *ParseError wrapping ErrMalformed naming the line and,
+// for a counter, the column (the name is column 1, rx bytes column 2). The
+// two header lines (containing '|') are skipped.
 func ParseNetDev(b []byte, dst *NetDev) error {
+	trusted := dst.checked
+	dst.checked = 0
 	devs := dst.Devices[:0]
+	b0 := b
 	lineNo := 0
 	for len(b) > 0 {
 		var line []byte
@@ -94,10 +104,37 @@ func ParseNetDev(b []byte, dst *NetDev) error {
 			dst.Devices = devs[:n]
 			return err
 		}
-		d.Name = scan.String(d.Name, name)
+		if !scan.Equal(name, d.Name) {
+			d.Name = string(name)
+			trusted = 0
+		}
 	}
 	dst.Devices = devs
+	if len(devs) > trusted {
+		if i, j := dupAt(len(devs), func(i int) string { return devs[i].Name }); i >= 0 {
+			return malformedAt("dev", netDevLine(b0, i), 1, nil, "device %q repeats line %d", devs[i].Name, netDevLine(b0, j))
+		}
+	}
+	dst.checked = len(devs)
 	return nil
+}
+
+// netDevLine is the 1-based line of b that holds device i (lines without a
+// colon hold none).
+func netDevLine(b []byte, i int) int {
+	lineNo := 0
+	for len(b) > 0 {
+		var line []byte
+		line, b = nextLine(b)
+		lineNo++
+		if bytes.IndexByte(line, ':') >= 0 {
+			if i == 0 {
+				return lineNo
+			}
+			i--
+		}
+	}
+	return lineNo
 }
 
 func parseNetDevCounters(rest []byte, lineNo int, d *NetDevStats) error {
@@ -127,17 +164,17 @@ func parseNetDevCounters(rest []byte, lineNo int, d *NetDevStats) error {
 			break
 		}
 		if col == netDevColumns {
-			return malformed("dev", lineNo, nil, "more than %d counters", netDevColumns)
+			return malformedAt("dev", lineNo, col+2, nil, "more than %d counters", netDevColumns)
 		}
 		n, err := scan.Uint(f)
 		if err != nil {
-			return malformed("dev", lineNo, err, "counter %d %q", col+1, f)
+			return malformedAt("dev", lineNo, col+2, err, "counter %d %q", col+1, f)
 		}
 		v[col] = n
 		col++
 	}
 	if col != netDevColumns {
-		return malformed("dev", lineNo, nil, "%d counters, want %d", col, netDevColumns)
+		return malformedAt("dev", lineNo, col+2, nil, "%d counters, want %d", col, netDevColumns)
 	}
 	d.set(&v)
 	return nil

@@ -18,6 +18,10 @@ type Interrupts struct {
 	CPUs []int
 	// Rows holds one entry per line after the header, in file order.
 	Rows []InterruptRow
+
+	// checked is the number of rows of the last good parse into this
+	// value: their names are known to differ from each other.
+	checked int
 }
 
 // InterruptRow is one line of /proc/interrupts.

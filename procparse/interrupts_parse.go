@@ -11,18 +11,28 @@ const interruptsFile = "interrupts"
 // dst's slices and, where the bytes are unchanged, its strings: re-parsing
 // the same file allocates nothing once dst has grown to its size.
 //
-// The header gives the number of CPU columns. A row may carry fewer counts
-// than that (x86 ERR and MIS carry one); a row with more is malformed.
+// The header gives the number of CPU columns, CPUs in increasing order (the
+// kernel's for_each_online_cpu). A row may carry fewer counts than that
+// (x86 ERR and MIS carry one); a row with more is malformed, as is a count
+// wider than the kernel's 32-bit unsigned int or a row name (IRQ number or
+// architecture row) that repeats. Errors are *ParseError values naming the
+// line and, where one column is at fault, the column.
 func ParseInterrupts(b []byte, dst *Interrupts) error {
+	trusted := dst.checked
+	dst.checked = 0
 	header, rest := scan.Line(b)
 	dst.CPUs = dst.CPUs[:0]
 	for f, r := scan.Field(header); len(f) > 0; f, r = scan.Field(r) {
+		col := len(dst.CPUs) + 1
 		if len(f) < 4 || !scan.Equal(f[:3], "CPU") {
-			return malformed(interruptsFile, 1, nil, "header field %q is not CPUn", f)
+			return malformedAt(interruptsFile, 1, col, nil, "header field %q is not CPUn", f)
 		}
 		n, err := scan.Uint(f[3:])
 		if err != nil || n > maxCPU {
-			return malformed(interruptsFile, 1, err, "header field %q is not CPUn", f)
+			return malformedAt(interruptsFile, 1, col, orRange(err), "header field %q is not CPUn", f)
+		}
+		if k := len(dst.CPUs); k > 0 && int(n) <= dst.CPUs[k-1] {
+			return malformedAt(interruptsFile, 1, col, nil, "%s after CPU%d: the kernel lists CPUs in increasing order", f, dst.CPUs[k-1])
 		}
 		dst.CPUs = append(dst.CPUs, int(n))
 	}
@@ -42,16 +52,43 @@ func ParseInterrupts(b []byte, dst *Interrupts) error {
 		}
 		var r *InterruptRow
 		rows, r = reuse.Next(rows)
-		if err := parseInterruptRow(line, ncpu, lineNo, r); err != nil {
+		if err := parseInterruptRow(line, ncpu, lineNo, r, &trusted); err != nil {
 			dst.Rows = rows[:len(rows)-1]
 			return err
 		}
 	}
 	dst.Rows = rows
+	if len(rows) > trusted {
+		if i, j := dupAt(len(rows), func(i int) string { return rows[i].Name }); i >= 0 {
+			return malformedAt(interruptsFile, interruptLine(b, i), 1, nil, "row %q repeats line %d", rows[i].Name, interruptLine(b, j))
+		}
+	}
+	dst.checked = len(rows)
 	return nil
 }
 
-func parseInterruptRow(line []byte, ncpu, lineNo int, r *InterruptRow) error {
+// interruptLine is the 1-based line of b that holds row i (after the
+// header; blank lines hold none).
+func interruptLine(b []byte, i int) int {
+	_, b = scan.Line(b)
+	lineNo := 1
+	for len(b) > 0 {
+		var line []byte
+		line, b = scan.Line(b)
+		lineNo++
+		if len(scan.TrimSpace(line)) > 0 {
+			if i == 0 {
+				return lineNo
+			}
+			i--
+		}
+	}
+	return lineNo
+}
+
+// parseInterruptRow decodes one row into r; it sets *trusted to 0 when the
+// row's name differs from the one r held.
+func parseInterruptRow(line []byte, ncpu, lineNo int, r *InterruptRow, trusted *int) error {
 	colon := -1
 	for i, c := range line {
 		if c == ':' {
@@ -63,10 +100,13 @@ func parseInterruptRow(line []byte, ncpu, lineNo int, r *InterruptRow) error {
 		}
 	}
 	if colon <= 0 {
-		return malformed(interruptsFile, lineNo, nil, "no \"NAME:\" at start of line")
+		return malformedAt(interruptsFile, lineNo, 1, nil, "no \"NAME:\" at start of line")
 	}
 	name := line[:colon]
-	r.Name = scan.String(r.Name, name)
+	if !scan.Equal(name, r.Name) {
+		r.Name = string(name)
+		*trusted = 0
+	}
 	r.IRQ = -1
 	named := true
 	if n, err := scan.Uint(name); err == nil && n <= 1<<31-1 {
@@ -81,9 +121,12 @@ func parseInterruptRow(line []byte, ncpu, lineNo int, r *InterruptRow) error {
 			break
 		}
 		n, err := scan.Uint(f)
+		if err == nil && n > 1<<32-1 {
+			err = scan.ErrRange // counts are unsigned int
+		}
 		if err != nil {
 			if err == scan.ErrRange {
-				return malformed(interruptsFile, lineNo, err, "count %q", f)
+				return malformedAt(interruptsFile, lineNo, len(r.Counts)+2, err, "count %q wider than 32 bits", f)
 			}
 			break
 		}
@@ -96,7 +139,7 @@ func parseInterruptRow(line []byte, ncpu, lineNo int, r *InterruptRow) error {
 		desc := scan.TrimSpace(rest)
 		if f, _ := scan.Field(desc); len(f) > 0 {
 			if _, err := scan.Uint(f); err == nil {
-				return malformed(interruptsFile, lineNo, nil, "more than %d counts", ncpu)
+				return malformedAt(interruptsFile, lineNo, ncpu+2, nil, "more than %d counts", ncpu)
 			}
 		}
 		r.Actions = scan.String(r.Actions, desc)
@@ -112,7 +155,7 @@ func parseIRQTail(rest []byte, lineNo, ncpu int, r *InterruptRow) error {
 	chip, rest := scan.Field(rest)
 	if len(chip) > 0 {
 		if _, err := scan.Uint(chip); err == nil {
-			return malformed(interruptsFile, lineNo, nil, "more than %d counts", ncpu)
+			return malformedAt(interruptsFile, lineNo, ncpu+2, nil, "more than %d counts", ncpu)
 		}
 	}
 	r.Chip = scan.String(r.Chip, chip)

@@ -36,6 +36,11 @@ type Sockstat struct {
 	// PAGE_SIZE) unless the caller set it beforehand, e.g. to 65536 when
 	// parsing a capture from a 64 KiB-page arm64 or ppc64 host.
 	PageSize int64
+
+	// checked is the number of lines of the last good parse into this
+	// value: their protocol names, and the keys of each, are known to
+	// differ from each other.
+	checked int
 }
 
 // SockstatProtocol is one line: a protocol (or "sockets") and its values.
@@ -104,11 +109,19 @@ func (s *Sockstat) MemBytes(proto string) (int64, bool) {
 // and strings. The format (net/ipv4/proc.c sockstat_seq_show,
 // net/ipv6/proc.c sockstat6_seq_show; seen on 4.x to 6.18) is described at
 // [Sockstat]. The file name in errors is "sockstat".
+//
+// It accepts only what the kernel prints: values are decimal with an
+// optional minus sign (%d, %ld, %u, %lu; never '+'), each protocol line
+// appears once and names each key once. Anything else is a *ParseError
+// wrapping ErrMalformed naming the line and the column (the "NAME:" is
+// column 1, the first key column 2, its value column 3).
 func ParseSockstat(b []byte, dst *Sockstat) error {
 	const file = "sockstat"
 	if dst.PageSize == 0 {
 		dst.PageSize = int64(os.Getpagesize())
 	}
+	trusted := dst.checked
+	dst.checked = 0
 	dst.Protocols = dst.Protocols[:0]
 	rest := b
 	for lineNo := 1; len(rest) > 0; lineNo++ {
@@ -119,13 +132,17 @@ func ParseSockstat(b []byte, dst *Sockstat) error {
 		}
 		name, kv := scan.Field(line)
 		if len(name) < 2 || name[len(name)-1] != ':' {
-			return malformed(file, lineNo, nil, "line does not start with \"NAME:\"")
+			return malformedAt(file, lineNo, 1, nil, "line does not start with \"NAME:\"")
 		}
 		var p *SockstatProtocol
 		dst.Protocols, p = reuse.Next(dst.Protocols)
-		p.Name = scan.String(p.Name, name[:len(name)-1])
+		if name = name[:len(name)-1]; !scan.Equal(name, p.Name) {
+			p.Name = string(name)
+			trusted = 0
+		}
+		had := len(p.Fields) // keys of this line in the last parse
 		p.Fields = p.Fields[:0]
-		for {
+		for col := 2; ; col += 2 {
 			var key, val []byte
 			key, kv = scan.Field(kv)
 			if len(key) == 0 {
@@ -133,19 +150,55 @@ func ParseSockstat(b []byte, dst *Sockstat) error {
 			}
 			val, kv = scan.Field(kv)
 			if len(val) == 0 {
-				return malformed(file, lineNo, nil, "%s %s has no value", p.Name, key)
+				return malformedAt(file, lineNo, col+1, nil, "%s %s has no value", p.Name, key)
 			}
 			v, err := scan.Int(val)
+			if err == nil && val[0] == '+' {
+				err = scan.ErrSyntax
+			}
 			if err != nil {
-				return malformed(file, lineNo, err, "%s %s", p.Name, key)
+				return malformedAt(file, lineNo, col+1, err, "%s %s: value %q", p.Name, key, val)
 			}
 			var f *SockstatField
 			p.Fields, f = reuse.Next(p.Fields)
-			f.Key = scan.String(f.Key, key)
+			if len(p.Fields) > had || !scan.Equal(key, f.Key) {
+				f.Key = scan.String(f.Key, key)
+				trusted = 0
+			}
 			f.Value = v
 		}
 	}
+	if protos := dst.Protocols; len(protos) > trusted {
+		if i, j := dupAt(len(protos), func(i int) string { return protos[i].Name }); i >= 0 {
+			return malformedAt(file, sockstatLine(b, i), 1, nil, "%s repeats line %d", protos[i].Name, sockstatLine(b, j))
+		}
+		for k := range protos {
+			fields := protos[k].Fields
+			if i, j := dupAt(len(fields), func(i int) string { return fields[i].Key }); i >= 0 {
+				return malformedAt(file, sockstatLine(b, k), 2*i+2, nil, "%s: key %q repeats column %d", protos[k].Name, fields[i].Key, 2*j+2)
+			}
+		}
+	}
+	dst.checked = len(dst.Protocols)
 	return nil
+}
+
+// sockstatLine is the 1-based line of b that holds protocol line i (blank
+// lines hold none).
+func sockstatLine(b []byte, i int) int {
+	lineNo := 0
+	for len(b) > 0 {
+		var line []byte
+		line, b = scan.Line(b)
+		lineNo++
+		if len(scan.TrimSpace(line)) > 0 {
+			if i == 0 {
+				return lineNo
+			}
+			i--
+		}
+	}
+	return lineNo
 }
 
 // Sockstat reads /proc/net/sockstat (IPv4 and the totals) once.

@@ -25,6 +25,10 @@ type Softirqs struct {
 	CPUs []int
 	// Rows holds one entry per softirq, in file order.
 	Rows []SoftirqRow
+
+	// checked is the number of rows of the last good parse into this
+	// value: their names are known to differ from each other.
+	checked int
 }
 
 // SoftirqRow is the per-CPU run counts of one softirq.
@@ -76,11 +80,18 @@ func (s *Softirqs) Delta(prev *Softirqs, name string, dst []uint64) []uint64 {
 }
 
 // ParseSoftirqs parses /proc/softirqs into dst, reusing its slices and
-// strings. Each row must have one count per CPU of the header. The file
-// name in errors is "softirqs". The format (fs/proc/softirqs.c
-// show_softirqs; seen on 6.18) is described at [Softirqs].
+// strings. The file name in errors is "softirqs". The format
+// (fs/proc/softirqs.c show_softirqs; seen on 6.18) is described at
+// [Softirqs].
+//
+// It accepts only what the kernel prints: header CPUs in increasing order
+// (for_each_possible_cpu), one count per header CPU on every row, each
+// count a 32-bit unsigned number (%10u), every softirq name once. Anything
+// else is a *ParseError wrapping ErrMalformed naming the line and column.
 func ParseSoftirqs(b []byte, dst *Softirqs) error {
 	const file = "softirqs"
+	trusted := dst.checked
+	dst.checked = 0
 	dst.CPUs = dst.CPUs[:0]
 	dst.Rows = dst.Rows[:0]
 	header, rest := scan.Line(b)
@@ -90,12 +101,16 @@ func ParseSoftirqs(b []byte, dst *Softirqs) error {
 		if len(f) == 0 {
 			break
 		}
+		col := len(dst.CPUs) + 1
 		if len(f) < 4 || !scan.Equal(f[:3], "CPU") {
-			return malformed(file, 1, nil, "header field %q is not CPU<n>", f)
+			return malformedAt(file, 1, col, nil, "header field %q is not CPU<n>", f)
 		}
 		n, err := scan.Uint(f[3:])
 		if err != nil || n > 1<<31-1 {
-			return malformed(file, 1, err, "header field %q is not CPU<n>", f)
+			return malformedAt(file, 1, col, orRange(err), "header field %q is not CPU<n>", f)
+		}
+		if k := len(dst.CPUs); k > 0 && int(n) <= dst.CPUs[k-1] {
+			return malformedAt(file, 1, col, nil, "%s after CPU%d: the kernel lists CPUs in increasing order", f, dst.CPUs[k-1])
 		}
 		dst.CPUs = append(dst.CPUs, int(n))
 	}
@@ -110,11 +125,14 @@ func ParseSoftirqs(b []byte, dst *Softirqs) error {
 		}
 		name, counts := scan.Field(line)
 		if len(name) < 2 || name[len(name)-1] != ':' {
-			return malformed(file, lineNo, nil, "line does not start with \"NAME:\"")
+			return malformedAt(file, lineNo, 1, nil, "line does not start with \"NAME:\"")
 		}
 		var r *SoftirqRow
 		dst.Rows, r = reuse.Next(dst.Rows)
-		r.Name = scan.String(r.Name, name[:len(name)-1])
+		if name = name[:len(name)-1]; !scan.Equal(name, r.Name) {
+			r.Name = string(name)
+			trusted = 0
+		}
 		r.PerCPU = r.PerCPU[:0]
 		for {
 			var f []byte
@@ -122,20 +140,49 @@ func ParseSoftirqs(b []byte, dst *Softirqs) error {
 			if len(f) == 0 {
 				break
 			}
+			col := len(r.PerCPU) + 2
 			if len(r.PerCPU) == len(dst.CPUs) {
-				return malformed(file, lineNo, nil, "%s: more counts than the %d CPUs of the header", r.Name, len(dst.CPUs))
+				return malformedAt(file, lineNo, col, nil, "%s: more counts than the %d CPUs of the header", r.Name, len(dst.CPUs))
 			}
 			v, err := scan.Uint(f)
+			if err == nil && v > 1<<32-1 {
+				err = scan.ErrRange // an unsigned int
+			}
 			if err != nil {
-				return malformed(file, lineNo, err, "%s: count %d", r.Name, len(r.PerCPU))
+				return malformedAt(file, lineNo, col, err, "%s: count %q for CPU%d", r.Name, f, dst.CPUs[len(r.PerCPU)])
 			}
 			r.PerCPU = append(r.PerCPU, v)
 		}
 		if len(r.PerCPU) != len(dst.CPUs) {
-			return malformed(file, lineNo, nil, "%s: %d counts, header has %d CPUs", r.Name, len(r.PerCPU), len(dst.CPUs))
+			return malformedAt(file, lineNo, len(r.PerCPU)+2, nil, "%s: %d counts, header has %d CPUs", r.Name, len(r.PerCPU), len(dst.CPUs))
 		}
 	}
+	if rows := dst.Rows; len(rows) > trusted {
+		if i, j := dupAt(len(rows), func(i int) string { return rows[i].Name }); i >= 0 {
+			return malformedAt(file, softirqLine(b, i), 1, nil, "softirq %q repeats line %d", rows[i].Name, softirqLine(b, j))
+		}
+	}
+	dst.checked = len(dst.Rows)
 	return nil
+}
+
+// softirqLine is the 1-based line of b that holds row i (after the header;
+// blank lines hold none).
+func softirqLine(b []byte, i int) int {
+	_, b = scan.Line(b)
+	lineNo := 1
+	for len(b) > 0 {
+		var line []byte
+		line, b = scan.Line(b)
+		lineNo++
+		if len(scan.TrimSpace(line)) > 0 {
+			if i == 0 {
+				return lineNo
+			}
+			i--
+		}
+	}
+	return lineNo
 }
 
 // Softirqs reads /proc/softirqs once. The file is machine-wide, not per
