@@ -12,7 +12,7 @@ import (
 // Example serves the stack's /proc/net/snmp counters the way the exporter
 // does and shows how OpenTelemetry names appear in Prometheus.
 func Example() {
-	ex, err := newExporter(&options{sources: netstack.SourceSNMP, mibGroups: []string{"Udp"}, maxSockets: -1})
+	ex, err := newExporter(&options{sources: netstack.SourceSNMP, mibGroups: []string{"Udp"}, maxSockets: -1}, nil)
 	if err != nil {
 		fmt.Println(err)
 		return

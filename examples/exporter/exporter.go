@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -27,13 +28,15 @@ type exporter struct {
 	coll     *netstack.Collector
 	reg      metric.Registration
 	sink     *sink
+	health   *healthLog
 }
 
 // newExporter builds the pipeline: netstack.Collector -> observable
 // instruments -> SDK MeterProvider -> Prometheus exporter (a reader that
-// collects on every scrape) -> a private prometheus.Registry.
-func newExporter(o *options) (*exporter, error) {
-	e := &exporter{registry: prometheus.NewRegistry()}
+// collects on every scrape) -> a private prometheus.Registry. Sources that
+// start failing or recover are logged to logw.
+func newExporter(o *options, logw io.Writer) (*exporter, error) {
+	e := &exporter{registry: prometheus.NewRegistry(), health: &healthLog{w: logw, last: map[netstack.Source]string{}}}
 	reader, err := otelprom.New(
 		otelprom.WithRegisterer(e.registry),
 		otelprom.WithTranslationStrategy(otlptranslator.UnderscoreEscapingWithSuffixes),
@@ -44,10 +47,17 @@ func newExporter(o *options) (*exporter, error) {
 	res := resource.NewSchemaless(attribute.String("service.name", "packetpath-exporter"))
 	e.mp = sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader), sdkmetric.WithResource(res))
 
-	e.coll, err = netstack.NewCollector(netstack.Config{NetNS: o.netns, Sources: o.sources, Devices: o.devices})
+	e.coll, err = netstack.NewCollector(netstack.Config{NetNS: o.netns, ProcRoot: o.procRoot, Sources: o.sources, Devices: o.devices})
 	if err != nil {
 		e.close()
 		return nil, err
+	}
+	// One collection before serving, so a source that cannot work (no
+	// permission, no tracefs, a file missing under -proc-root) is logged at
+	// start, not at the first scrape.
+	var probe netstack.Snapshot
+	if err := e.coll.Collect(context.Background(), &probe); err == nil {
+		e.health.snapshot(&probe)
 	}
 	e.reg, err = e.coll.RegisterMetrics(netstack.MetricOptions{
 		MeterProvider: e.mp,
@@ -56,6 +66,7 @@ func newExporter(o *options) (*exporter, error) {
 		DriverStats:   o.driverStats,
 		MIBGroups:     o.mibGroups,
 		MaxSockets:    o.maxSockets,
+		SourceHealth:  e.health.report,
 	})
 	if err != nil {
 		e.close()
@@ -69,6 +80,57 @@ func newExporter(o *options) (*exporter, error) {
 		}
 	}
 	return e, nil
+}
+
+// healthLog logs each source that starts failing, changes its error or
+// recovers, once per change: from the start-up probe and then from the
+// collection callback (netstack.MetricOptions.SourceHealth).
+type healthLog struct {
+	mu   sync.Mutex
+	w    io.Writer
+	last map[netstack.Source]string
+}
+
+func (h *healthLog) report(src netstack.Source, err error) {
+	if h.w == nil {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	msg := ""
+	if err != nil {
+		msg = err.Error()
+	}
+	if msg == h.last[src] {
+		return
+	}
+	if err == nil {
+		delete(h.last, src)
+		fmt.Fprintf(h.w, "exporter: source %s recovered (packetpath_source_up{packetpath_source=%q} 1)\n", src, src.String())
+		return
+	}
+	h.last[src] = msg
+	fmt.Fprintf(h.w, "exporter: source %s failing, its series are missing (packetpath_source_up{packetpath_source=%q} 0): %s\n", src, src.String(), msg)
+}
+
+// snapshot reports the failing sources of one snapshot, each source's
+// errors joined as the collection callback joins them.
+func (h *healthLog) snapshot(s *netstack.Snapshot) {
+	var order []netstack.Source
+	by := map[netstack.Source][]error{}
+	for _, e := range s.Errors {
+		if _, ok := by[e.Source]; !ok {
+			order = append(order, e.Source)
+		}
+		err := e.Err
+		if e.Object != "" {
+			err = fmt.Errorf("%s: %w", e.Object, e.Err)
+		}
+		by[e.Source] = append(by[e.Source], err)
+	}
+	for _, src := range order {
+		h.report(src, errors.Join(by[src]...))
+	}
 }
 
 // handler serves /metrics and a short index at /.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -17,6 +18,7 @@ import (
 type options struct {
 	listen      string
 	netns       string
+	procRoot    string
 	devices     []string
 	perCPU      bool
 	driverStats []string
@@ -51,6 +53,7 @@ func parseFlags(args []string, out io.Writer) (*options, error) {
 	fs.SetOutput(out)
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:9464", "`address` to serve /metrics on (port 0 picks a free port)")
 	fs.StringVar(&o.netns, "netns", "", "collect the network namespace at `PATH` (/var/run/netns/NAME or /proc/PID/ns/net)")
+	fs.StringVar(&o.procRoot, "proc-root", "", "procfs mount to read (default /proc; e.g. /host/proc in a container)")
 	fs.Var((*list)(&o.devices), "devices", "comma-separated `names` of the devices to export (default: all)")
 	fs.BoolVar(&o.perCPU, "percpu", false, "export softnet and softirq counters per CPU")
 	fs.Var((*list)(&o.driverStats), "driver-stats", "comma-separated ethtool -S `names` to export (a trailing * matches a prefix); default none")
@@ -97,6 +100,27 @@ func parseFlags(args []string, out io.Writer) (*options, error) {
 	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
 		return fail("-listen %q: bad port: %v", o.listen, err)
 	}
+	for _, d := range o.devices {
+		if err := validDevice(d); err != nil {
+			return fail("-devices %q: %v", d, err)
+		}
+	}
+	for _, p := range o.driverStats {
+		if i := strings.IndexByte(p, '*'); i >= 0 && i != len(p)-1 {
+			return fail("-driver-stats %q: a * may only end a prefix (rx_*)", p)
+		}
+	}
+	for _, g := range o.mibGroups {
+		if !slices.Contains(netstack.MIBGroupNames(), g) {
+			hint := ""
+			for _, k := range netstack.MIBGroupNames() {
+				if strings.EqualFold(k, g) {
+					hint = fmt.Sprintf(" (did you mean %s?)", k)
+				}
+			}
+			return fail("-mib-groups %q: unknown MIB group%s; known: %s", g, hint, strings.Join(netstack.MIBGroupNames(), ","))
+		}
+	}
 	if o.maxSockets < -1 {
 		return fail("-max-sockets %d: want -1 or more", o.maxSockets)
 	}
@@ -121,5 +145,32 @@ func parseFlags(args []string, out io.Writer) (*options, error) {
 	if o.rcvbuf < 0 {
 		return fail("-rcvbuf %d: negative", o.rcvbuf)
 	}
+	if len(o.join) == 0 {
+		if o.iface != "" {
+			return fail("-iface %s: only used with -join", o.iface)
+		}
+		if o.rcvbuf != 0 {
+			return fail("-rcvbuf %d: only used with -join", o.rcvbuf)
+		}
+	} else if o.iface != "" {
+		if err := validDevice(o.iface); err != nil {
+			return fail("-iface %q: %v", o.iface, err)
+		}
+	}
 	return o, nil
+}
+
+// validDevice checks a device name the way the kernel does (dev_valid_name
+// in net/core/dev.c): 1 to 15 bytes (IFNAMSIZ less the NUL), not "." or
+// "..", no '/', ':' or white space.
+func validDevice(name string) error {
+	switch {
+	case name == "" || len(name) > 15:
+		return fmt.Errorf("not a device name: want 1 to 15 bytes")
+	case name == "." || name == "..":
+		return fmt.Errorf("not a device name")
+	case strings.ContainsAny(name, "/: \t\n\v\f\r"):
+		return fmt.Errorf("not a device name: '/', ':' and white space are not allowed")
+	}
+	return nil
 }

@@ -4,9 +4,10 @@
 //
 // Usage:
 //
-//	exporter [-listen 127.0.0.1:9464] [-netns /var/run/netns/NAME]
+//	exporter [-listen 127.0.0.1:9464] [-netns /var/run/netns/NAME] [-proc-root /host/proc]
 //	         [-devices eth0,eth1] [-percpu] [-driver-stats 'rx_*,tx_timeout']
-//	         [-join 239.1.1.1:5000 -iface eth0 -rcvbuf 8M]
+//	         [-mib-groups Udp,Ip] [-max-sockets 50] [-sources snmp,udp,...]
+//	         [-join 239.1.1.1:5000 -iface eth0 -rcvbuf 8388608]
 //
 // GET /metrics returns the Prometheus text format. Each scrape takes a fresh
 // snapshot of the stack (netstack.Collector: /proc/net/snmp and netstat,
@@ -16,19 +17,35 @@
 // Prometheus names with underscores, the unit and _total for counters:
 //
 //	packetpath_mib_counter_total{packetpath_counter="Udp.RcvbufErrors"}      datagrams dropped because a socket's receive buffer was full (/proc/net/snmp)
-//	packetpath_udp_socket_drops_total{packetpath_socket_local="127.0.0.1:5000"}  per-socket drops (sk_drops, as ss -uamn shows them), the 50 sockets with most drops
-//	packetpath_udp_socket_memory_bytes{packetpath_counter="rmem_alloc"|"rcvbuf"} per-socket receive memory
+//	packetpath_udp_socket_drops_total{packetpath_socket_local="0.0.0.0:5000",packetpath_socket_inode="4711",packetpath_socket_cookie="...",process_pid="812",process_executable_name="feed"}
+//	                                                                         per-socket drops (sk_drops, as ss -uamn shows them), the 50 sockets with most drops:
+//	                                                                         one series per socket (inode), even when several share an address
+//	packetpath_udp_socket_memory_bytes{packetpath_counter="rmem_alloc"|"rcvbuf"} per-socket receive memory, the same socket labels
 //	system_network_packet_dropped_total{network_interface_name, network_io_direction} link rx_dropped/tx_dropped
 //	packetpath_softnet_counter_total{packetpath_counter="dropped"|"time_squeeze"|...} softnet_stat
 //	packetpath_qdisc_counter_total{packetpath_counter="drops"|...}           qdisc statistics as tc -s shows them
-//	packetpath_stage_drops{packetpath_stage="rx-socket"|...}                 packets lost per stage between the last two scrapes
+//	packetpath_stage_drops_total{packetpath_stage="rx-socket"|...}           packets lost per stage since the exporter started (a counter: any number
+//	                                                                         of Prometheus servers see the same total; use rate() or increase())
+//	packetpath_diagnosis_findings{packetpath_stage}                          findings per stage between the last two scrapes (by anyone)
+//	packetpath_source_up{packetpath_source="snmp"|...}                       1 when the source was read without an error at the last scrape, else 0
+//	packetpath_source_errors_total{packetpath_source,error_type}             errors per source since the start (permission, not_found, unsupported, timeout, other)
 //
 // Every series also carries otel_scope_name (the packetpath package that
 // produced it); target_info holds the OpenTelemetry resource
 // (service.name="packetpath-exporter").
 //
+// A source that cannot be read (no permission, no tracefs, a file missing
+// under -proc-root) does not stop the others: it is logged on stderr when it
+// starts failing, changes its error or recovers, and shows as
+// packetpath_source_up 0.
+//
 // -netns reads another network namespace's counters (the HTTP listener stays
-// in the exporter's own namespace). -devices limits per-device series,
+// in the exporter's own namespace); -proc-root reads a procfs mounted
+// elsewhere (a container's view of the host's /proc). -mib-groups names the
+// snmp/netstat groups to export (Ip, Icmp, IcmpMsg, Tcp, Udp, UdpLite,
+// TcpExt, IpExt, MPTcpExt, Ip6, Icmp6, Udp6, UdpLite6); an unknown name, a
+// malformed device name, a * inside a -driver-stats name and -iface or
+// -rcvbuf without -join are command-line errors (exit 2). -devices limits per-device series,
 // -percpu splits softnet and softirq counters per CPU, -driver-stats exports
 // the named ethtool -S statistics (exact names or prefixes ending in *).
 // -join opens an instrumented socketstats receive socket for the groups and
@@ -75,7 +92,7 @@ func run(args []string, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
-	ex, err := newExporter(o)
+	ex, err := newExporter(o, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "exporter: %v\n", err)
 		return 1

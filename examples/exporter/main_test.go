@@ -305,7 +305,8 @@ scrape_configs:
 		"packetpath_udp_socket_memory_bytes":  "gauge",
 		"system_network_packet_dropped_total": "counter",
 		"system_network_io_bytes_total":       "counter",
-		"packetpath_stage_drops":              "gauge",
+		"packetpath_stage_drops_total":        "counter",
+		"packetpath_source_up":                "gauge",
 	})
 	if v := query(t, prom, `target_info{job="packetpath",service_name="packetpath-exporter"}`); len(v) != 1 {
 		t.Errorf("target_info with service_name=packetpath-exporter: %v", v)

@@ -8,11 +8,13 @@ import (
 	"net"
 	"net/http/httptest"
 	"net/netip"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"golang.org/x/net/ipv4"
+	"golang.org/x/sys/unix"
 
 	"github.com/packetpath/packetpath/internal/netnstest"
 )
@@ -25,7 +27,7 @@ func TestNetNSAndJoin(t *testing.T) {
 	ns := netnstest.New(t, netnstest.WithMulticastLoopback())
 	const group = "239.5.5.5:5055"
 	ex, err := newExporter(&options{netns: ns.Path, join: []netip.AddrPort{netip.MustParseAddrPort(group)},
-		iface: "lo", rcvbuf: 4096, maxSockets: 50})
+		iface: "lo", rcvbuf: 4096, maxSockets: 50}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,16 +101,37 @@ func TestNetNSAndJoin(t *testing.T) {
 	received := sent - drops
 	for _, want := range []string{
 		fmt.Sprintf(`packetpath_counter="Udp.RcvbufErrors"} %d`, drops),
-		fmt.Sprintf(`packetpath_socket_local="239.5.5.5:5055"} %d`, drops),
 		fmt.Sprintf(`packetpath_multicast_groups="[\"239.5.5.5\"]"} %d`, received),
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("/metrics lacks %s", want)
 		}
 	}
+	// The joined socket's row of the UDP table: its own series, with its
+	// inode and this process as the owner.
+	if v, n := sampleValue(t, text, "packetpath_udp_socket_drops_total", `packetpath_socket_local="239.5.5.5:5055"`,
+		fmt.Sprintf(`packetpath_socket_inode="%d"`, connInode(t, ex.sink.conn.UDPConn())), fmt.Sprintf(`process_pid="%d"`, os.Getpid())); n != 1 || v != float64(drops) {
+		t.Errorf("packetpath_udp_socket_drops_total for 239.5.5.5:5055 = %v (%d series), ss %d", v, n, drops)
+	}
 	if t.Failed() {
 		t.Logf("ss:\n%s\n/metrics (packetpath_socket_*, Udp):\n%s", ss, grep(text, "packetpath_socket_", "Udp."))
 	}
+}
+
+// connInode is the inode of the socket behind c (fstat), as /proc/net/udp
+// and sock_diag show it.
+func connInode(t *testing.T, c *net.UDPConn) uint64 {
+	t.Helper()
+	rc, err := c.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st unix.Stat_t
+	var serr error
+	if err := rc.Control(func(fd uintptr) { serr = unix.Fstat(int(fd), &st) }); err != nil || serr != nil {
+		t.Fatalf("fstat: %v %v", err, serr)
+	}
+	return st.Ino
 }
 
 func grep(text string, subs ...string) string {
