@@ -50,9 +50,23 @@
 // # Errors
 //
 // Bad content never panics: the error is a [*ParseError] naming the file,
-// the line and the reason, wrapping [ErrMalformed] (and the number parser's
-// cause). A missing file wraps os.ErrNotExist, a denied one
-// os.ErrPermission. One file failing does not affect the others.
+// the line, the column where one is at fault, and the reason, wrapping
+// [ErrMalformed] (and the number parser's cause). A missing file wraps
+// os.ErrNotExist, a denied one os.ErrPermission. One file failing does not
+// affect the others.
+//
+// The parsers accept only what the kernel's seq_printf formats can print,
+// so that a number handed on is a number the kernel reported: a
+// softnet_stat column is eight lowercase hexadecimal digits and every row
+// of the file has the same columns; UDP drops, tx_queue and rx_queue fit
+// their 32 bits; snmp, netstat, snmp6 and sockstat values carry no '+'
+// (snmp6 no sign at all); group names (but IcmpMsg's), keys, snmp6 names,
+// device names, sockstat lines, softirq names and interrupt rows appear
+// once; softirqs and interrupts counts fit 32 bits and their CPU headers
+// increase. A file the kernel can print empty (a UDP table with no
+// sockets, dev_snmp6 of nothing) parses to an empty value. The checks cost
+// nothing measurable on a re-read: repeats are searched for only when
+// names differ from the previous good parse into the same value.
 //
 // Counters the kernel may not print on every version are [Counter] values
 // whose Present field tells "this kernel does not report it" from zero.
@@ -66,9 +80,10 @@
 //     (flow_limit_count, 3.11), 13 (backlog length and CPU index, 5.10, and
 //     backported to RHEL 8.5's 4.18) and 15 (input and process queue
 //     lengths, 6.4); the parser keeps any further columns. The width is
-//     recorded per row, because rows of the corpus fixture mix widths.
-//     Column 9 (cpu_collision) is always 0 since 5.10. Counters are 32-bit
-//     and wrap.
+//     recorded per row but must be the same on every row of a file (one
+//     format prints them all; the procfs corpus fixture, which mixes
+//     widths, is rejected). Column 9 (cpu_collision) is always 0 since
+//     5.10. Counters are 32-bit and wrap.
 //   - snmp and netstat grow keys in the middle of groups (Udp IgnoredMulti
 //     and MemErrors, Ip OutTransmits, Icmp OutRateLimitGlobal/Host, 22 new
 //     TcpExt keys on 6.18, the MPTcpExt group): keys are read from the

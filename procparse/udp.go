@@ -106,7 +106,10 @@ type UDPFilter struct {
 // header names it; more fields than that are ignored (the procfs-corpus
 // fixture holds TCP-format lines under a UDP header without drops, which
 // therefore parse with HasDrops false). A short line, a malformed address or
-// number is an error wrapping ErrMalformed.
+// number, a drops value wider than 32 bits (the kernel prints sk_drops, an
+// atomic_t, with %u) or a tx_queue or rx_queue wider than eight hexadecimal
+// digits (%08X of an int) is a *ParseError wrapping ErrMalformed that names
+// the line and the column (sl is column 1, drops column 13).
 func ParseUDP(b []byte, dst *UDPSockets) error {
 	var sc UDPScanner
 	sc.Reset(b, UDPFilter{})
