@@ -24,8 +24,13 @@ type statLine struct {
 
 func loadStatNames(t testing.TB, file string) []statLine {
 	t.Helper()
+	return parseStatNames(t, file, string(readFile(t, file)))
+}
+
+func parseStatNames(t testing.TB, file, text string) []statLine {
+	t.Helper()
 	var out []statLine
-	for i, line := range strings.Split(string(readFile(t, file)), "\n") {
+	for i, line := range strings.Split(text, "\n") {
 		if line == "" || line[0] == '#' {
 			continue
 		}

@@ -418,6 +418,92 @@ func genSfc(channels, xdpCPUs int) string {
 	return g.b.String()
 }
 
+// --- virtio_net, veth, ifb: the generators the live test checks against
+// the devices of this kernel (statnames_linux_test.go) ----------------------
+
+var (
+	virtioRq = []string{"drops", "xdp_packets", "xdp_tx", "xdp_redirects", "xdp_drops", "kicks"} // virtnet_rq_stats_desc
+	virtioSq = []string{"xdp_tx", "xdp_tx_drops", "kicks", "tx_timeouts"}                        // virtnet_sq_stats_desc
+)
+
+// genVirtioNet follows virtnet_get_strings without VIRTIO_NET_F_DEVICE_STATS
+// (drivers/net/virtio_net.c): the driver's rx and tx totals ("rx_%s",
+// "tx_%s"), then "rx%u_%s" for every queue pair, then "tx%u_%s" (packets
+// and bytes are qstat-only since 6.10). Device statistics, when the device
+// offers them, are "rx%u_hw_%s"/"tx%u_hw_%s" in the same loops and
+// "cq_hw_%s" for the control queue.
+func genVirtioNet(pairs int) string {
+	var g statGen
+	g.comment("virtio_net (drivers/net/virtio_net.c virtnet_get_strings), %d queue pairs, no device statistics", pairs)
+	for _, s := range virtioRq {
+		g.global("rx_" + s)
+	}
+	for _, s := range virtioSq {
+		g.global("tx_" + s)
+	}
+	for i := range pairs {
+		for _, s := range virtioRq {
+			g.queue(fmt.Sprintf("rx%d_%s", i, s), i, DirRx, s, "")
+		}
+	}
+	for i := range pairs {
+		for _, s := range virtioSq {
+			g.queue(fmt.Sprintf("tx%d_%s", i, s), i, DirTx, s, "")
+		}
+	}
+	return g.b.String()
+}
+
+var (
+	vethRq       = []string{"xdp_packets", "xdp_bytes", "drops", "xdp_redirect", "xdp_drops", "xdp_tx", "xdp_tx_errors"} // veth_rq_stats_desc
+	vethTq       = []string{"xdp_xmit", "xdp_xmit_errors"}                                                               // veth_tq_stats_desc
+	pagePoolStat = []string{"rx_pp_alloc_fast", "rx_pp_alloc_slow", "rx_pp_alloc_slow_ho", "rx_pp_alloc_empty",          // net/core/page_pool.c pp_stats
+		"rx_pp_alloc_refill", "rx_pp_alloc_waive", "rx_pp_recycle_cached", "rx_pp_recycle_cache_full",
+		"rx_pp_recycle_ring", "rx_pp_recycle_ring_full", "rx_pp_recycle_released_ref"}
+)
+
+// genVeth follows veth_get_strings (drivers/net/veth.c): peer_ifindex,
+// "rx_queue_%u_%.18s" for every real rx queue, "tx_queue_%u_%.18s" for
+// every real tx queue, then the page pool totals when the kernel has
+// CONFIG_PAGE_POOL_STATS.
+func genVeth(rx, tx int, pagePool bool) string {
+	var g statGen
+	g.comment("veth (drivers/net/veth.c veth_get_strings), %d rx and %d tx queues, page pool stats %v", rx, tx, pagePool)
+	g.global("peer_ifindex")
+	for i := range rx {
+		for _, s := range vethRq {
+			g.queue(fmt.Sprintf("rx_queue_%d_%s", i, s), i, DirRx, s, "")
+		}
+	}
+	for i := range tx {
+		for _, s := range vethTq {
+			g.queue(fmt.Sprintf("tx_queue_%d_%s", i, s), i, DirTx, s, "")
+		}
+	}
+	if pagePool {
+		g.global(pagePoolStat...)
+	}
+	return g.b.String()
+}
+
+// genIfb follows ifb_get_strings (drivers/net/ifb.c): "rx_queue_%u_%.18s"
+// then "tx_queue_%u_%.18s" with packets and bytes for every real queue.
+func genIfb(rx, tx int) string {
+	var g statGen
+	g.comment("ifb (drivers/net/ifb.c ifb_get_strings), %d rx and %d tx queues", rx, tx)
+	for i := range rx {
+		for _, s := range []string{"packets", "bytes"} {
+			g.queue(fmt.Sprintf("rx_queue_%d_%s", i, s), i, DirRx, s, "")
+		}
+	}
+	for i := range tx {
+		for _, s := range []string{"packets", "bytes"} {
+			g.queue(fmt.Sprintf("tx_queue_%d_%s", i, s), i, DirTx, s, "")
+		}
+	}
+	return g.b.String()
+}
+
 // generatedStatNames are the generated lists, by file name.
 func generatedStatNames() map[string]string {
 	return map[string]string{
@@ -428,6 +514,9 @@ func generatedStatNames() map[string]string {
 		"bnxt_p7_rx2_tx4.txt": genBnxt(2, 4, false, bnxtRingTPA2),
 		"vmxnet3.txt":         genVmxnet3(4, 4),
 		"sfc.txt":             genSfc(4, 2),
+		"virtio_net_4q.txt":   genVirtioNet(4),
+		"veth_2rx_3tx.txt":    genVeth(2, 3, true),
+		"ifb_3q.txt":          genIfb(3, 3),
 	}
 }
 
