@@ -11,6 +11,7 @@ import (
 
 	"github.com/packetpath/packetpath/internal/netns"
 	"github.com/packetpath/packetpath/netstack/dropevents"
+	"github.com/packetpath/packetpath/nic"
 	"github.com/packetpath/packetpath/procparse"
 )
 
@@ -39,7 +40,9 @@ type Config struct {
 	// SourceDropEvents (which needs root and a DropEvents reader).
 	Sources Source
 	// Devices limits per-device sources (links, devices, ethtool, qdisc) to
-	// these names; nil means every device.
+	// these names; nil means every device. A name that no device of the
+	// namespace has is reported in every snapshot's Errors (Object = the
+	// name, the error wrapping os.ErrNotExist), once per collection.
 	Devices []string
 	// DropEvents configures the kernel drop-event counters read when
 	// Sources includes SourceDropEvents (root or CAP_PERFMON needed).
@@ -58,6 +61,16 @@ type Collector struct {
 	bundle  *bundleData
 	now     func() time.Time
 	own     ownSockets
+	// unread is the sources whose typed data Collect empties because the
+	// collector never fills it.
+	unread Source
+	// perDevice is the selected per-device sources; missingDevs holds the
+	// error reported for each name of cfg.Devices that no device has.
+	perDevice   Source
+	missingDevs []error
+	// ns identifies the namespace the collector opened (cfg.NetNS), to
+	// notice when that path stops naming it.
+	ns *nsIdentity
 }
 
 // source is one data source of a Collector.
@@ -87,6 +100,11 @@ func NewCollector(cfg Config) (*Collector, error) {
 		}
 	}
 	c := &Collector{cfg: cfg, now: time.Now}
+	c.setupDevices()
+	c.unread = SourceAll &^ cfg.Sources
+	if cfg.Sources&(SourceLinks|SourceEthtool|SourceDevices) != 0 {
+		c.unread &^= SourceLinks | SourceEthtool | SourceDevices
+	}
 	if cfg.Bundle != "" {
 		if err := c.openBundle(); err != nil {
 			return nil, err
@@ -100,6 +118,13 @@ func NewCollector(cfg Config) (*Collector, error) {
 	}
 	var opened []source
 	err := netns.Do(cfg.NetNS, func() error {
+		if cfg.NetNS != "" {
+			id, err := openNSIdentity(cfg.NetNS)
+			if err != nil {
+				return err
+			}
+			c.ns = id
+		}
 		fs, err := procparse.NewFS(cfg.ProcRoot)
 		if err != nil {
 			return err
@@ -205,25 +230,35 @@ func (c *Collector) openLive(fs procparse.FS) []source {
 }
 
 // Collect takes a snapshot into dst, reusing its memory. Source failures
-// are recorded in dst.Errors and do not stop the other sources; Collect
+// are recorded in dst.Errors and do not stop the other sources; the typed
+// data of a source that failed, and of every source the collector does not
+// read, is left empty (dst.Sources), whatever dst held before. Collect
 // returns an error only when ctx is done.
 func (c *Collector) Collect(ctx context.Context, dst *Snapshot) error {
 	dst.Time = c.now()
 	dst.NetNS = c.cfg.NetNS
+	dst.NetNSDetached = false
 	dst.Bundle = c.cfg.Bundle
 	dst.Counters = dst.Counters[:0]
 	dst.Errors = dst.Errors[:0]
 	dst.Sources.reset()
+	dst.Sources.clear(c.unread)
 	if c.bundle != nil {
 		err := c.collectBundle(ctx, dst)
 		dst.Duration = 0
 		return err
+	}
+	if c.ns != nil {
+		c.ns.check(dst)
 	}
 	for _, s := range c.sources {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		if err := s.collect(ctx, dst); err != nil {
+			// Neither the previous collection's data nor a parser's
+			// partial output stays behind.
+			dst.Sources.clear(s.kind())
 			dst.addErr(s.kind(), "", err)
 		}
 	}
@@ -250,6 +285,33 @@ func (c *Collector) Close() error {
 	}
 	c.sources = nil
 	return errors.Join(errs...)
+}
+
+// setupDevices prepares the errors for names of cfg.Devices that no device
+// has, one per name, made once so that reporting them allocates nothing.
+func (c *Collector) setupDevices() {
+	c.perDevice = c.cfg.Sources & (SourceLinks | SourceEthtool | SourceDevices | SourceQdisc)
+	c.missingDevs = make([]error, len(c.cfg.Devices))
+	for i, name := range c.cfg.Devices {
+		c.missingDevs[i] = fmt.Errorf("netstack: device %q of Config.Devices: no such device in the namespace: %w", name, os.ErrNotExist)
+	}
+}
+
+// reportMissing adds an error to snap for every name of cfg.Devices that is
+// not among the link dump's devices.
+func (c *Collector) reportMissing(snap *Snapshot, links []nic.Link) {
+	for i, name := range c.cfg.Devices {
+		found := false
+		for j := range links {
+			if links[j].Name == name {
+				found = true
+				break
+			}
+		}
+		if !found {
+			snap.Errors = append(snap.Errors, SourceError{Source: c.perDevice, Object: name, Err: c.missingDevs[i]})
+		}
+	}
 }
 
 func (c *Collector) device(name string) bool {

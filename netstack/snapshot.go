@@ -23,6 +23,15 @@ type Snapshot struct {
 	Duration time.Duration
 	// NetNS is the namespace the snapshot describes ("" for the caller's).
 	NetNS string
+	// NetNSDetached is set when the path NetNS no longer leads to the
+	// namespace the Collector opened: the name was deleted (ip netns del)
+	// or now names another namespace. The Collector's own files and
+	// sockets keep the namespace it opened alive, and the counters are
+	// still that namespace's, but nothing reaches it by that name any
+	// more: it is probably being torn down, and its counters say nothing
+	// about what now runs under the name. Errors then holds the reason,
+	// with Object = the path and Source 0.
+	NetNSDetached bool
 	// Bundle is the capture bundle it was read from ("" when live).
 	Bundle string
 
@@ -39,6 +48,8 @@ type Snapshot struct {
 
 // SourceError is the failure of one source in one collection.
 type SourceError struct {
+	// Source is the source (or sources) concerned; 0 for a failure of the
+	// whole collection, such as a namespace that lost its name.
 	Source Source
 	// Object is the device or file concerned, when the failure is limited
 	// to one (e.g. one device's ethtool statistics).
@@ -47,6 +58,12 @@ type SourceError struct {
 }
 
 func (e SourceError) Error() string {
+	if e.Source == 0 {
+		if e.Object != "" {
+			return fmt.Sprintf("%s: %v", e.Object, e.Err)
+		}
+		return e.Err.Error()
+	}
 	if e.Object != "" {
 		return fmt.Sprintf("%s %s: %v", e.Source, e.Object, e.Err)
 	}

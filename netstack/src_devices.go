@@ -111,6 +111,9 @@ func (s *devicesSource) collect(ctx context.Context, snap *Snapshot) error {
 	if err != nil {
 		return fmt.Errorf("links: %w", err)
 	}
+	if s.c.cfg.Devices != nil {
+		s.c.reportMissing(snap, links)
+	}
 	if s.want&SourceLinks != 0 {
 		appendLinks(snap, links, s.c.device)
 	}

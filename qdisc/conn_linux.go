@@ -108,6 +108,8 @@ func Open(cfg *Config) (*Conn, error) {
 		oldNames: make(map[int32]string),
 		kinds:    make(map[string]string),
 		notify:   notify,
+		// The first dump loads the names.
+		namesStale: true,
 	}
 	if notify >= 0 {
 		c.notifyBuf = make([]byte, 8<<10)
@@ -269,6 +271,30 @@ func (c *Conn) RefreshDevices(ctx context.Context) error {
 	}
 	c.namesStale = false
 	return nil
+}
+
+// DeviceIndex returns the ifindex of the named device from the Conn's name
+// table, reloaded first when the kernel announced a change of devices (see
+// Conn). ok is false when no device has the name, or the table could not
+// be loaded.
+func (c *Conn) DeviceIndex(ctx context.Context, name string) (ifindex int, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.arm(ctx); err != nil {
+		return 0, false
+	}
+	c.freshNames(ctx)
+	for i, n := range c.dense {
+		if n == name {
+			return i, true
+		}
+	}
+	for i, n := range c.names {
+		if n == name {
+			return int(i), true
+		}
+	}
+	return 0, false
 }
 
 // freshNames reloads the name table when the kernel announced a change of

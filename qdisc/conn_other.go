@@ -42,3 +42,6 @@ func (c *Conn) LastDump() DumpInfo { return DumpInfo{} }
 
 // RefreshDevices returns errors.ErrUnsupported.
 func (c *Conn) RefreshDevices(context.Context) error { return errors.ErrUnsupported }
+
+// DeviceIndex reports no device.
+func (c *Conn) DeviceIndex(context.Context, string) (int, bool) { return 0, false }
