@@ -10,12 +10,35 @@
 // Usage:
 //
 //	netstack-top [-interval 1s] [-once] [-json] [-netns NAME|PATH] [-root BUNDLE]
-//	             [-sources softnet,snmp,...] [-devices eth0,...] [-top 10] [-color auto]
+//	             [-sources softnet,snmp,...] [-devices eth0,...] [-top 10]
+//	             [-top-devices 10] [-color auto]
 //
-//	-once     print one delta over -interval and exit
-//	-json     print the snapshot, the delta and the findings as one JSON document
-//	-netns    look at a network namespace (a name under /var/run/netns or a path)
-//	-root     analyze a capture bundle (directory or .tar.gz) made by examples/capture
+//	-once         print one delta over -interval and exit
+//	-json         print the snapshot, the delta and the findings as one JSON document
+//	-netns        look at a network namespace (a name under /var/run/netns or a path)
+//	-root         analyze a capture bundle (directory or .tar.gz) made by examples/capture
+//	-devices      only these devices; a name that matches no device is an error
+//	-top          UDP sockets listed, by drops (one row per socket inode, with its owner)
+//	-top-devices  devices listed per row, by drops; the rest are summed in one line
+//
+// A bundle is analysed interval by interval: every pair of consecutive
+// frames is diagnosed on its own, and the view shows the whole span from
+// the first frame to the last, each finding labelled with the intervals it
+// comes from, then the intervals one by one (BY INTERVAL). -json adds
+// "frames", "span" and "pairs" (each pair's interval, findings and stages),
+// and every finding carries the "interval" it belongs to. A bundle of one
+// frame (or a bare proc tree) gives no delta: netstack-top says so on
+// stderr and exits 1 without printing a view, so that a script cannot
+// mistake it for "no drops".
+//
+// A source that fails (an unreadable or garbled file, a netlink error) is
+// shown as FAILED, with its error, in the rows that would show its numbers,
+// never as +0; FINDINGS lists the stages it left unchecked.
+//
+// Exit status: 0 when the view was shown; 1 when it could not be (a
+// namespace or bundle that cannot be opened, a bundle with fewer than two
+// frames); 2 for a bad command line, including -devices names that match
+// no device.
 //
 // It needs root (or CAP_NET_ADMIN) for the ethtool ioctl and the socket
 // table of other users' sockets; without it those sources report errors and
@@ -47,7 +70,9 @@ type options struct {
 	sources  netstack.Source
 	devices  []string
 	top      int
-	color    bool
+	// topDevices is how many devices a per-device row lists.
+	topDevices int
+	color      bool
 }
 
 func main() {
@@ -66,6 +91,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	sources := fs.String("sources", "", "comma-separated sources (softnet,snmp,softirqs,links,devices,ethtool,qdisc,udp,sockets,sysctls,dropevents); default all but dropevents")
 	devices := fs.String("devices", "", "comma-separated devices to include (default all)")
 	fs.IntVar(&o.top, "top", 10, "number of UDP sockets to list by drops")
+	fs.IntVar(&o.topDevices, "top-devices", 10, "number of devices to list per row by drops (the rest are summed in one line)")
 	color := fs.String("color", "auto", "colour output: auto, always or never")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: netstack-top [flags]\n\nA live view of where packets wait and are dropped in this machine's network stack.\n\n")
@@ -91,7 +117,20 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		o.sources = s
 	}
 	if *devices != "" {
-		o.devices = strings.Split(*devices, ",")
+		for _, d := range strings.Split(*devices, ",") {
+			if d = strings.TrimSpace(d); d != "" {
+				o.devices = append(o.devices, d)
+			}
+		}
+		if len(o.devices) == 0 {
+			return nil, fmt.Errorf("-devices: no device name in %q", *devices)
+		}
+		if o.sources != 0 && o.sources&deviceSources == 0 {
+			return nil, fmt.Errorf("-devices needs a per-device source (links, devices, ethtool or qdisc) in -sources %q", *sources)
+		}
+	}
+	if o.top < 0 || o.topDevices < 1 {
+		return nil, fmt.Errorf("-top must be 0 or more and -top-devices 1 or more, got %d and %d", o.top, o.topDevices)
 	}
 	switch *color {
 	case "always":
@@ -133,6 +172,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	if o.root != "" {
+		return runBundle(ctx, c, o, stdout, stderr)
+	}
+
 	var snaps [2]netstack.Snapshot
 	var delta netstack.Delta
 	cur := 0
@@ -140,13 +183,21 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "netstack-top: %v\n", err)
 		return 1
 	}
+	devs := newDeviceCheck(o)
+	devs.see(&snaps[cur])
+	if err := devs.err(); err != nil {
+		fmt.Fprintf(stderr, "netstack-top: %v\n", err)
+		return 2
+	}
+	for _, w := range devs.warnings() {
+		fmt.Fprintf(stderr, "netstack-top: warning: %s\n", w)
+	}
+	owners := newOwnerCache("/proc")
 	for {
-		if o.root == "" {
-			select {
-			case <-ctx.Done():
-				return 0
-			case <-time.After(o.interval):
-			}
+		select {
+		case <-ctx.Done():
+			return 0
+		case <-time.After(o.interval):
 		}
 		next := 1 - cur
 		if err := c.Collect(ctx, &snaps[next]); err != nil {
@@ -158,36 +209,59 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		netstack.ComputeDelta(&snaps[cur], &snaps[next], &delta)
 		findings := netstack.Diagnose(&delta)
+		fl := newFailures(&snaps[cur], &snaps[next], "previous snapshot: ", "")
 		cur = next
 		if o.json {
-			if err := writeJSON(stdout, &snaps[cur], &delta, findings); err != nil {
+			if err := writeJSON(stdout, o, &snaps[cur], &delta, findings, fl, liveRef(&snaps[1-cur], &snaps[cur]), nil, owners); err != nil {
 				fmt.Fprintf(stderr, "netstack-top: %v\n", err)
 				return 1
 			}
 			return 0
 		}
-		v := view{o: o, snap: &snaps[cur], delta: &delta, findings: findings}
+		v := view{o: o, snap: &snaps[cur], delta: &delta, findings: findings, fail: fl, owners: owners}
 		if !o.once {
 			fmt.Fprint(stdout, "\x1b[H\x1b[2J")
 		}
 		v.render(stdout)
-		if o.once || o.root != "" {
+		if o.once {
 			return 0
 		}
 	}
 }
 
-// document is the -json output.
+// document is the -json output. For a bundle, the top level is the whole
+// span from the first frame to the last; "pairs" has each pair of
+// consecutive frames.
 type document struct {
-	Time     time.Time          `json:"time"`
-	Interval string             `json:"interval"`
-	NetNS    string             `json:"netns,omitempty"`
-	Bundle   string             `json:"bundle,omitempty"`
-	Findings []netstack.Finding `json:"findings"`
-	Stages   []stageSummary     `json:"stages"`
-	Delta    []deltaEntry       `json:"delta"`
-	Errors   []string           `json:"errors,omitempty"`
-	Snapshot any                `json:"snapshot"`
+	Time     time.Time      `json:"time"`
+	Interval string         `json:"interval"`
+	NetNS    string         `json:"netns,omitempty"`
+	Bundle   string         `json:"bundle,omitempty"`
+	Frames   int            `json:"frames,omitempty"`
+	Span     *intervalRef   `json:"span,omitempty"`
+	Findings []findingOut   `json:"findings"`
+	Stages   []stageSummary `json:"stages"`
+	Sockets  []sockRow      `json:"sockets,omitempty"`
+	Pairs    []pairOut      `json:"pairs,omitempty"`
+	Delta    []deltaEntry   `json:"delta"`
+	Errors   []string       `json:"errors,omitempty"`
+	Snapshot any            `json:"snapshot"`
+}
+
+// findingOut is a finding with the interval it belongs to.
+type findingOut struct {
+	netstack.Finding
+	Interval intervalRef `json:"interval"`
+	// Intervals, for a finding of a bundle's span, are the labels of the
+	// pairs of frames that show it on their own.
+	Intervals []string `json:"intervals,omitempty"`
+}
+
+// pairOut is the diagnosis of one pair of consecutive frames of a bundle.
+type pairOut struct {
+	Interval intervalRef    `json:"interval"`
+	Findings []findingOut   `json:"findings"`
+	Stages   []stageSummary `json:"stages"`
 }
 
 type deltaEntry struct {
@@ -203,14 +277,34 @@ type deltaEntry struct {
 	Reset  bool    `json:"reset,omitempty"`
 }
 
-func writeJSON(w io.Writer, s *netstack.Snapshot, d *netstack.Delta, fs []netstack.Finding) error {
-	doc := document{Time: s.Time, Interval: d.Interval.String(), NetNS: s.NetNS, Bundle: s.Bundle,
-		Findings: fs, Stages: summarize(d, fs), Snapshot: s.Sources}
-	if doc.Findings == nil {
-		doc.Findings = []netstack.Finding{}
+func withInterval(fs []netstack.Finding, ref intervalRef, run *bundleRun) []findingOut {
+	out := make([]findingOut, len(fs))
+	for i := range fs {
+		out[i] = findingOut{Finding: fs[i], Interval: ref}
+		if run != nil {
+			out[i].Intervals = run.labels(&fs[i])
+		}
 	}
-	for _, e := range s.Errors {
-		doc.Errors = append(doc.Errors, e.Error())
+	return out
+}
+
+func writeJSON(w io.Writer, o *options, s *netstack.Snapshot, d *netstack.Delta, fs []netstack.Finding,
+	fl *failures, ref intervalRef, run *bundleRun, owners *ownerCache) error {
+	doc := document{Time: s.Time, Interval: d.Interval.String(), NetNS: s.NetNS, Bundle: s.Bundle,
+		Findings: withInterval(fs, ref, run), Stages: summarize(d, fs, fl, o), Snapshot: s.Sources}
+	doc.Sockets, _ = topSockets(d, o.top, owners)
+	if run != nil {
+		doc.Frames = run.frames
+		doc.Span = &run.span
+		doc.Errors = run.errors
+		for i := range run.pairs {
+			p := &run.pairs[i]
+			doc.Pairs = append(doc.Pairs, pairOut{Interval: p.ref, Findings: withInterval(p.findings, p.ref, nil), Stages: p.stages})
+		}
+	} else {
+		for _, e := range s.Errors {
+			doc.Errors = append(doc.Errors, e.Error())
+		}
 	}
 	for _, c := range d.Counters {
 		if c.Delta == 0 && !c.Gauge {

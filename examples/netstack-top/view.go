@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"slices"
@@ -16,11 +17,29 @@ const (
 	reset = "\x1b[0m"
 )
 
+// Output bounds: the view stays a screen, whatever the machine's size.
+const (
+	// maxFindingsPerStage is how many findings of one stage are printed in
+	// full; the rest are counted in one line.
+	maxFindingsPerStage = 5
+	// maxFailureLines is how many source errors a stage row quotes.
+	maxFailureLines = 3
+	// maxIntervalLines is how many intervals of a bundle are listed.
+	maxIntervalLines = 20
+)
+
 type view struct {
 	o        *options
 	snap     *netstack.Snapshot
 	delta    *netstack.Delta
 	findings []netstack.Finding
+	// fail is the source errors of the two snapshots of the delta.
+	fail *failures
+	// owners names the processes holding the listed sockets (nil: not
+	// looked up, as for a bundle from another machine).
+	owners *ownerCache
+	// bundle is the analysis of every interval of a bundle (nil when live).
+	bundle *bundleRun
 }
 
 // stageSummary is one line of the path view: the stage's main rates and
@@ -30,6 +49,9 @@ type stageSummary struct {
 	Drops  uint64 `json:"drops"`
 	Losing bool   `json:"losing"`
 	Detail string `json:"detail"`
+	// Failed holds the errors of the sources whose numbers the stage would
+	// show: those numbers are missing, not zero.
+	Failed []string `json:"failed,omitempty"`
 	parts  []string
 }
 
@@ -53,151 +75,441 @@ func rate(r float64) string {
 	return fmt.Sprintf("%.0f/s", r)
 }
 
-// sum adds the deltas and rates of the counters of source with one of the
-// names, over every object.
-func sum(d *netstack.Delta, source netstack.Source, names ...string) (delta uint64, r float64) {
-	for i := range d.Counters {
-		c := &d.Counters[i]
-		if c.Source == source && !c.Gauge && slices.Contains(names, c.Name) {
-			delta += c.Delta
-			r += c.Rate
-		}
-	}
-	return delta, r
+// devTotals is one device's link counters over the interval
+// (IFLA_STATS64, or sysfs statistics/* for a bundle).
+type devTotals struct {
+	name                    string
+	rxPkts, rxBytes, txPkts float64 // per second
+	rxMissed, rxDropped     uint64  // rx_missed/fifo/over_errors; rx_dropped
+	txErrors, txDropped     uint64
 }
 
-func objSum(d *netstack.Delta, source netstack.Source, obj string, names ...string) (delta uint64, r float64) {
+// qdiscTotals is one device's qdiscs over the interval (TCA_STATS2 of the
+// qdiscs, classes left out): the largest of its qdiscs' figures, as the
+// root qdisc counts what its children do.
+type qdiscTotals struct {
+	dev, kind      string
+	sent           float64
+	drops, requeue uint64
+	backlog        uint64 // bytes, a level
+}
+
+// totals is every figure the path view shows, gathered in one pass over
+// the delta's counters, so the view's cost is linear in the counters.
+type totals struct {
+	devs   []devTotals
+	devIdx map[string]int
+	qds    []qdiscTotals
+	qdIdx  map[string]int
+
+	netRx, processed                 float64 // /proc/softirqs NET_RX, softnet processed
+	squeeze, backlogDrops, flowLimit uint64  // softnet_stat
+	ipIn                             float64 // Ip.InReceives
+	ipDiscards, ipHdr                uint64
+	udpIn                            float64
+	noPorts, inErrors, csum          uint64
+	rcvbuf, memErrors                uint64
+	sockDrops                        uint64 // sock_diag / /proc/net/udp drops
+	ownPkts                          float64
+	ownSockets                       int
+	pending                          int
+	udpOut                           float64
+	sndbuf                           uint64
+	txTimeout, bqlStalls             uint64
+}
+
+func gather(d *netstack.Delta) *totals {
+	t := &totals{devIdx: map[string]int{}, qdIdx: map[string]int{}}
+	var own map[string]struct{}
+	// A source emits each object's counters together: the last object's
+	// entry is remembered, so the map is asked once per object.
+	lastDev := -1
 	for i := range d.Counters {
 		c := &d.Counters[i]
-		if c.Source == source && c.Object == obj && !c.Gauge && slices.Contains(names, c.Name) {
-			delta += c.Delta
-			r += c.Rate
+		switch c.Source {
+		case netstack.SourceLinks:
+			if c.Object == "" {
+				continue
+			}
+			j := lastDev
+			if j < 0 || t.devs[j].name != c.Object {
+				var ok bool
+				if j, ok = t.devIdx[c.Object]; !ok {
+					j = len(t.devs)
+					t.devIdx[c.Object] = j
+					t.devs = append(t.devs, devTotals{name: c.Object})
+				}
+				lastDev = j
+			}
+			if c.Gauge {
+				continue
+			}
+			a := &t.devs[j]
+			switch c.Name {
+			case "rx_packets":
+				a.rxPkts += c.Rate
+			case "rx_bytes":
+				a.rxBytes += c.Rate
+			case "rx_missed_errors", "rx_fifo_errors", "rx_over_errors":
+				a.rxMissed += c.Delta
+			case "rx_dropped":
+				a.rxDropped += c.Delta
+			case "tx_packets":
+				a.txPkts += c.Rate
+			case "tx_errors":
+				a.txErrors += c.Delta
+			case "tx_dropped":
+				a.txDropped += c.Delta
+			}
+		case netstack.SourceSoftirqs:
+			if !c.Gauge && c.Name == "NET_RX" {
+				t.netRx += c.Rate
+			}
+		case netstack.SourceSoftnet:
+			if c.Gauge {
+				continue
+			}
+			switch c.Name {
+			case "processed":
+				t.processed += c.Rate
+			case "time_squeeze":
+				t.squeeze += c.Delta
+			case "dropped":
+				t.backlogDrops += c.Delta
+			case "flow_limit_count":
+				t.flowLimit += c.Delta
+			}
+		case netstack.SourceSNMP:
+			if c.Gauge {
+				continue
+			}
+			switch c.Name {
+			case "Ip.InReceives":
+				t.ipIn += c.Rate
+			case "Ip.InDiscards", "Ip6InDiscards":
+				t.ipDiscards += c.Delta
+			case "Ip.InHdrErrors", "Ip.InAddrErrors", "Ip6InHdrErrors", "Ip6InAddrErrors":
+				t.ipHdr += c.Delta
+			case "Udp.InDatagrams", "Udp6InDatagrams":
+				t.udpIn += c.Rate
+			case "Udp.NoPorts", "Udp6NoPorts":
+				t.noPorts += c.Delta
+			case "Udp.InErrors", "Udp6InErrors":
+				t.inErrors += c.Delta
+			case "Udp.InCsumErrors", "Udp6InCsumErrors":
+				t.csum += c.Delta
+			case "Udp.RcvbufErrors", "Udp6RcvbufErrors":
+				t.rcvbuf += c.Delta
+			case "Udp.MemErrors", "Udp6MemErrors":
+				t.memErrors += c.Delta
+			case "Udp.OutDatagrams", "Udp6OutDatagrams":
+				t.udpOut += c.Rate
+			case "Udp.SndbufErrors", "Udp6SndbufErrors":
+				t.sndbuf += c.Delta
+			}
+		case netstack.SourceUDP:
+			if !c.Gauge && c.Name == "drops" {
+				t.sockDrops += c.Delta
+			}
+		case netstack.SourceSockets:
+			if c.Name == "packets" && !c.Gauge {
+				t.ownPkts += c.Rate
+			}
+			if c.Name == "pending" && c.Value > 0 {
+				t.pending++
+			}
+			if c.Object != "" {
+				if own == nil {
+					own = map[string]struct{}{}
+				}
+				own[c.Object] = struct{}{}
+			}
+		case netstack.SourceQdisc:
+			if c.Object == "" {
+				continue
+			}
+			j, ok := t.qdIdx[c.Object]
+			if !ok {
+				j = len(t.qds)
+				t.qdIdx[c.Object] = j
+				t.qds = append(t.qds, qdiscTotals{dev: c.Object})
+			}
+			if strings.HasSuffix(c.Label, " class") {
+				continue
+			}
+			q := &t.qds[j]
+			switch c.Name {
+			case "packets":
+				q.sent = max(q.sent, c.Rate)
+			case "drops":
+				q.drops = max(q.drops, c.Delta)
+			case "requeues":
+				q.requeue = max(q.requeue, c.Delta)
+			case "backlog":
+				q.backlog = max(q.backlog, c.Value)
+				if q.kind == "" {
+					q.kind = c.Label
+				}
+			}
+		case netstack.SourceDevices:
+			if c.Gauge {
+				continue
+			}
+			switch c.Name {
+			case "tx_timeout":
+				t.txTimeout += c.Delta
+			case "bql.stall_cnt":
+				t.bqlStalls += c.Delta
+			}
 		}
 	}
-	return delta, r
+	t.ownSockets = len(own)
+	return t
+}
+
+// top returns the indexes of the n items that rank first by (loss, rate),
+// ties kept in first-seen order, then in first-seen order when all fit.
+// The cost is O(len log len) however many items there are.
+func top(count, n int, loss func(int) uint64, rate func(int) float64) []int {
+	idx := make([]int, count)
+	for i := range idx {
+		idx[i] = i
+	}
+	if count <= n {
+		return idx
+	}
+	slices.SortStableFunc(idx, func(a, b int) int {
+		if c := cmp.Compare(loss(b), loss(a)); c != 0 {
+			return c
+		}
+		return cmp.Compare(rate(b), rate(a))
+	})
+	idx = idx[:max(n, 0)]
+	slices.Sort(idx)
+	return idx
+}
+
+// deviceLimit is how many devices a per-device row lists: -top-devices, or
+// every device named with -devices.
+func (o *options) deviceLimit() int {
+	return max(o.topDevices, len(o.devices))
 }
 
 // summarize builds the per-stage lines of the path view.
-func summarize(d *netstack.Delta, fs []netstack.Finding) []stageSummary {
+func summarize(d *netstack.Delta, fs []netstack.Finding, fl *failures, o *options) []stageSummary {
 	var drops [16]uint64
 	losing := -1
 	for _, f := range fs {
-		drops[f.Stage] += f.Drops
+		if int(f.Stage) < len(drops) {
+			drops[f.Stage] += f.Drops
+		}
 		if losing < 0 {
 			losing = int(f.Stage)
 		}
 	}
-	devices := objects(d, netstack.SourceLinks)
+	t := gather(d)
+	limit := o.deviceLimit()
 	var out []stageSummary
 	for _, st := range netstack.Stages() {
-		var parts []string
+		var parts, failed []string
+		// note adds the errors of sources whose numbers are missing.
+		note := func(msgs []string) {
+			for _, m := range msgs {
+				parts = append(parts, "FAILED: "+m)
+			}
+			failed = append(failed, msgs...)
+		}
+		// whole shows the errors of the sources the row depends on in
+		// place of its numbers.
+		whole := func(msgs []string) bool {
+			if len(msgs) == 0 {
+				return false
+			}
+			note(msgs)
+			return true
+		}
 		switch st {
 		case netstack.StageNIC:
-			for _, dev := range devices {
-				_, pr := objSum(d, netstack.SourceLinks, dev, "rx_packets")
-				_, br := objSum(d, netstack.SourceLinks, dev, "rx_bytes")
-				miss, _ := objSum(d, netstack.SourceLinks, dev, "rx_missed_errors", "rx_fifo_errors", "rx_over_errors")
-				dr, _ := objSum(d, netstack.SourceLinks, dev, "rx_dropped")
-				parts = append(parts, fmt.Sprintf("%s %s %sB missed+%d dropped+%d", dev, rate(pr), strings.TrimSuffix(rate(br), "/s"), miss, dr))
+			if !whole(fl.whole(netstack.SourceLinks)) {
+				parts, failed = deviceParts(t, fl, limit, true, parts, failed)
 			}
 		case netstack.StageSoftirq:
-			_, nr := sum(d, netstack.SourceSoftirqs, "NET_RX")
-			_, pr := sum(d, netstack.SourceSoftnet, "processed")
-			sq, _ := sum(d, netstack.SourceSoftnet, "time_squeeze")
-			bd, _ := sum(d, netstack.SourceSoftnet, "dropped")
-			fl, _ := sum(d, netstack.SourceSoftnet, "flow_limit_count")
-			parts = append(parts, fmt.Sprintf("NET_RX %s proc %s squeeze+%d backlog-drops+%d flowlimit+%d", rate(nr), rate(pr), sq, bd, fl))
-		case netstack.StageIP:
-			_, in := sum(d, netstack.SourceSNMP, "Ip.InReceives")
-			disc, _ := sum(d, netstack.SourceSNMP, "Ip.InDiscards", "Ip6InDiscards")
-			hdr, _ := sum(d, netstack.SourceSNMP, "Ip.InHdrErrors", "Ip.InAddrErrors", "Ip6InHdrErrors", "Ip6InAddrErrors")
-			parts = append(parts, fmt.Sprintf("InReceives %s InDiscards+%d header/addr errors+%d", rate(in), disc, hdr))
-		case netstack.StageUDP:
-			_, in := sum(d, netstack.SourceSNMP, "Udp.InDatagrams", "Udp6InDatagrams")
-			np, _ := sum(d, netstack.SourceSNMP, "Udp.NoPorts", "Udp6NoPorts")
-			ie, _ := sum(d, netstack.SourceSNMP, "Udp.InErrors", "Udp6InErrors")
-			cs, _ := sum(d, netstack.SourceSNMP, "Udp.InCsumErrors", "Udp6InCsumErrors")
-			buf, _ := sum(d, netstack.SourceSNMP, "Udp.RcvbufErrors", "Udp6RcvbufErrors", "Udp.MemErrors", "Udp6MemErrors")
-			// InErrors includes the buffer and checksum drops, shown at their own stage.
-			other := ie - min(ie, buf+cs)
-			parts = append(parts, fmt.Sprintf("InDatagrams %s NoPorts+%d InCsumErrors+%d other InErrors+%d", rate(in), np, cs, other))
-		case netstack.StageSocket:
-			rb, _ := sum(d, netstack.SourceSNMP, "Udp.RcvbufErrors", "Udp6RcvbufErrors")
-			me, _ := sum(d, netstack.SourceSNMP, "Udp.MemErrors", "Udp6MemErrors")
-			sd, _ := sum(d, netstack.SourceUDP, "drops")
-			parts = append(parts, fmt.Sprintf("RcvbufErrors+%d MemErrors+%d socket drops+%d", rb, me, sd))
-		case netstack.StageApplication:
-			_, pr := sum(d, netstack.SourceSockets, "packets")
-			pending := 0
-			for i := range d.Counters {
-				c := &d.Counters[i]
-				if c.Source == netstack.SourceSockets && c.Name == "pending" && c.Value > 0 {
-					pending++
-				}
+			irqF, netF := fl.whole(netstack.SourceSoftirqs), fl.whole(netstack.SourceSoftnet)
+			if len(irqF) > 0 && len(netF) > 0 {
+				whole(append(irqF, netF...))
+				break
 			}
-			if n := len(objects(d, netstack.SourceSockets)); n > 0 {
-				parts = append(parts, fmt.Sprintf("own sockets %d read %s behind %d", n, rate(pr), pending))
+			nr := "NET_RX " + rate(t.netRx)
+			if len(irqF) > 0 {
+				nr = "NET_RX FAILED"
+			}
+			sn := fmt.Sprintf("proc %s squeeze+%d backlog-drops+%d flowlimit+%d", rate(t.processed), t.squeeze, t.backlogDrops, t.flowLimit)
+			if len(netF) > 0 {
+				sn = "proc/squeeze/backlog-drops/flowlimit FAILED"
+			}
+			parts = append(parts, nr+" "+sn)
+			note(irqF)
+			note(netF)
+		case netstack.StageIP:
+			if !whole(fl.whole(netstack.SourceSNMP)) {
+				parts = append(parts, fmt.Sprintf("InReceives %s InDiscards+%d header/addr errors+%d", rate(t.ipIn), t.ipDiscards, t.ipHdr))
+			}
+		case netstack.StageUDP:
+			if !whole(fl.whole(netstack.SourceSNMP)) {
+				// InErrors includes the buffer and checksum drops, shown at their own stage.
+				other := t.inErrors - min(t.inErrors, t.rcvbuf+t.memErrors+t.csum)
+				parts = append(parts, fmt.Sprintf("InDatagrams %s NoPorts+%d InCsumErrors+%d other InErrors+%d", rate(t.udpIn), t.noPorts, t.csum, other))
+			}
+		case netstack.StageSocket:
+			snmpF, udpF := fl.whole(netstack.SourceSNMP), fl.whole(netstack.SourceUDP)
+			if len(snmpF) > 0 && len(udpF) > 0 {
+				whole(append(snmpF, udpF...))
+				break
+			}
+			a := fmt.Sprintf("RcvbufErrors+%d MemErrors+%d", t.rcvbuf, t.memErrors)
+			if len(snmpF) > 0 {
+				a = "RcvbufErrors/MemErrors FAILED"
+			}
+			b := fmt.Sprintf("socket drops+%d", t.sockDrops)
+			if len(udpF) > 0 {
+				b = "socket drops FAILED"
+			}
+			parts = append(parts, a+" "+b)
+			note(snmpF)
+			note(udpF)
+		case netstack.StageApplication:
+			if whole(fl.whole(netstack.SourceSockets)) {
+				break
+			}
+			if t.ownSockets > 0 {
+				parts = append(parts, fmt.Sprintf("own sockets %d read %s behind %d", t.ownSockets, rate(t.ownPkts), t.pending))
 			} else {
 				parts = append(parts, "no instrumented sockets in this process")
 			}
 		case netstack.StageTxSocket:
-			_, out := sum(d, netstack.SourceSNMP, "Udp.OutDatagrams", "Udp6OutDatagrams")
-			sb, _ := sum(d, netstack.SourceSNMP, "Udp.SndbufErrors", "Udp6SndbufErrors")
-			parts = append(parts, fmt.Sprintf("OutDatagrams %s SndbufErrors+%d", rate(out), sb))
+			if !whole(fl.whole(netstack.SourceSNMP)) {
+				parts = append(parts, fmt.Sprintf("OutDatagrams %s SndbufErrors+%d", rate(t.udpOut), t.sndbuf))
+			}
 		case netstack.StageQdisc:
-			for _, dev := range objects(d, netstack.SourceQdisc) {
-				var sent float64
-				var dropped, requeued uint64
-				var backlog uint64
-				kind := ""
-				for i := range d.Counters {
-					c := &d.Counters[i]
-					if c.Source != netstack.SourceQdisc || c.Object != dev || strings.HasSuffix(c.Label, " class") {
-						continue
-					}
-					switch c.Name {
-					case "packets":
-						sent = max(sent, c.Rate)
-					case "drops":
-						dropped = max(dropped, c.Delta)
-					case "requeues":
-						requeued = max(requeued, c.Delta)
-					case "backlog":
-						backlog = max(backlog, c.Value)
-						if kind == "" {
-							kind = c.Label
-						}
-					}
-				}
-				parts = append(parts, fmt.Sprintf("%s %s sent %s drops+%d requeues+%d backlog %dB", dev, kind, rate(sent), dropped, requeued, backlog))
+			if !whole(fl.whole(netstack.SourceQdisc)) {
+				parts, failed = qdiscParts(t, fl, limit, parts, failed)
 			}
 		case netstack.StageTxDriver:
-			to, _ := sum(d, netstack.SourceDevices, "tx_timeout")
-			bs, _ := sum(d, netstack.SourceDevices, "bql.stall_cnt")
-			parts = append(parts, fmt.Sprintf("tx_timeout+%d bql stalls+%d", to, bs))
+			if !whole(fl.whole(netstack.SourceDevices)) {
+				parts = append(parts, fmt.Sprintf("tx_timeout+%d bql stalls+%d", t.txTimeout, t.bqlStalls))
+				if n, first := fl.objects(netstack.SourceDevices); n > 0 {
+					note([]string{fmt.Sprintf("%d device(s), first %s", n, first)})
+				}
+			}
 		case netstack.StageTxNIC:
-			for _, dev := range devices {
-				_, pr := objSum(d, netstack.SourceLinks, dev, "tx_packets")
-				er, _ := objSum(d, netstack.SourceLinks, dev, "tx_errors")
-				dr, _ := objSum(d, netstack.SourceLinks, dev, "tx_dropped")
-				parts = append(parts, fmt.Sprintf("%s %s errors+%d dropped+%d", dev, rate(pr), er, dr))
+			if !whole(fl.whole(netstack.SourceLinks)) {
+				parts, failed = deviceParts(t, fl, limit, false, parts, failed)
 			}
 		}
-		out = append(out, stageSummary{Stage: st.String(), Drops: drops[st], Losing: int(st) == losing, Detail: strings.Join(parts, " | "), parts: parts})
+		if len(failed) > maxFailureLines {
+			n := len(failed) - maxFailureLines
+			failed = append(failed[:maxFailureLines:maxFailureLines], fmt.Sprintf("and %d more errors", n))
+		}
+		out = append(out, stageSummary{Stage: st.String(), Drops: drops[st], Losing: int(st) == losing,
+			Detail: strings.Join(parts, " | "), Failed: failed, parts: parts})
 	}
 	return out
 }
 
-// objects lists the objects of a source in first-seen order.
-func objects(d *netstack.Delta, source netstack.Source) []string {
-	var out []string
-	for i := range d.Counters {
-		c := &d.Counters[i]
-		if c.Source == source && c.Object != "" && !slices.Contains(out, c.Object) {
-			out = append(out, c.Object)
+// deviceParts lists the receive (rx) or transmit side of the devices with
+// link counters: every device when they fit in limit, else the limit
+// devices that lost the most, then the rest in one line.
+func deviceParts(t *totals, fl *failures, limit int, rx bool, parts, failed []string) ([]string, []string) {
+	devs := t.devs
+	loss := func(i int) uint64 {
+		if rx {
+			return devs[i].rxMissed + devs[i].rxDropped
+		}
+		return devs[i].txErrors + devs[i].txDropped
+	}
+	rateOf := func(i int) float64 {
+		if rx {
+			return devs[i].rxPkts
+		}
+		return devs[i].txPkts
+	}
+	shown := top(len(devs), limit, loss, rateOf)
+	for _, i := range shown {
+		a := &devs[i]
+		if msg, ok := fl.object(netstack.SourceLinks, a.name); ok {
+			parts = append(parts, a.name+" FAILED: "+msg)
+			failed = append(failed, msg)
+			continue
+		}
+		if rx {
+			parts = append(parts, fmt.Sprintf("%s %s %sB missed+%d dropped+%d", a.name, rate(a.rxPkts), strings.TrimSuffix(rate(a.rxBytes), "/s"), a.rxMissed, a.rxDropped))
+		} else {
+			parts = append(parts, fmt.Sprintf("%s %s errors+%d dropped+%d", a.name, rate(a.txPkts), a.txErrors, a.txDropped))
 		}
 	}
-	return out
+	// Devices whose counters are missing altogether (a per-device error
+	// with no counters) still get their line.
+	for _, e := range fl.all() {
+		if e.src&netstack.SourceLinks != 0 && e.object != "" {
+			if _, ok := t.devIdx[e.object]; !ok && len(parts) < limit {
+				parts = append(parts, e.object+" FAILED: "+e.msg)
+				failed = append(failed, e.msg)
+			}
+		}
+	}
+	if rest := len(devs) - len(shown); rest > 0 {
+		var lost uint64
+		var r float64
+		in := 0
+		for i := range devs {
+			if in < len(shown) && shown[in] == i {
+				in++
+				continue
+			}
+			lost += loss(i)
+			r += rateOf(i)
+		}
+		what := "missed+dropped"
+		if !rx {
+			what = "errors+dropped"
+		}
+		parts = append(parts, fmt.Sprintf("and %d more devices: %s+%d, %s (-top-devices to list more)", rest, what, lost, rate(r)))
+	}
+	if len(devs) == 0 && len(parts) == 0 {
+		parts = append(parts, "no devices")
+	}
+	return parts, failed
+}
+
+// qdiscParts lists the qdiscs per device, bounded like deviceParts.
+func qdiscParts(t *totals, fl *failures, limit int, parts, failed []string) ([]string, []string) {
+	qs := t.qds
+	shown := top(len(qs), limit, func(i int) uint64 { return qs[i].drops }, func(i int) float64 { return qs[i].sent })
+	for _, i := range shown {
+		q := &qs[i]
+		if msg, ok := fl.object(netstack.SourceQdisc, q.dev); ok {
+			parts = append(parts, q.dev+" FAILED: "+msg)
+			failed = append(failed, msg)
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s %s sent %s drops+%d requeues+%d backlog %dB", q.dev, q.kind, rate(q.sent), q.drops, q.requeue, q.backlog))
+	}
+	if rest := len(qs) - len(shown); rest > 0 {
+		var drops uint64
+		in := 0
+		for i := range qs {
+			if in < len(shown) && shown[in] == i {
+				in++
+				continue
+			}
+			drops += qs[i].drops
+		}
+		parts = append(parts, fmt.Sprintf("and %d more devices: drops+%d (-top-devices to list more)", rest, drops))
+	}
+	if len(qs) == 0 && len(parts) == 0 {
+		parts = append(parts, "no qdiscs")
+	}
+	return parts, failed
 }
 
 func (v *view) render(w io.Writer) {
@@ -209,9 +521,14 @@ func (v *view) render(w io.Writer) {
 	case s.NetNS != "":
 		where = "netns " + s.NetNS
 	}
-	fmt.Fprintf(w, "%s  %s  %s  interval %s\n\n", v.paint(bold, "packetpath netstack-top"), where,
-		s.Time.Format("2006-01-02 15:04:05"), d.Interval.Round(1e6))
-	sums := summarize(d, v.findings)
+	span := ""
+	if b := v.bundle; b != nil {
+		span = fmt.Sprintf("  (%s: %d frames, %s)", b.span.Label, b.frames, plural(len(b.pairs), "interval"))
+	}
+	fmt.Fprintf(w, "%s  %s  %s  interval %s%s\n\n", v.paint(bold, "packetpath netstack-top"), where,
+		s.Time.Format("2006-01-02 15:04:05"), d.Interval.Round(1e6), span)
+	sums := summarize(d, v.findings, v.fail, v.o)
+	var failedStages []string
 	for i, st := range sums {
 		if i == 0 {
 			fmt.Fprintln(w, v.paint(bold, "RECEIVE PATH")+strings.Repeat(" ", 70)+"drops")
@@ -220,35 +537,114 @@ func (v *view) render(w io.Writer) {
 			fmt.Fprintln(w, v.paint(bold, "TRANSMIT PATH"))
 		}
 		marker := "  "
-		first := ""
-		if len(st.parts) > 0 {
-			first = st.parts[0]
+		// A part that quotes an error is wrapped, not clipped: the error
+		// says what failed.
+		var lines []string
+		for _, p := range st.parts {
+			if strings.Contains(p, "FAILED: ") {
+				ls := strings.Split(wrap("", p, "    ", 72), "\n")
+				if len(ls) > 4 {
+					ls = append(ls[:3:3], clip(strings.Join(ls[3:], " "), 72))
+				}
+				lines = append(lines, ls...)
+				continue
+			}
+			lines = append(lines, p)
 		}
-		line := fmt.Sprintf("%-15s %-72s %6d", st.Stage, clip(first, 72), st.Drops)
+		first := ""
+		if len(lines) > 0 {
+			first = lines[0]
+		}
+		col := fmt.Sprintf("%6d", st.Drops)
+		if len(st.Failed) > 0 {
+			failedStages = append(failedStages, st.Stage)
+			if st.Drops == 0 {
+				col = "FAILED"
+			}
+		}
+		line := fmt.Sprintf("%-15s %-72s %s", st.Stage, clip(first, 72), col)
 		if st.Losing {
 			marker = v.paint(red, "▶ ")
 			line = v.paint(red, line+"  ◀ LOSING PACKETS")
-		} else if st.Drops > 0 {
+		} else if st.Drops > 0 || len(st.Failed) > 0 {
 			line = v.paint(red, line)
 		}
 		fmt.Fprintln(w, marker+line)
-		for _, p := range st.parts[min(1, len(st.parts)):] {
-			fmt.Fprintf(w, "  %-15s %s\n", "", clip(p, 72))
+		for _, l := range lines[min(1, len(lines)):] {
+			fmt.Fprintf(w, "  %-15s %s\n", "", clip(l, 72))
 		}
 	}
 	v.sockets(w)
 	fmt.Fprintln(w)
-	if len(v.findings) == 0 {
-		fmt.Fprintln(w, v.paint(bold, "FINDINGS")+"  none: no stage lost packets in this interval")
-	} else {
-		fmt.Fprintln(w, v.paint(bold, "FINDINGS")+"  (earliest losing stage on the path first)")
+	v.renderFindings(w, failedStages)
+	if v.bundle != nil && len(v.bundle.pairs) > 1 {
+		v.renderIntervals(w)
 	}
-	for i, f := range v.findings {
+	if len(s.Errors) > 0 || (v.bundle != nil && len(v.bundle.errors) > 0) {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, v.paint(dim, "sources with errors:"))
+		errs := v.errorLines()
+		for i, e := range errs {
+			if i == 10 {
+				fmt.Fprintln(w, v.paint(dim, fmt.Sprintf("  and %d more", len(errs)-10)))
+				break
+			}
+			fmt.Fprintln(w, v.paint(dim, "  "+clip(e, 110)))
+		}
+	}
+}
+
+func (v *view) errorLines() []string {
+	if v.bundle != nil {
+		return v.bundle.errors
+	}
+	out := make([]string, len(v.snap.Errors))
+	for i, e := range v.snap.Errors {
+		out[i] = e.Error()
+	}
+	return out
+}
+
+func (v *view) renderFindings(w io.Writer, failedStages []string) {
+	label := "in this interval"
+	if v.bundle != nil {
+		label = "over the bundle's whole span " + v.bundle.span.Label
+	}
+	switch {
+	case len(v.findings) == 0 && len(failedStages) > 0:
+		fmt.Fprintf(w, "%s  none found %s in the stages that could be read; NOT CHECKED (source failed): %s\n",
+			v.paint(bold, "FINDINGS"), label, strings.Join(failedStages, ", "))
+	case len(v.findings) == 0:
+		fmt.Fprintf(w, "%s  none: no stage lost packets %s\n", v.paint(bold, "FINDINGS"), label)
+	default:
+		fmt.Fprintf(w, "%s  %s (earliest losing stage on the path first)\n", v.paint(bold, "FINDINGS"), label)
+		if len(failedStages) > 0 {
+			fmt.Fprintf(w, "  NOT CHECKED (source failed): %s\n", strings.Join(failedStages, ", "))
+		}
+	}
+	perStage := map[netstack.Stage]int{}
+	for i := 0; i < len(v.findings); i++ {
+		f := v.findings[i]
+		if perStage[f.Stage] == maxFindingsPerStage {
+			// Count the rest of this stage's findings in one line.
+			n, drops := 0, uint64(0)
+			for ; i < len(v.findings) && v.findings[i].Stage == f.Stage; i++ {
+				n++
+				drops += v.findings[i].Drops
+			}
+			i--
+			fmt.Fprintf(w, "  (and %d more findings at %s, %d drops: -json lists them all)\n", n, f.Stage, drops)
+			continue
+		}
+		perStage[f.Stage]++
 		head := fmt.Sprintf("%d. [%s] %s", i+1, f.Stage, f.Summary)
 		if i == 0 {
 			head = v.paint(red, head)
 		}
 		fmt.Fprintln(w, wrap("  ", head, "     ", 100))
+		if v.bundle != nil {
+			fmt.Fprintln(w, wrap("     interval: ", v.bundle.seenIn(f), "               ", 100))
+		}
 		fmt.Fprintln(w, wrap("     cause: ", f.Cause, "            ", 100))
 		for j, e := range f.Evidence {
 			if j == 6 {
@@ -269,75 +665,199 @@ func (v *view) render(w io.Writer) {
 			fmt.Fprintln(w, line)
 		}
 	}
-	if len(s.Errors) > 0 {
-		fmt.Fprintln(w)
-		fmt.Fprintln(w, v.paint(dim, "sources with errors:"))
-		for _, e := range s.Errors {
-			fmt.Fprintln(w, v.paint(dim, "  "+clip(e.Error(), 110)))
+}
+
+// renderIntervals lists each consecutive pair of frames of a bundle with
+// what it lost.
+func (v *view) renderIntervals(w io.Writer) {
+	b := v.bundle
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "%s  (%d frames, %s; each pair of consecutive frames on its own)\n", v.paint(bold, "BY INTERVAL"), b.frames, plural(len(b.pairs), "interval"))
+	quiet, listed := 0, 0
+	for i := range b.pairs {
+		p := &b.pairs[i]
+		if len(p.findings) == 0 && len(p.failedStages) == 0 && len(b.pairs) > maxIntervalLines {
+			quiet++
+			continue
 		}
+		if listed == maxIntervalLines {
+			fmt.Fprintf(w, "  and %d more intervals with findings or failures (-json lists them all)\n", countNoisy(b.pairs[i:]))
+			break
+		}
+		listed++
+		var what []string
+		for _, f := range p.findings {
+			if f.Drops > 0 {
+				what = append(what, fmt.Sprintf("%s %d", f.Stage, f.Drops))
+			} else {
+				what = append(what, fmt.Sprintf("%s (no drops)", f.Stage))
+			}
+		}
+		sum := "no findings"
+		if len(what) > 0 {
+			sum = "findings: " + strings.Join(compact(what, 6), ", ")
+		}
+		if len(p.failedStages) > 0 {
+			sum += "; NOT CHECKED (source failed): " + strings.Join(p.failedStages, ", ")
+		}
+		fmt.Fprintf(w, "  %-28s %8s  %s\n", p.ref.Label, p.ref.Duration, sum)
+		for j, f := range p.findings {
+			if j == maxFindingsPerStage {
+				fmt.Fprintf(w, "      (and %d more findings)\n", len(p.findings)-j)
+				break
+			}
+			fmt.Fprintln(w, wrap("      - ", fmt.Sprintf("[%s] %s", f.Stage, f.Summary), "        ", 100))
+		}
+	}
+	if quiet > 0 {
+		fmt.Fprintf(w, "  %s without findings not listed\n", plural(quiet, "interval"))
 	}
 }
 
-// sockets lists the UDP sockets with the most drops in the interval.
-func (v *view) sockets(w io.Writer) {
-	type row struct {
-		obj              string
-		drops, total     uint64
-		rmem, rcvbuf, rq uint64
+func countNoisy(ps []pairResult) int {
+	n := 0
+	for i := range ps {
+		if len(ps[i].findings) > 0 || len(ps[i].failedStages) > 0 {
+			n++
+		}
 	}
-	var rows []row
-	idx := map[string]int{}
-	for i := range v.delta.Counters {
-		c := &v.delta.Counters[i]
+	return n
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
+
+// compact keeps the first n items and counts the rest.
+func compact(items []string, n int) []string {
+	if len(items) <= n {
+		return items
+	}
+	return append(items[:n:n], fmt.Sprintf("and %d more", len(items)-n))
+}
+
+// sockRow is one UDP socket of the table: one socket inode, however many
+// sockets share its local address.
+type sockRow struct {
+	Local      string `json:"local"`
+	Inode      uint64 `json:"inode"`
+	Drops      uint64 `json:"drops"`
+	DropsTotal uint64 `json:"drops_total"`
+	RxQueue    uint64 `json:"rx_queue"`
+	// Rcvbuf is SO_RCVBUF (sock_diag SK_MEMINFO_RCVBUF), absent where the
+	// kernel does not report it (/proc/net/udp has no rcvbuf).
+	Rcvbuf *uint64 `json:"rcvbuf,omitempty"`
+	// Owners are the processes holding the socket ("PID (comm)"), when
+	// looked up.
+	Owners string `json:"owners,omitempty"`
+	hasIno bool
+}
+
+// socketRows gathers the UDP table's counters by socket (Object, Index =
+// inode) and sorts them by drops in the interval, then drops in total.
+func socketRows(d *netstack.Delta) []sockRow {
+	type key struct {
+		obj string
+		idx int64
+	}
+	var rows []sockRow
+	idx := map[key]int{}
+	for i := range d.Counters {
+		c := &d.Counters[i]
 		if c.Source != netstack.SourceUDP {
 			continue
 		}
-		j, ok := idx[c.Object]
+		k := key{c.Object, c.Index}
+		j, ok := idx[k]
 		if !ok {
 			j = len(rows)
-			idx[c.Object] = j
-			rows = append(rows, row{obj: c.Object})
+			idx[k] = j
+			rows = append(rows, sockRow{Local: c.Object})
+			if c.Index >= 0 {
+				rows[j].Inode, rows[j].hasIno = uint64(c.Index), true
+			}
 		}
 		r := &rows[j]
 		switch c.Name {
 		case "drops":
-			r.drops += c.Delta
-			r.total += c.Value
-		case "rmem_alloc":
-			r.rmem += c.Value
+			r.Drops += c.Delta
+			r.DropsTotal += c.Value
 		case "rcvbuf":
-			r.rcvbuf = max(r.rcvbuf, c.Value)
+			v := c.Value
+			if r.Rcvbuf != nil {
+				v = max(v, *r.Rcvbuf)
+			}
+			r.Rcvbuf = &v
 		case "rx_queue":
-			r.rq += c.Value
+			r.RxQueue += c.Value
 		}
 	}
-	if len(rows) == 0 || v.o.top <= 0 {
+	slices.SortStableFunc(rows, func(a, b sockRow) int {
+		if c := cmp.Compare(b.Drops, a.Drops); c != 0 {
+			return c
+		}
+		return cmp.Compare(b.DropsTotal, a.DropsTotal)
+	})
+	return rows
+}
+
+// topSockets returns the -top sockets, with their owners when looked up.
+func topSockets(d *netstack.Delta, n int, owners *ownerCache) (shown []sockRow, total int) {
+	rows := socketRows(d)
+	shown = rows[:min(max(n, 0), len(rows))]
+	if owners != nil && len(shown) > 0 {
+		inodes := make([]uint64, 0, len(shown))
+		for _, r := range shown {
+			if r.hasIno {
+				inodes = append(inodes, r.Inode)
+			}
+		}
+		names := owners.lookup(inodes)
+		for i := range shown {
+			if shown[i].hasIno {
+				shown[i].Owners = names[shown[i].Inode]
+			}
+		}
+	}
+	return shown, len(rows)
+}
+
+// sockets lists the UDP sockets with the most drops in the interval.
+func (v *view) sockets(w io.Writer) {
+	if v.o.top <= 0 {
 		return
 	}
-	slices.SortStableFunc(rows, func(a, b row) int {
-		switch {
-		case a.drops != b.drops:
-			if a.drops > b.drops {
-				return -1
-			}
-			return 1
-		case a.total != b.total:
-			if a.total > b.total {
-				return -1
-			}
-			return 1
-		}
-		return 0
-	})
+	rows, total := topSockets(v.delta, v.o.top, v.owners)
+	if total == 0 {
+		return
+	}
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "%s\n", v.paint(bold, fmt.Sprintf("UDP SOCKETS BY DROPS (top %d of %d)", min(v.o.top, len(rows)), len(rows))))
-	fmt.Fprintf(w, "  %-40s %10s %12s %10s %10s\n", "local", "drops+", "drops total", "rx_queue", "rcvbuf")
-	for i, r := range rows {
-		if i == v.o.top {
-			break
+	fmt.Fprintf(w, "%s\n", v.paint(bold, fmt.Sprintf("UDP SOCKETS BY DROPS (top %d of %d)", len(rows), total)))
+	owner := ""
+	if v.owners != nil {
+		owner = " owner"
+	}
+	fmt.Fprintf(w, "  %-40s %10s %10s %12s %10s %10s%s\n", "local", "inode", "drops+", "drops total", "rx_queue", "rcvbuf", owner)
+	for _, r := range rows {
+		ino, rb := "-", "-"
+		if r.hasIno {
+			ino = fmt.Sprint(r.Inode)
 		}
-		line := fmt.Sprintf("  %-40s %10d %12d %10d %10d", clip(r.obj, 40), r.drops, r.total, r.rq, r.rcvbuf)
-		if r.drops > 0 {
+		if r.Rcvbuf != nil {
+			rb = fmt.Sprint(*r.Rcvbuf)
+		}
+		line := fmt.Sprintf("  %-40s %10s %10d %12d %10d %10s", clip(r.Local, 40), ino, r.Drops, r.DropsTotal, r.RxQueue, rb)
+		if v.owners != nil {
+			o := r.Owners
+			if o == "" {
+				o = "?"
+			}
+			line += " " + clip(o, 30)
+		}
+		if r.Drops > 0 {
 			line = v.paint(red, line)
 		}
 		fmt.Fprintln(w, line)
