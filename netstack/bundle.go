@@ -545,6 +545,9 @@ func (c *Collector) collectBundle(ctx context.Context, dst *Snapshot) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if want(SourceLinks) {
+		c.bundleProcNetDev(dst, fr)
+	}
 	if fr.data != nil {
 		t := &fr.data.Typed
 		d.Links = append(d.Links, fr.data.Links...)
@@ -563,10 +566,7 @@ func (c *Collector) collectBundle(ctx context.Context, dst *Snapshot) error {
 	}
 	if want(SourceLinks) {
 		appendLinks(dst, d.Links, c.device)
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		c.bundleProcNetDev(dst, fr)
+		appendProcNetDev(dst, &d.NetDev, d.Links, c.device)
 	}
 	for i := range d.Devices {
 		dd := &d.Devices[i]
@@ -662,7 +662,11 @@ func (c *Collector) bundleSysfsLinks(dst *Snapshot, fr *bundleFrameData) {
 	for i, name := range devs {
 		st, err := sys.Stats(name)
 		if err != nil {
-			dst.addErr(SourceLinks, name, err)
+			// A tree whose sysfs lacks statistics/ (a partial copy) while
+			// proc/net/dev has the device reads its counters from there.
+			if _, ok := dst.Sources.NetDev.Device(name); !ok || !errors.Is(err, os.ErrNotExist) {
+				dst.addErr(SourceLinks, name, err)
+			}
 			continue
 		}
 		idx := int32(i + 1)
@@ -702,12 +706,12 @@ func (c *Collector) bundleProcUDP(dst *Snapshot, fr *bundleFrameData) {
 	}
 }
 
-// bundleProcNetDev reads proc/net/dev of a frame into dst.Sources.NetDev
-// and flattens the lines of the devices that have no link counters from
+// bundleProcNetDev reads proc/net/dev of a frame into dst.Sources.NetDev,
+// whose lines give the link counters of the devices that have none from
 // rtnetlink (netlink.json) or sysfs (sys/class/net): a tree copied from
 // /proc only, an old kernel's, or a namespace's /proc beside the host's
-// /sys. A frame without the file is not an error: bundles and trees from
-// older captures may lack it.
+// /sys (see appendProcNetDev). A frame without the file is not an error:
+// trees from older captures may lack it.
 func (c *Collector) bundleProcNetDev(dst *Snapshot, fr *bundleFrameData) {
 	v, err := fr.fs.NetDev()
 	if err != nil {
@@ -717,5 +721,4 @@ func (c *Collector) bundleProcNetDev(dst *Snapshot, fr *bundleFrameData) {
 		return
 	}
 	dst.Sources.NetDev = v
-	appendProcNetDev(dst, &dst.Sources.NetDev, dst.Sources.Links, c.device)
 }

@@ -71,47 +71,66 @@ func extractTarGz(ctx context.Context, file string) (string, []bundleProblem, er
 	if err != nil {
 		return "", nil, err
 	}
-	x, err := newExtractor(tmp)
+	problems, err := extractTar(ctx, zr, file, tmp, defaultExtractLimits())
 	if err != nil {
 		os.RemoveAll(tmp)
 		return "", nil, err
 	}
+	return tmp, problems, nil
+}
+
+// extractLimits bound an extraction: the package's constants (see
+// defaultExtractLimits), smaller in tests.
+type extractLimits struct {
+	member, total int64
+	entries       int
+}
+
+func defaultExtractLimits() extractLimits {
+	return extractLimits{member: bundleMaxMember, total: bundleMaxTotal, entries: bundleMaxEntries}
+}
+
+// extractTar unpacks the tar stream r (named file in messages) into the
+// existing directory dir; see extractTarGz. An error means nothing usable
+// was extracted (not a tar stream, or ctx done).
+func extractTar(ctx context.Context, r io.Reader, file, dir string, lim extractLimits) ([]bundleProblem, error) {
+	x, err := newExtractor(dir)
+	if err != nil {
+		return nil, err
+	}
 	defer x.close()
-	tr := tar.NewReader(zr)
+	tr := tar.NewReader(r)
 	var problems []bundleProblem
 	var total int64
 	for n := 0; ; n++ {
 		if err := ctx.Err(); err != nil {
-			os.RemoveAll(tmp)
-			return "", nil, fmt.Errorf("%s: extraction stopped after %d members: %w", file, n, err)
+			return nil, fmt.Errorf("%s: extraction stopped after %d members: %w", file, n, err)
 		}
 		h, err := tr.Next()
 		if err == io.EOF {
-			return tmp, problems, nil
+			return problems, nil
 		}
 		if err != nil {
 			if n == 0 {
-				os.RemoveAll(tmp)
-				return "", nil, fmt.Errorf("%s: %w", file, err)
+				return nil, fmt.Errorf("%s: %w", file, err)
 			}
 			problems = append(problems, bundleProblem{"", fmt.Errorf("archive %s is damaged after %d members, the rest is lost: %w", file, n, err)})
-			return tmp, problems, nil
+			return problems, nil
 		}
-		if n >= bundleMaxEntries {
-			problems = append(problems, bundleProblem{"", fmt.Errorf("archive %s has more than %d members; extraction stopped at %q", file, bundleMaxEntries, h.Name)})
-			return tmp, problems, nil
+		if n >= lim.entries {
+			problems = append(problems, bundleProblem{"", fmt.Errorf("archive %s has more than %d members; extraction stopped at %q", file, lim.entries, h.Name)})
+			return problems, nil
 		}
 		if h.Size > 0 {
 			total += h.Size
 		}
-		if total > bundleMaxTotal {
-			problems = append(problems, bundleProblem{"", fmt.Errorf("archive %s holds more than %d MiB of files; extraction stopped at %q", file, bundleMaxTotal>>20, h.Name)})
-			return tmp, problems, nil
+		if total > lim.total {
+			problems = append(problems, bundleProblem{"", fmt.Errorf("archive %s holds more than %d MiB of files; extraction stopped at %q", file, lim.total>>20, h.Name)})
+			return problems, nil
 		}
-		if err := x.member(ctx, h, tr); err != nil {
+		if err := x.member(ctx, h, tr, lim.member); err != nil {
 			if ctx.Err() != nil {
-				os.RemoveAll(tmp)
-				return "", nil, fmt.Errorf("%s: extracting %s: %w", file, h.Name, ctx.Err())
+				return nil, fmt.Errorf("%s: extracting %s: %w", file, h.Name, ctx.Err())
 			}
 			problems = append(problems, bundleProblem{h.Name, fmt.Errorf("archive member %q left out: %w", h.Name, err)})
 		}
@@ -193,7 +212,7 @@ func symlinkInside(parts []string, target string) bool {
 	return up <= len(parts)-1
 }
 
-func (x *extractor) member(ctx context.Context, h *tar.Header, r io.Reader) error {
+func (x *extractor) member(ctx context.Context, h *tar.Header, r io.Reader, maxSize int64) error {
 	parts, err := memberPath(h.Name)
 	if err != nil {
 		return err
@@ -235,8 +254,8 @@ func (x *extractor) member(ctx context.Context, h *tar.Header, r io.Reader) erro
 		}
 		return nil
 	}
-	if h.Size > bundleMaxMember {
-		return fmt.Errorf("%d bytes: larger than %d MiB, which no kernel file the bundle holds reaches", h.Size, bundleMaxMember>>20)
+	if h.Size > maxSize {
+		return fmt.Errorf("%d bytes: larger than %d MiB, which no kernel file the bundle holds reaches", h.Size, maxSize>>20)
 	}
 	fd, err := unix.Openat(dir, base, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
 	if err != nil {

@@ -79,6 +79,12 @@ func open(path string) (int, int, error) {
 		}
 	}
 	if err != nil {
+		// open(2) of a socket fails with ENXIO before there is anything
+		// to fstat: say what the path is.
+		var st unix.Stat_t
+		if err == unix.ENXIO && unix.Stat(path, &st) == nil && st.Mode&unix.S_IFMT != unix.S_IFREG {
+			return -1, 0, &os.PathError{Op: "open", Path: path, Err: fmt.Errorf("%w (%s)", ErrNotRegular, fileType(st.Mode))}
+		}
 		return -1, 0, &os.PathError{Op: "open", Path: path, Err: err}
 	}
 	var st unix.Stat_t
