@@ -36,11 +36,20 @@ const (
 	// drivers/net/ethernet/sfc/ethtool_common.c): it carries what XDP_TX
 	// and XDP_REDIRECT sent from that CPU, and has no tx-N in sysfs.
 	QueueXDPCPU
+	// QueueXDP: Queue is one of the driver's XDP transmit rings, which it
+	// keeps beside the device's transmit queues and numbers after them:
+	// ena's "queue_4_xdp_tx_cnt" on a device with 4 I/O queues is XDP ring
+	// 4, which sends rx queue 0's XDP_TX (ena_ethtool.c ena_queue_strings,
+	// ena_netdev.c: qid + num_io_queues). It has no tx-N in sysfs.
+	QueueXDP
 )
 
 func (k QueueKind) String() string {
-	if k == QueueXDPCPU {
+	switch k {
+	case QueueXDPCPU:
 		return "xdp-cpu"
+	case QueueXDP:
+		return "xdp"
 	}
 	return "device"
 }
@@ -73,6 +82,7 @@ type QueueStat struct {
 //	i40e, sfc             rx-0.packets, tx-0.tx_packets (i40e_ethtool.c, sfc ethtool_common.c)
 //	sfc XDP per CPU       tx-xdp-cpu-3.tx_packets       (Kind QueueXDPCPU: CPU 3, not queue 3)
 //	ena                   queue_0_rx_cnt                (ena_ethtool.c)
+//	ena XDP rings         queue_4_xdp_tx_cnt            (Kind QueueXDP: XDP ring 4, not tx queue 4)
 //	bnxt, bnx2x           [0]: rx_ucast_packets         (bnxt_ethtool.c, bnx2x_ethtool.c)
 //	be2net                rxq0: rx_bytes, txq3: tx_pkts (be_ethtool.c)
 //
@@ -114,6 +124,9 @@ func parseQueueStatName(name string) (QueueStat, bool) {
 		n, rest, ok := leadingNumber(rest)
 		if !ok || len(rest) < 2 || rest[0] != '_' {
 			return QueueStat{}, false
+		}
+		if c, ok := cutPrefix(rest[1:], "xdp_tx_"); ok {
+			return QueueStat{Queue: n, Dir: DirTx, Kind: QueueXDP, Counter: c}, true
 		}
 		d, c := splitDirPrefix(rest[1:])
 		return QueueStat{Queue: n, Dir: d, Counter: c}, true

@@ -52,8 +52,8 @@ func parseStatNames(t testing.TB, file, text string) []statLine {
 				switch f[4] {
 				case "layout":
 					l.layout = true
-				case "xdp-cpu":
-					l.kind = "xdp-cpu"
+				case "xdp-cpu", "xdp":
+					l.kind = f[4]
 				default:
 					t.Fatalf("%s:%d: flag %q", file, i+1, f[4])
 				}
@@ -327,7 +327,7 @@ func BenchmarkMapQueueStats(b *testing.B) {
 
 func checkQueueStat(t *testing.T, name string, q QueueStat) {
 	if q.Queue < 0 || q.Counter == "" || !strings.HasSuffix(name, q.Counter) ||
-		q.Dir > DirTx || q.Kind > QueueXDPCPU || (q.Kind == QueueXDPCPU && q.Dir != DirTx) {
+		q.Dir > DirTx || q.Kind > QueueXDP || (q.Kind != QueueDevice && q.Dir != DirTx) {
 		t.Fatalf("%q -> %+v", name, q)
 	}
 }

@@ -25,6 +25,7 @@ import (
 //	name|queue|dir|counter|layout   per-queue, only the layout says queue
 //	                                and direction (MapQueueStats)
 //	name|queue|dir|counter|xdp-cpu  a CPU's XDP transmit queue
+//	name|queue|dir|counter|xdp      a driver's XDP transmit ring
 //	name|marker|queue|dir           a marker whose value is the queue number
 //
 // go test -run TestStatNamesGenerated -statnames.write rewrites the files.
@@ -418,6 +419,93 @@ func genSfc(channels, xdpCPUs int) string {
 	return g.b.String()
 }
 
+// --- ena: drivers/net/ethernet/amazon/ena/ena_ethtool.c -------------------
+
+var (
+	enaGlobal = []string{"tx_timeout", "suspend", "resume", "wd_expired", "interface_up", "interface_down", "admin_q_pause"} // ena_stats_global_strings
+	enaENI    = []string{"bw_in_allowance_exceeded", "bw_out_allowance_exceeded", "pps_allowance_exceeded",                  // ena_stats_eni_strings
+		"conntrack_allowance_exceeded", "linklocal_allowance_exceeded"}
+	enaTx = []string{"cnt", "bytes", "queue_stop", "queue_wakeup", "dma_mapping_err", "linearize", // ena_stats_tx_strings
+		"linearize_failed", "napi_comp", "tx_poll", "doorbells", "prepare_ctx_err", "bad_req_id",
+		"llq_buffer_copy", "missed_tx", "unmask_interrupt"}
+	enaRx = []string{"cnt", "bytes", "rx_copybreak_pkt", "csum_good", "refil_partial", "csum_bad", // ena_stats_rx_strings
+		"page_alloc_fail", "skb_alloc_fail", "dma_mapping_err", "bad_desc_num", "bad_req_id",
+		"empty_rx_ring", "csum_unchecked", "xdp_aborted", "xdp_drop", "xdp_pass", "xdp_tx",
+		"xdp_invalid", "xdp_redirect"}
+	enaCom = []string{"aborted_cmd", "submitted_cmd", "completed_cmd", "out_of_space", "no_completion"} // ena_stats_ena_com_strings
+)
+
+// genEna follows ena_get_strings: the global statistics, the ENI
+// statistics when the device supports them, then for every ring i of the
+// I/O queues and the XDP queues ("queue_%u_tx_%s", or "queue_%u_xdp_tx_%s"
+// for an XDP ring, then "queue_%u_rx_%s" for an I/O queue: XDP rings have
+// no rx counterpart), then "ena_admin_q_%s".
+func genEna(ioQueues, xdpQueues int) string {
+	var g statGen
+	g.comment("ena (drivers/net/ethernet/amazon/ena/ena_ethtool.c ena_get_strings), %d I/O queues, %d XDP queues, ENI stats", ioQueues, xdpQueues)
+	g.global(enaGlobal...)
+	g.global(enaENI...)
+	for i := range ioQueues + xdpQueues {
+		if i >= ioQueues {
+			for _, s := range enaTx {
+				g.queue(fmt.Sprintf("queue_%d_xdp_tx_%s", i, s), i, DirTx, s, "xdp")
+			}
+			continue
+		}
+		for _, s := range enaTx {
+			g.queue(fmt.Sprintf("queue_%d_tx_%s", i, s), i, DirTx, s, "")
+		}
+		for _, s := range enaRx {
+			g.queue(fmt.Sprintf("queue_%d_rx_%s", i, s), i, DirRx, s, "")
+		}
+	}
+	for _, s := range enaCom {
+		g.global("ena_admin_q_" + s)
+	}
+	return g.b.String()
+}
+
+// --- ixgbe: drivers/net/ethernet/intel/ixgbe/ixgbe_ethtool.c ---------------
+
+var ixgbeStats = []string{ // ixgbe_gstrings_stats (with IXGBE_FCOE)
+	"rx_packets", "tx_packets", "rx_bytes", "tx_bytes", "rx_pkts_nic", "tx_pkts_nic",
+	"rx_bytes_nic", "tx_bytes_nic", "lsc_int", "tx_busy", "non_eop_descs", "rx_errors",
+	"tx_errors", "rx_dropped", "tx_dropped", "multicast", "broadcast", "rx_no_buffer_count",
+	"collisions", "rx_over_errors", "rx_crc_errors", "rx_frame_errors", "hw_rsc_aggregated",
+	"hw_rsc_flushed", "fdir_match", "fdir_miss", "fdir_overflow", "rx_fifo_errors",
+	"rx_missed_errors", "tx_aborted_errors", "tx_carrier_errors", "tx_fifo_errors",
+	"tx_heartbeat_errors", "tx_timeout_count", "tx_restart_queue", "rx_long_length_errors",
+	"rx_short_length_errors", "tx_flow_control_xon", "rx_flow_control_xon",
+	"tx_flow_control_xoff", "rx_flow_control_xoff", "rx_csum_offload_errors",
+	"alloc_rx_page_failed", "alloc_rx_buff_failed", "rx_no_dma_resources", "os2bmc_rx_by_bmc",
+	"os2bmc_tx_by_bmc", "os2bmc_tx_by_host", "os2bmc_rx_by_host", "fcoe_bad_fccrc",
+	"rx_fcoe_dropped", "rx_fcoe_packets", "rx_fcoe_dwords", "fcoe_noddp", "fcoe_noddp_ext_buff",
+	"tx_fcoe_packets", "tx_fcoe_dwords",
+}
+
+// genIxgbe follows ixgbe_get_strings: the global statistics,
+// "tx_queue_%u_packets"/"_bytes" for every tx queue, the same for as many
+// rx queues (IXGBE_NUM_RX_QUEUES is num_tx_queues), then the 8 packet
+// buffers' priority flow control counters, tx then rx.
+func genIxgbe(queues int) string {
+	var g statGen
+	g.comment("ixgbe (drivers/net/ethernet/intel/ixgbe/ixgbe_ethtool.c ixgbe_get_strings), %d queues", queues)
+	g.global(ixgbeStats...)
+	for _, d := range []Direction{DirTx, DirRx} {
+		for i := range queues {
+			for _, s := range []string{"packets", "bytes"} {
+				g.queue(fmt.Sprintf("%s_queue_%d_%s", d, i, s), i, d, s, "")
+			}
+		}
+	}
+	for _, d := range []string{"tx", "rx"} {
+		for i := range 8 {
+			g.global(fmt.Sprintf("%s_pb_%d_pxon", d, i), fmt.Sprintf("%s_pb_%d_pxoff", d, i))
+		}
+	}
+	return g.b.String()
+}
+
 // --- virtio_net, veth, ifb: the generators the live test checks against
 // the devices of this kernel (statnames_linux_test.go) ----------------------
 
@@ -517,6 +605,8 @@ func generatedStatNames() map[string]string {
 		"virtio_net_4q.txt":   genVirtioNet(4),
 		"veth_2rx_3tx.txt":    genVeth(2, 3, true),
 		"ifb_3q.txt":          genIfb(3, 3),
+		"ena_4q_xdp.txt":      genEna(4, 4),
+		"ixgbe_64q.txt":       genIxgbe(64),
 	}
 }
 
