@@ -506,6 +506,116 @@ func genIxgbe(queues int) string {
 	return g.b.String()
 }
 
+// --- i40e: drivers/net/ethernet/intel/i40e/i40e_ethtool.c -----------------
+
+var (
+	i40eNet = []string{"rx_packets", "tx_packets", "rx_bytes", "tx_bytes", "rx_errors", "tx_errors", // i40e_gstrings_net_stats
+		"rx_dropped", "tx_dropped", "collisions", "rx_length_errors", "rx_crc_errors"}
+	i40eMisc = []string{"rx_unicast", "tx_unicast", "rx_multicast", "tx_multicast", "rx_broadcast", // i40e_gstrings_misc_stats
+		"tx_broadcast", "rx_unknown_protocol", "tx_linearize", "tx_force_wb", "tx_busy",
+		"rx_alloc_fail", "rx_pg_alloc_fail"}
+	i40eVeb = []string{"veb.rx_bytes", "veb.tx_bytes", "veb.rx_unicast", "veb.tx_unicast", // i40e_gstrings_veb_stats
+		"veb.rx_multicast", "veb.tx_multicast", "veb.rx_broadcast", "veb.tx_broadcast",
+		"veb.rx_discards", "veb.tx_discards", "veb.tx_errors", "veb.rx_unknown_protocol"}
+	i40eVebTC = []string{"veb.tc_%d_tx_packets", "veb.tc_%d_tx_bytes", "veb.tc_%d_rx_packets", "veb.tc_%d_rx_bytes"} // i40e_gstrings_veb_tc_stats
+	i40ePF    = []string{"port.rx_bytes", "port.tx_bytes", "port.rx_unicast", "port.tx_unicast",                     // i40e_gstrings_stats
+		"port.rx_multicast", "port.tx_multicast", "port.rx_broadcast", "port.tx_broadcast",
+		"port.tx_errors", "port.rx_dropped", "port.tx_dropped_link_down", "port.rx_crc_errors",
+		"port.illegal_bytes", "port.mac_local_faults", "port.mac_remote_faults", "port.tx_timeout",
+		"port.rx_csum_bad", "port.rx_length_errors", "port.link_xon_rx", "port.link_xoff_rx",
+		"port.link_xon_tx", "port.link_xoff_tx", "port.rx_size_64", "port.rx_size_127",
+		"port.rx_size_255", "port.rx_size_511", "port.rx_size_1023", "port.rx_size_1522",
+		"port.rx_size_big", "port.tx_size_64", "port.tx_size_127", "port.tx_size_255",
+		"port.tx_size_511", "port.tx_size_1023", "port.tx_size_1522", "port.tx_size_big",
+		"port.rx_undersize", "port.rx_fragments", "port.rx_oversize", "port.rx_jabber",
+		"port.VF_admin_queue_requests", "port.arq_overflows", "port.tx_hwtstamp_timeouts",
+		"port.rx_hwtstamp_cleared", "port.tx_hwtstamp_skipped", "port.fdir_flush_cnt",
+		"port.fdir_atr_match", "port.fdir_atr_tunnel_match", "port.fdir_atr_status",
+		"port.fdir_sb_match", "port.fdir_sb_status", "port.tx_lpi_status", "port.rx_lpi_status",
+		"port.tx_lpi_count", "port.rx_lpi_count"}
+	i40ePFC = []string{"port.tx_priority_%d_xon_tx", "port.tx_priority_%d_xoff_tx", "port.rx_priority_%d_xon_rx", // i40e_gstrings_pfc_stats
+		"port.rx_priority_%d_xoff_rx", "port.rx_priority_%d_xon_2_xoff"}
+)
+
+// genI40e follows i40e_get_stat_strings for the main VSI of partition 1:
+// netdev and misc statistics, then for every tx queue "tx-%u.packets",
+// "tx-%u.bytes", "rx-%u.packets", "rx-%u.bytes"
+// (i40e_gstrings_queue_stats), then the VEB, VEB per-TC (8), port and
+// per-priority (8) statistics.
+func genI40e(queues int) string {
+	var g statGen
+	g.comment("i40e (drivers/net/ethernet/intel/i40e/i40e_ethtool.c i40e_get_stat_strings), %d queues, main VSI", queues)
+	g.global(i40eNet...)
+	g.global(i40eMisc...)
+	for i := range queues {
+		for _, d := range []Direction{DirTx, DirRx} {
+			for _, s := range []string{"packets", "bytes"} {
+				g.queue(fmt.Sprintf("%s-%d.%s", d, i, s), i, d, s, "")
+			}
+		}
+	}
+	g.global(i40eVeb...)
+	for tc := range 8 {
+		for _, f := range i40eVebTC {
+			g.global(fmt.Sprintf(f, tc))
+		}
+	}
+	g.global(i40ePF...)
+	for up := range 8 {
+		for _, f := range i40ePFC {
+			g.global(fmt.Sprintf(f, up))
+		}
+	}
+	return g.b.String()
+}
+
+// --- ice: drivers/net/ethernet/intel/ice/ice_ethtool.c -------------------
+
+var (
+	iceVSI = []string{"rx_unicast", "tx_unicast", "rx_multicast", "tx_multicast", "rx_broadcast", // ice_gstrings_vsi_stats
+		"tx_broadcast", "rx_bytes", "tx_bytes", "rx_dropped", "rx_unknown_protocol", "rx_alloc_fail",
+		"rx_pg_alloc_fail", "tx_errors", "tx_linearize", "tx_busy", "tx_restart"}
+	icePF = []string{"rx_bytes.nic", "tx_bytes.nic", "rx_unicast.nic", "tx_unicast.nic", // ice_gstrings_pf_stats
+		"rx_multicast.nic", "tx_multicast.nic", "rx_broadcast.nic", "tx_broadcast.nic",
+		"tx_errors.nic", "tx_timeout.nic", "rx_size_64.nic", "tx_size_64.nic", "rx_size_127.nic",
+		"tx_size_127.nic", "rx_size_255.nic", "tx_size_255.nic", "rx_size_511.nic",
+		"tx_size_511.nic", "rx_size_1023.nic", "tx_size_1023.nic", "rx_size_1522.nic",
+		"tx_size_1522.nic", "rx_size_big.nic", "tx_size_big.nic", "link_xon_rx.nic",
+		"link_xon_tx.nic", "link_xoff_rx.nic", "link_xoff_tx.nic", "tx_dropped_link_down.nic",
+		"rx_undersize.nic", "rx_fragments.nic", "rx_oversize.nic", "rx_jabber.nic",
+		"rx_csum_bad.nic", "rx_length_errors.nic", "rx_dropped.nic", "rx_crc_errors.nic",
+		"illegal_bytes.nic", "mac_local_faults.nic", "mac_remote_faults.nic", "fdir_sb_match.nic",
+		"fdir_sb_status.nic"}
+)
+
+// genIce follows __ice_get_strings for a PF VSI: the VSI statistics,
+// "tx_queue_%u_packets"/"_bytes" for every allocated tx queue, the same
+// for the rx queues, the PF statistics, then "tx_priority_%u_xon.nic",
+// "tx_priority_%u_xoff.nic" and the rx ones for 8 user priorities.
+func genIce(txq, rxq int) string {
+	var g statGen
+	g.comment("ice (drivers/net/ethernet/intel/ice/ice_ethtool.c __ice_get_strings), %d tx and %d rx queues, PF VSI", txq, rxq)
+	g.global(iceVSI...)
+	for _, d := range []Direction{DirTx, DirRx} {
+		n := txq
+		if d == DirRx {
+			n = rxq
+		}
+		for i := range n {
+			for _, s := range []string{"packets", "bytes"} {
+				g.queue(fmt.Sprintf("%s_queue_%d_%s", d, i, s), i, d, s, "")
+			}
+		}
+	}
+	g.global(icePF...)
+	for _, d := range []string{"tx", "rx"} {
+		for up := range 8 {
+			g.global(fmt.Sprintf("%s_priority_%d_xon.nic", d, up), fmt.Sprintf("%s_priority_%d_xoff.nic", d, up))
+		}
+	}
+	return g.b.String()
+}
+
 // --- virtio_net, veth, ifb: the generators the live test checks against
 // the devices of this kernel (statnames_linux_test.go) ----------------------
 
@@ -607,6 +717,8 @@ func generatedStatNames() map[string]string {
 		"ifb_3q.txt":          genIfb(3, 3),
 		"ena_4q_xdp.txt":      genEna(4, 4),
 		"ixgbe_64q.txt":       genIxgbe(64),
+		"i40e_24q.txt":        genI40e(24),
+		"ice_32tx_16rx.txt":   genIce(32, 16),
 	}
 }
 
