@@ -313,6 +313,10 @@ func (g diag) nic(fs *[]Finding) {
 				Evidence{Source: SourceEthtool, Object: dev, Index: -1, Name: "ring.rx_max", Value: rxMax, Gauge: true})
 		}
 		switch {
+		case missed > 0 && dropMissed > 0:
+			f.Summary = fmt.Sprintf("%s: the NIC dropped %d packets for lack of RX ring descriptors, and %d more were dropped at the NIC or in the driver (the drop column of /proc/net/dev)", dev, missed, dropMissed)
+			f.Cause = "the driver did not refill the RX ring fast enough: ring too small for the burst, or the CPU servicing the queue's interrupt was busy; " +
+				"/proc/net/dev's drop column sums those the NIC missed (rx_missed_errors) and those the driver or the core dropped (rx_dropped)"
 		case missed > 0:
 			f.Summary = fmt.Sprintf("%s: the NIC dropped %d packets for lack of RX ring descriptors", dev, missed)
 			f.Cause = "the driver did not refill the RX ring fast enough: ring too small for the burst, or the CPU servicing the queue's interrupt was busy"
@@ -670,7 +674,15 @@ func (g diag) txNIC(fs *[]Finding) {
 			}
 		}
 		f.Drops = drops
-		f.Summary = fmt.Sprintf("%s: %d packets failed or were dropped on transmit", dev, total(by[dev]))
+		// tx_errors already counts the carrier, FIFO, aborted, window and
+		// heartbeat errors that drivers report beside it (and the carrier
+		// column of /proc/net/dev sums four of them): the packets lost are
+		// tx_errors + tx_dropped when those moved.
+		lost := drops
+		if lost == 0 {
+			lost = total(by[dev])
+		}
+		f.Summary = fmt.Sprintf("%s: %d packets failed or were dropped on transmit", dev, lost)
 		f.Cause = "the device reported transmit errors (carrier, FIFO, aborted) or dropped packets it could not send"
 		f.Knobs = append(f.Knobs, Knob{Name: "link", Advice: "check the link, cabling and the device's own counters",
 			Command: fmt.Sprintf("ethtool -S %s", dev)})
