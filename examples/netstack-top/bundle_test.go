@@ -304,11 +304,12 @@ func TestBundleGarbledSNMP(t *testing.T) {
 	if strings.Contains(r.stdout, "RcvbufErrors+0") || strings.Contains(r.stdout, "NoPorts+0") {
 		t.Errorf("a failed counter shows as +0:\n%s", r.stdout)
 	}
-	if !strings.Contains(r.stdout, "NOT CHECKED (source failed): rx-ip, rx-udp, rx-socket, tx-socket") {
+	flat := strings.Join(strings.Fields(r.stdout), " ")
+	if !strings.Contains(flat, "NOT CHECKED (source failed): rx-ip, rx-udp, rx-socket, tx-socket") {
 		t.Errorf("FINDINGS does not name the unchecked stages:\n%s", r.stdout)
 	}
 	// The whole error is quoted, wrapped rather than cut.
-	if flat := strings.Join(strings.Fields(r.stdout), " "); !strings.Contains(flat, strings.Join(strings.Fields(msg), " ")) {
+	if !strings.Contains(flat, strings.Join(strings.Fields(msg), " ")) {
 		t.Errorf("the error %q is not quoted in full:\n%s", msg, r.stdout)
 	}
 	t.Logf("snmp error: %s", msg)

@@ -174,6 +174,10 @@ func runBundle(ctx context.Context, c *netstack.Collector, o *options, stdout, s
 	var pair netstack.Delta
 	prev := &first
 	for i := 1; i < n; i++ {
+		if err := ctx.Err(); err != nil {
+			fmt.Fprintf(stderr, "netstack-top: stopped at frame %d of %d: %v\n", i, n, err)
+			return 1
+		}
 		cur := bufs[(i-1)%2]
 		if err := c.Collect(ctx, cur); err != nil {
 			fmt.Fprintf(stderr, "netstack-top: %v\n", err)

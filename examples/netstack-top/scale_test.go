@@ -36,13 +36,13 @@ func linkDelta(n int) *netstack.Delta {
 	return d
 }
 
-// scanTime is the best time of three plain passes over d's counters: the
+// scanTime is the best time of five plain passes over d's counters: the
 // floor any linear view pays, which grows faster than the counters once
 // they outgrow the CPU caches.
 func scanTime(d *netstack.Delta) time.Duration {
 	best := time.Hour
 	var sink uint64
-	for range 3 {
+	for range 5 {
 		start := time.Now()
 		for i := range d.Counters {
 			c := &d.Counters[i]
@@ -58,7 +58,7 @@ func scanTime(d *netstack.Delta) time.Duration {
 	return best
 }
 
-// measure renders the view of d and returns the best time of three runs,
+// measure renders the view of d and returns the best time of five runs,
 // the allocations of one, and the output.
 func measure(d *netstack.Delta) (best time.Duration, allocs uint64, out string) {
 	o := &options{top: 10, topDevices: 10}
@@ -68,7 +68,7 @@ func measure(d *netstack.Delta) (best time.Duration, allocs uint64, out string) 
 	v.render(&b)
 	out = b.String()
 	best = time.Hour
-	for range 3 {
+	for range 5 {
 		runtime.GC()
 		start := time.Now()
 		v.render(io.Discard)
@@ -100,9 +100,12 @@ func TestViewLinearInDevices(t *testing.T) {
 	t.Logf("200,000 against 20,000: view x%.1f, plain pass x%.1f, view per plain pass x%.2f, allocs x%.1f", tr, sr, tr/sr, ar)
 	// A linear view grows as a plain pass over the counters does (x10, more
 	// once the counters outgrow the caches); the ranking sort adds a log
-	// factor. A quadratic view grows ten times faster than the pass.
-	if tr/sr > 4 {
-		t.Errorf("200,000 links took %.1f times as long as 20,000 (%v vs %v) while a plain pass took %.1f times as long: not linear", tr, tb, ts, sr)
+	// factor; a busy machine adds noise (x1.1-1.2 measured quiet, up to x4
+	// with other tests running). A quadratic view grows ten times faster
+	// than the pass, and a hundred times in all: it fails both bounds, while
+	// noise in one of the two measurements fails one at most.
+	if tr/sr > 5 && tr > 40 {
+		t.Errorf("200,000 links took %.1f times as long as 20,000 (%v vs %v), a plain pass %.1f times: not linear", tr, tb, ts, sr)
 	}
 	if ar > 15 {
 		t.Errorf("200,000 links allocated %.1f times as much as 20,000 (%d vs %d)", ar, ab, as)
@@ -125,5 +128,31 @@ func TestViewLinearInDevices(t *testing.T) {
 	}
 	if want := fmt.Sprintf("and 199990 more devices: missed+dropped+%d, 2.0M/s", rest); !strings.Contains(outB, want) {
 		t.Errorf("200,000 links: no %q:\n%s", want, outB)
+	}
+}
+
+// TestFindingsBounded: a thousand findings at one stage print five in full
+// and one line for the rest; the other stages' findings still show.
+func TestFindingsBounded(t *testing.T) {
+	var fs []netstack.Finding
+	for i := range 1000 {
+		fs = append(fs, netstack.Finding{Stage: netstack.StageNIC, Object: fmt.Sprintf("veth%d", i), Drops: 2,
+			Summary: fmt.Sprintf("veth%d: 2 packets dropped at the NIC or driver", i)})
+	}
+	fs = append(fs, netstack.Finding{Stage: netstack.StageSocket, Drops: 7, Summary: "7 datagrams were dropped"})
+	v := view{o: &options{top: 10, topDevices: 10}, snap: &netstack.Snapshot{}, delta: linkDelta(1000), findings: fs}
+	var b bytes.Buffer
+	v.render(&b)
+	out := b.String()
+	if n := strings.Count(out, "packets dropped at the NIC or driver"); n != 5 {
+		t.Errorf("%d rx-nic findings printed, want 5:\n%s", n, out)
+	}
+	for _, s := range []string{"(and 995 more findings at rx-nic, 1990 drops: -json lists them all)", "1001. [rx-socket] 7 datagrams were dropped"} {
+		if !strings.Contains(out, s) {
+			t.Errorf("no %q:\n%s", s, out)
+		}
+	}
+	if n := strings.Count(out, "\n"); n > 80 {
+		t.Errorf("%d lines", n)
 	}
 }

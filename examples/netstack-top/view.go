@@ -525,8 +525,13 @@ func (v *view) render(w io.Writer) {
 	if b := v.bundle; b != nil {
 		span = fmt.Sprintf("  (%s: %d frames, %s)", b.span.Label, b.frames, plural(len(b.pairs), "interval"))
 	}
+	iv := d.Interval.Round(1e6).String()
+	if d.Interval <= 0 {
+		// Frames without increasing times: deltas hold, rates cannot.
+		iv = "unknown (the snapshots' times do not increase: no rates, drops still counted)"
+	}
 	fmt.Fprintf(w, "%s  %s  %s  interval %s%s\n\n", v.paint(bold, "packetpath netstack-top"), where,
-		s.Time.Format("2006-01-02 15:04:05"), d.Interval.Round(1e6), span)
+		s.Time.Format("2006-01-02 15:04:05"), iv, span)
 	sums := summarize(d, v.findings, v.fail, v.o)
 	var failedStages []string
 	for i, st := range sums {
@@ -610,16 +615,17 @@ func (v *view) renderFindings(w io.Writer, failedStages []string) {
 	if v.bundle != nil {
 		label = "over the bundle's whole span " + v.bundle.span.Label
 	}
+	head := v.paint(bold, "FINDINGS") + "  "
 	switch {
 	case len(v.findings) == 0 && len(failedStages) > 0:
-		fmt.Fprintf(w, "%s  none found %s in the stages that could be read; NOT CHECKED (source failed): %s\n",
-			v.paint(bold, "FINDINGS"), label, strings.Join(failedStages, ", "))
+		fmt.Fprintln(w, wrap(head, fmt.Sprintf("none found %s in the stages that could be read; NOT CHECKED (source failed): %s",
+			label, strings.Join(failedStages, ", ")), "          ", 100))
 	case len(v.findings) == 0:
-		fmt.Fprintf(w, "%s  none: no stage lost packets %s\n", v.paint(bold, "FINDINGS"), label)
+		fmt.Fprintln(w, wrap(head, "none: no stage lost packets "+label, "          ", 100))
 	default:
-		fmt.Fprintf(w, "%s  %s (earliest losing stage on the path first)\n", v.paint(bold, "FINDINGS"), label)
+		fmt.Fprintln(w, wrap(head, label+" (earliest losing stage on the path first)", "          ", 100))
 		if len(failedStages) > 0 {
-			fmt.Fprintf(w, "  NOT CHECKED (source failed): %s\n", strings.Join(failedStages, ", "))
+			fmt.Fprintln(w, wrap("  ", "NOT CHECKED (source failed): "+strings.Join(failedStages, ", "), "    ", 100))
 		}
 	}
 	perStage := map[netstack.Stage]int{}
