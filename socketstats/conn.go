@@ -102,7 +102,9 @@ type Config struct {
 	// means DefaultControlSpace.
 	ControlSpace int
 	// MemInfoEvery reads SO_MEMINFO after every MemInfoEvery-th batch; 0
-	// means every batch; negative never (Sample still reads it).
+	// means every batch; negative never. It only decides what the read
+	// path samples (BatchInfo.Buffer): Sample, SampleStats and metrics
+	// collections read SO_MEMINFO themselves whatever its value.
 	MemInfoEvery int
 }
 

@@ -131,8 +131,9 @@ type kernelSample struct {
 	inqOK bool
 }
 
-// counters are the Conn's shared statistics: written by the reader (and by
-// Sample), read by Stats from any goroutine.
+// counters are the Conn's shared statistics: written by the reader and by
+// the samplers (Sample, SampleStats, metrics collections), read by Stats
+// from any goroutine.
 type counters struct {
 	packets, bytes, batches atomic.Uint64
 	truncated, ctruncated   atomic.Uint64
@@ -158,9 +159,10 @@ type counters struct {
 // total and returns the increase. Values older than one already seen (a
 // datagram stamped before a later SO_MEMINFO read) do not move it back.
 // Consecutive observations must be less than 2^31 drops apart, or the
-// jump is taken for an older value: a reader stalled long enough for that
-// (minutes at millions of drops a second) should have Sample called
-// periodically from another goroutine. Safe for concurrent use.
+// jump is taken for an older value: with a reader stalled long enough for
+// that (minutes at millions of drops a second), something must sample in
+// between, as every metrics collection, SampleStats (the netstack
+// collector) and Sample do. Safe for concurrent use.
 func (c *counters) observeDrops(raw uint32) uint64 {
 	c.dropsKnown.Store(true)
 	cur := raw - c.dropsBase
