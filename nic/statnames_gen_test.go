@@ -616,6 +616,120 @@ func genIce(txq, rxq int) string {
 	return g.b.String()
 }
 
+// --- mlx5: drivers/net/ethernet/mellanox/mlx5/core/en_stats.c (4.19) --------
+
+var (
+	mlx5SW = []string{"rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "tx_tso_packets", // sw_stats_desc (no TLS)
+		"tx_tso_bytes", "tx_tso_inner_packets", "tx_tso_inner_bytes", "tx_added_vlan_packets",
+		"tx_nop", "rx_lro_packets", "rx_lro_bytes", "rx_removed_vlan_packets",
+		"rx_csum_unnecessary", "rx_csum_none", "rx_csum_complete", "rx_csum_unnecessary_inner",
+		"rx_xdp_drop", "rx_xdp_redirect", "rx_xdp_tx_xmit", "rx_xdp_tx_full", "rx_xdp_tx_err",
+		"rx_xdp_tx_cqe", "tx_csum_none", "tx_csum_partial", "tx_csum_partial_inner",
+		"tx_queue_stopped", "tx_queue_dropped", "tx_xmit_more", "tx_recover", "tx_cqes",
+		"tx_queue_wake", "tx_udp_seg_rem", "tx_cqe_err", "tx_xdp_xmit", "tx_xdp_full",
+		"tx_xdp_err", "tx_xdp_cqes", "rx_wqe_err", "rx_mpwqe_filler_cqes",
+		"rx_mpwqe_filler_strides", "rx_buff_alloc_err", "rx_cqe_compress_blks",
+		"rx_cqe_compress_pkts", "rx_page_reuse", "rx_cache_reuse", "rx_cache_full",
+		"rx_cache_empty", "rx_cache_busy", "rx_cache_waive", "rx_congst_umr", "ch_events",
+		"ch_poll", "ch_arm", "ch_aff_change", "ch_eq_rearm"}
+	mlx5Port = []string{"rx_out_of_buffer", "rx_if_down_packets", // q, drop rq, vnic env, vport, 802.3, 2863, 2819, phy, eth ext, pcie
+		"rx_steer_missed_packets",
+		"rx_vport_unicast_packets", "rx_vport_unicast_bytes", "tx_vport_unicast_packets",
+		"tx_vport_unicast_bytes", "rx_vport_multicast_packets", "rx_vport_multicast_bytes",
+		"tx_vport_multicast_packets", "tx_vport_multicast_bytes", "rx_vport_broadcast_packets",
+		"rx_vport_broadcast_bytes", "tx_vport_broadcast_packets", "tx_vport_broadcast_bytes",
+		"rx_vport_rdma_unicast_packets", "rx_vport_rdma_unicast_bytes",
+		"tx_vport_rdma_unicast_packets", "tx_vport_rdma_unicast_bytes",
+		"rx_vport_rdma_multicast_packets", "rx_vport_rdma_multicast_bytes",
+		"tx_vport_rdma_multicast_packets", "tx_vport_rdma_multicast_bytes",
+		"tx_packets_phy", "rx_packets_phy", "rx_crc_errors_phy", "tx_bytes_phy", "rx_bytes_phy",
+		"tx_multicast_phy", "tx_broadcast_phy", "rx_multicast_phy", "rx_broadcast_phy",
+		"rx_in_range_len_errors_phy", "rx_out_of_range_len_phy", "rx_oversize_pkts_phy",
+		"rx_symbol_err_phy", "tx_mac_control_phy", "rx_mac_control_phy", "rx_unsupported_op_phy",
+		"rx_pause_ctrl_phy", "tx_pause_ctrl_phy",
+		"rx_discards_phy", "tx_discards_phy", "tx_errors_phy",
+		"rx_undersize_pkts_phy", "rx_fragments_phy", "rx_jabbers_phy", "rx_64_bytes_phy",
+		"rx_65_to_127_bytes_phy", "rx_128_to_255_bytes_phy", "rx_256_to_511_bytes_phy",
+		"rx_512_to_1023_bytes_phy", "rx_1024_to_1518_bytes_phy", "rx_1519_to_2047_bytes_phy",
+		"rx_2048_to_4095_bytes_phy", "rx_4096_to_8191_bytes_phy", "rx_8192_to_10239_bytes_phy",
+		"link_down_events_phy", "rx_pcs_symbol_err_phy", "rx_corrected_bits_phy",
+		"rx_buffer_passed_thres_phy",
+		"rx_pci_signal_integrity", "tx_pci_signal_integrity", "outbound_pci_buffer_overflow",
+		"outbound_pci_stalled_rd", "outbound_pci_stalled_wr", "outbound_pci_stalled_rd_events",
+		"outbound_pci_stalled_wr_events"}
+	mlx5PFC = []string{"rx_%s_pause", "rx_%s_pause_duration", "tx_%s_pause", "tx_%s_pause_duration", "rx_%s_pause_transition"} // pport_per_prio_pfc_stats_desc
+	mlx5PME = []string{"module_unplug", "module_bus_stuck", "module_high_temp", "module_bad_shorted"}
+	mlx5RQ  = []string{"packets", "bytes", "csum_complete", "csum_unnecessary", "csum_unnecessary_inner", // rq_stats_desc, "rx%d_"
+		"csum_none", "xdp_drop", "xdp_redirect", "lro_packets", "lro_bytes", "removed_vlan_packets",
+		"wqe_err", "mpwqe_filler_cqes", "mpwqe_filler_strides", "buff_alloc_err",
+		"cqe_compress_blks", "cqe_compress_pkts", "page_reuse", "cache_reuse", "cache_full",
+		"cache_empty", "cache_busy", "cache_waive", "congst_umr"}
+	mlx5SQ = []string{"packets", "bytes", "tso_packets", "tso_bytes", "tso_inner_packets", // sq_stats_desc, "tx%d_"
+		"tso_inner_bytes", "csum_partial", "csum_partial_inner", "added_vlan_packets", "nop",
+		"csum_none", "stopped", "dropped", "xmit_more", "recover", "cqes", "wake", "cqe_err"}
+	mlx5XDPSQ = []string{"xmit", "full", "err", "cqes"}                     // rq_xdpsq ("rx%d_xdp_tx_") and xdpsq ("tx%d_xdp_")
+	mlx5CH    = []string{"events", "poll", "arm", "aff_change", "eq_rearm"} // ch_stats_desc, "ch%d_"
+)
+
+// genMlx5 follows mlx5e_stats_grps' fill_strings in order (sw, q, vnic
+// env, vport, 802.3, 2863, 2819, phy, eth ext, pcie, per prio, pme,
+// channels; no IPsec or TLS offload): per-priority traffic for 8
+// priorities, PFC counters for the priorities with PFC on ("prio%d") and
+// for global pause ("global"), the PFC stall counters (the first has a
+// trailing space in the driver), then the channel group: "ch%d_" for every
+// channel, "rx%d_" and "rx%d_xdp_tx_" (the XDP_TX send queue of rx queue
+// %d) for every channel, "tx%d_" for every traffic class and channel,
+// numbered by the netdev tx queue (channel_tc2txq: tc*channels + channel),
+// and "tx%d_xdp_" (the channel's XDP_REDIRECT send queue) for every
+// channel.
+func genMlx5(channels, tcs int, pfcPrios []int) string {
+	var g statGen
+	g.comment("mlx5 (drivers/net/ethernet/mellanox/mlx5/core/en_stats.c mlx5e_stats_grps, 4.19), %d channels, %d TCs, PFC on %v, global pause", channels, tcs, pfcPrios)
+	g.global(mlx5SW...)
+	g.global(mlx5Port...)
+	for prio := range 8 {
+		g.global(fmt.Sprintf("rx_prio%d_bytes", prio), fmt.Sprintf("rx_prio%d_packets", prio),
+			fmt.Sprintf("tx_prio%d_bytes", prio), fmt.Sprintf("tx_prio%d_packets", prio))
+	}
+	for _, prio := range pfcPrios {
+		for _, f := range mlx5PFC {
+			g.global(fmt.Sprintf(f, fmt.Sprintf("prio%d", prio)))
+		}
+	}
+	for _, f := range mlx5PFC {
+		g.global(fmt.Sprintf(f, "global"))
+	}
+	g.global("tx_pause_storm_warning_events ", "tx_pause_storm_error_events")
+	g.global(mlx5PME...)
+	for i := range channels {
+		for _, s := range mlx5CH {
+			g.queue(fmt.Sprintf("ch%d_%s", i, s), i, DirUnknown, s, "")
+		}
+	}
+	for i := range channels {
+		for _, s := range mlx5RQ {
+			g.queue(fmt.Sprintf("rx%d_%s", i, s), i, DirRx, s, "")
+		}
+		for _, s := range mlx5XDPSQ {
+			g.queue(fmt.Sprintf("rx%d_xdp_tx_%s", i, s), i, DirRx, "xdp_tx_"+s, "")
+		}
+	}
+	for tc := range tcs {
+		for i := range channels {
+			txq := tc*channels + i
+			for _, s := range mlx5SQ {
+				g.queue(fmt.Sprintf("tx%d_%s", txq, s), txq, DirTx, s, "")
+			}
+		}
+	}
+	for i := range channels {
+		for _, s := range mlx5XDPSQ {
+			g.queue(fmt.Sprintf("tx%d_xdp_%s", i, s), i, DirTx, "xdp_"+s, "")
+		}
+	}
+	return g.b.String()
+}
+
 // --- virtio_net, veth, ifb: the generators the live test checks against
 // the devices of this kernel (statnames_linux_test.go) ----------------------
 
@@ -719,6 +833,7 @@ func generatedStatNames() map[string]string {
 		"ixgbe_64q.txt":       genIxgbe(64),
 		"i40e_24q.txt":        genI40e(24),
 		"ice_32tx_16rx.txt":   genIce(32, 16),
+		"mlx5_4ch_2tc.txt":    genMlx5(4, 2, []int{3}),
 	}
 }
 
