@@ -604,3 +604,58 @@ func TestObserveDropsConcurrentWrap(t *testing.T) {
 		t.Errorf("across one wrap: %#x, want 0x17ffffffe", got)
 	}
 }
+
+// TestMetricsWrappedAfterDrops: a socket that had already dropped when it
+// was wrapped exports the drops since wrapping: /proc/net/udp's drops less
+// the count at wrapping, read at each collection.
+func TestMetricsWrappedAfterDrops(t *testing.T) {
+	const port = 6414
+	inNS(t, func() {
+		reader := sdkmetric.NewManualReader()
+		mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+		defer mp.Shutdown(context.Background())
+		uc, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := uc.SetReadBuffer(4096); err != nil {
+			t.Fatal(err)
+		}
+		tx, err := net.DialUDP("udp4", nil, &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Close()
+		payload := make([]byte, 64)
+		for range 200 {
+			if _, err := tx.Write(payload); err != nil {
+				t.Fatal(err)
+			}
+		}
+		c, err := FromUDPConn(uc, Config{})
+		if err != nil {
+			uc.Close()
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if err := c.RegisterMetrics(mp); err != nil {
+			t.Fatal(err)
+		}
+		inode := connInode(t, c)
+		b := collectBracketed(t, reader, inode)
+		base := b.before.drops
+		if base == 0 || b.drops() != 0 {
+			t.Fatalf("at wrapping: /proc/net/udp drops %d, exported %d; want some and 0", base, b.drops())
+		}
+		for range 200 {
+			if _, err := tx.Write(payload); err != nil {
+				t.Fatal(err)
+			}
+		}
+		b = collectBracketed(t, reader, inode)
+		if b.before.drops != b.after.drops || b.drops() != b.after.drops-base || b.drops() != 200 {
+			t.Errorf("200 more into a full buffer: exported %d, /proc/net/udp %d/%d, %d at wrapping", b.drops(), b.before.drops, b.after.drops, base)
+		}
+		t.Logf("dropped %d before wrapping and %d after (exported %d)", base, b.after.drops-base, b.drops())
+	})
+}
