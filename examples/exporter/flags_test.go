@@ -2,6 +2,10 @@ package main
 
 import (
 	"bytes"
+	"errors"
+	"flag"
+	"io"
+	"slices"
 	"strings"
 	"testing"
 
@@ -64,4 +68,46 @@ func TestParseFlags(t *testing.T) {
 		strings.Join(o.mibGroups, "|") != "Udp|TcpExt" || o.procRoot != "/host/proc" {
 		t.Errorf("%+v", o)
 	}
+}
+
+// FuzzParseFlags: any command line either parses into options that hold
+// the checks (known MIB groups, kernel-valid device names, * only at the
+// end of a driver-stats prefix) or is a usage error; never a panic.
+func FuzzParseFlags(f *testing.F) {
+	for _, args := range [][]string{
+		{"-mib-groups", "Nope"}, {"-mib-groups", "Udp,TcpExt"}, {"-devices", "eth0, lo"}, {"-devices", "a/b"},
+		{"-driver-stats", "rx_*,tx_timeout"}, {"-driver-stats", "rx*x"}, {"-iface", "lo"}, {"-rcvbuf", "4096"},
+		{"-join", "239.1.1.1:5000", "-iface", "lo", "-rcvbuf", "8388608"}, {"-sources", "snmp,udp"},
+		{"-listen", "127.0.0.1:0", "-max-sockets", "-1", "-proc-root", "/host/proc"}, {"-h"},
+	} {
+		f.Add(strings.Join(args, "\x00"))
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		args := strings.Split(line, "\x00")
+		o, err := parseFlags(args, io.Discard)
+		if err != nil {
+			if !errors.Is(err, errUsage) && !errors.Is(err, flag.ErrHelp) {
+				t.Fatalf("%q: error %v is neither a usage error nor help", args, err)
+			}
+			return
+		}
+		for _, g := range o.mibGroups {
+			if !slices.Contains(netstack.MIBGroupNames(), g) {
+				t.Errorf("%q: unknown MIB group %q accepted", args, g)
+			}
+		}
+		for _, d := range append(slices.Clone(o.devices), o.iface) {
+			if d != "" && validDevice(d) != nil {
+				t.Errorf("%q: bad device %q accepted", args, d)
+			}
+		}
+		for _, p := range o.driverStats {
+			if i := strings.IndexByte(p, '*'); i >= 0 && i != len(p)-1 {
+				t.Errorf("%q: driver-stats %q accepted", args, p)
+			}
+		}
+		if len(o.join) == 0 && (o.iface != "" || o.rcvbuf != 0) {
+			t.Errorf("%q: -iface/-rcvbuf accepted without -join", args)
+		}
+	})
 }
