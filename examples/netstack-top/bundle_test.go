@@ -373,4 +373,33 @@ func TestDevicesUnknown(t *testing.T) {
 	if r.code != 2 || !strings.Contains(r.stderr, "-devices needs a per-device source") {
 		t.Errorf("no per-device source: exit %d, stderr %q", r.code, r.stderr)
 	}
+	for _, args := range [][]string{{"-devices", " , "}, {"-top-devices", "0"}, {"-top", "-1"}} {
+		if r := runTop(t, args...); r.code != 2 {
+			t.Errorf("%v: exit %d, stderr %q", args, r.code, r.stderr)
+		}
+	}
+}
+
+// TestNotCollected: a stage whose sources -sources leaves out says so, in
+// place of zeros, with "-" for drops.
+func TestNotCollected(t *testing.T) {
+	dir := makeBundle(t, 2, func(i int, frame string) {
+		if i == 0 {
+			beforeDrops(t, frame)
+		}
+	})
+	d := decode(t, runTop(t, "-root", dir, "-json", "-sources", "snmp"))
+	for _, s := range d.Stages {
+		want := s.Stage != "rx-ip" && s.Stage != "rx-udp" && s.Stage != "rx-socket" && s.Stage != "tx-socket"
+		if s.NotCollected != want {
+			t.Errorf("%s: not_collected %v, detail %q", s.Stage, s.NotCollected, s.Detail)
+		}
+		if s.Stage == "rx-socket" && s.Detail != "RcvbufErrors+9735 MemErrors+0 socket drops not collected" {
+			t.Errorf("rx-socket: %q", s.Detail)
+		}
+	}
+	r := runTop(t, "-root", dir, "-sources", "snmp")
+	if !regexp.MustCompile(`(?m)^  tx-qdisc +not collected \(qdisc not in -sources\) +-$`).MatchString(r.stdout) {
+		t.Errorf("tx-qdisc row:\n%s", r.stdout)
+	}
 }

@@ -73,6 +73,10 @@ type options struct {
 	// topDevices is how many devices a per-device row lists.
 	topDevices int
 	color      bool
+	// collected is the sources the collector reads: -sources or the
+	// default, without SourceDevices in another namespace (see
+	// netstack.Config.SysRoot).
+	collected netstack.Source
 }
 
 func main() {
@@ -146,6 +150,13 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if o.json {
 		o.once = true
 		o.color = false
+	}
+	o.collected = o.sources
+	if o.collected == 0 {
+		o.collected = netstack.SourceAll &^ netstack.SourceDropEvents
+	}
+	if o.netns != "" && o.root == "" {
+		o.collected &^= netstack.SourceDevices
 	}
 	if o.netns != "" && !strings.Contains(o.netns, "/") {
 		o.netns = "/var/run/netns/" + o.netns

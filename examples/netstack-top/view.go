@@ -52,7 +52,10 @@ type stageSummary struct {
 	// Failed holds the errors of the sources whose numbers the stage would
 	// show: those numbers are missing, not zero.
 	Failed []string `json:"failed,omitempty"`
-	parts  []string
+	// NotCollected is set when none of the stage's sources was collected
+	// (-sources, or a namespace without its own sysfs): no numbers, not 0.
+	NotCollected bool `json:"not_collected,omitempty"`
+	parts        []string
 }
 
 func (v *view) paint(code, s string) string {
@@ -267,9 +270,9 @@ func gather(d *netstack.Delta) *totals {
 	return t
 }
 
-// top returns the indexes of the n items that rank first by (loss, rate),
-// ties kept in first-seen order, then in first-seen order when all fit.
-// The cost is O(len log len) however many items there are.
+// top returns the indexes, in first-seen order, of the n items that rank
+// first by loss, then rate (every item when count <= n). The cost is
+// O(count log count).
 func top(count, n int, loss func(int) uint64, rate func(int) float64) []int {
 	idx := make([]int, count)
 	for i := range idx {
@@ -309,9 +312,15 @@ func summarize(d *netstack.Delta, fs []netstack.Finding, fl *failures, o *option
 	}
 	t := gather(d)
 	limit := o.deviceLimit()
+	has := func(src netstack.Source) bool { return o.collected == 0 || o.collected&src != 0 }
 	var out []stageSummary
 	for _, st := range netstack.Stages() {
 		var parts, failed []string
+		if need := stageSources(st); !has(need) {
+			out = append(out, stageSummary{Stage: st.String(), Drops: drops[st], Losing: int(st) == losing,
+				Detail: notCollected(o, need), NotCollected: true, parts: []string{notCollected(o, need)}})
+			continue
+		}
 		// note adds the errors of sources whose numbers are missing.
 		note := func(msgs []string) {
 			for _, m := range msgs {
@@ -340,11 +349,17 @@ func summarize(d *netstack.Delta, fs []netstack.Finding, fl *failures, o *option
 				break
 			}
 			nr := "NET_RX " + rate(t.netRx)
-			if len(irqF) > 0 {
+			switch {
+			case !has(netstack.SourceSoftirqs):
+				nr = "NET_RX not collected"
+			case len(irqF) > 0:
 				nr = "NET_RX FAILED"
 			}
 			sn := fmt.Sprintf("proc %s squeeze+%d backlog-drops+%d flowlimit+%d", rate(t.processed), t.squeeze, t.backlogDrops, t.flowLimit)
-			if len(netF) > 0 {
+			switch {
+			case !has(netstack.SourceSoftnet):
+				sn = "softnet_stat not collected"
+			case len(netF) > 0:
 				sn = "proc/squeeze/backlog-drops/flowlimit FAILED"
 			}
 			parts = append(parts, nr+" "+sn)
@@ -367,11 +382,17 @@ func summarize(d *netstack.Delta, fs []netstack.Finding, fl *failures, o *option
 				break
 			}
 			a := fmt.Sprintf("RcvbufErrors+%d MemErrors+%d", t.rcvbuf, t.memErrors)
-			if len(snmpF) > 0 {
+			switch {
+			case !has(netstack.SourceSNMP):
+				a = "RcvbufErrors/MemErrors not collected"
+			case len(snmpF) > 0:
 				a = "RcvbufErrors/MemErrors FAILED"
 			}
 			b := fmt.Sprintf("socket drops+%d", t.sockDrops)
-			if len(udpF) > 0 {
+			switch {
+			case !has(netstack.SourceUDP):
+				b = "socket drops not collected"
+			case len(udpF) > 0:
 				b = "socket drops FAILED"
 			}
 			parts = append(parts, a+" "+b)
@@ -414,6 +435,35 @@ func summarize(d *netstack.Delta, fs []netstack.Finding, fl *failures, o *option
 			Detail: strings.Join(parts, " | "), Failed: failed, parts: parts})
 	}
 	return out
+}
+
+// stageSources are the sources whose numbers a stage's row shows.
+func stageSources(st netstack.Stage) netstack.Source {
+	switch st {
+	case netstack.StageNIC, netstack.StageTxNIC:
+		return netstack.SourceLinks
+	case netstack.StageSoftirq:
+		return netstack.SourceSoftnet | netstack.SourceSoftirqs
+	case netstack.StageIP, netstack.StageUDP, netstack.StageTxSocket:
+		return netstack.SourceSNMP
+	case netstack.StageSocket:
+		return netstack.SourceSNMP | netstack.SourceUDP
+	case netstack.StageApplication:
+		return netstack.SourceSockets
+	case netstack.StageQdisc:
+		return netstack.SourceQdisc
+	case netstack.StageTxDriver:
+		return netstack.SourceDevices
+	}
+	return 0
+}
+
+// notCollected says why a row has no numbers.
+func notCollected(o *options, src netstack.Source) string {
+	if o.sources != 0 && o.sources&src == 0 {
+		return "not collected (" + src.String() + " not in -sources)"
+	}
+	return "not collected (" + src.String() + ": the host's sysfs does not describe a namespace)"
 }
 
 // deviceParts lists the receive (rx) or transmit side of the devices with
@@ -561,6 +611,9 @@ func (v *view) render(w io.Writer) {
 			first = lines[0]
 		}
 		col := fmt.Sprintf("%6d", st.Drops)
+		if st.NotCollected && st.Drops == 0 {
+			col = "     -"
+		}
 		if len(st.Failed) > 0 {
 			failedStages = append(failedStages, st.Stage)
 			if st.Drops == 0 {
