@@ -403,3 +403,41 @@ func TestNotCollected(t *testing.T) {
 		t.Errorf("tx-qdisc row:\n%s", r.stdout)
 	}
 }
+
+// TestBundleFindingAcrossIntervals: backlog drops on CPU 0 between frames
+// 0 and 1 and on CPU 1 between frames 1 and 2 give one span finding (CPUs
+// 0 and 1, 12 drops) that names both intervals with their own counts.
+func TestBundleFindingAcrossIntervals(t *testing.T) {
+	dropped := [3][2]string{{"00000000", "00000000"}, {"00000005", "00000000"}, {"00000005", "00000007"}}
+	dir := makeBundle(t, 3, func(i int, frame string) {
+		editFile(t, filepath.Join(frame, "proc/net/softnet_stat"), func(s string) string {
+			lines := strings.Split(s, "\n")
+			for cpu := range 2 {
+				f := strings.Fields(lines[cpu])
+				f[1] = dropped[i][cpu]
+				lines[cpu] = strings.Join(f, " ")
+			}
+			return strings.Join(lines, "\n")
+		})
+	})
+	d := decode(t, runTop(t, "-root", dir, "-json"))
+	var span *struct {
+		Stage    string   `json:"stage"`
+		Drops    uint64   `json:"drops"`
+		Summary  string   `json:"summary"`
+		Interval jsonRef  `json:"interval"`
+		Labels   []string `json:"intervals"`
+	}
+	for i := range d.Findings {
+		if d.Findings[i].Stage == "rx-softirq" {
+			span = &d.Findings[i]
+		}
+	}
+	if span == nil || span.Drops != 12 || len(span.Labels) != 2 || span.Labels[0] != "frame-000 → frame-001" || span.Labels[1] != "frame-001 → frame-002" {
+		t.Fatalf("span softirq finding %+v (findings %+v)", span, d.Findings)
+	}
+	r := runTop(t, "-root", dir)
+	if want := "     interval: frame-000 → frame-001 (5 drops), frame-001 → frame-002 (7 drops)"; !strings.Contains(r.stdout, want) {
+		t.Errorf("no %q:\n%s", want, r.stdout)
+	}
+}

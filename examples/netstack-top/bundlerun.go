@@ -72,20 +72,26 @@ type findingKey struct {
 	object string
 }
 
-// intervals returns the pairs that have a finding at f's stage and object.
+// intervals returns the pairs that have a finding at f's stage and object
+// or, when none has that exact object (a CPU or socket list differs from
+// one interval to the next), at f's stage.
 func (b *bundleRun) intervals(f *netstack.Finding) []int {
 	if b.where == nil {
 		b.where = map[findingKey][]int{}
 		for i := range b.pairs {
 			for _, g := range b.pairs[i].findings {
-				k := findingKey{g.Stage, g.Object}
-				if l := b.where[k]; len(l) == 0 || l[len(l)-1] != i {
-					b.where[k] = append(l, i)
+				for _, k := range []findingKey{{g.Stage, g.Object}, {g.Stage, "\x00any"}} {
+					if l := b.where[k]; len(l) == 0 || l[len(l)-1] != i {
+						b.where[k] = append(l, i)
+					}
 				}
 			}
 		}
 	}
-	return b.where[findingKey{f.Stage, f.Object}]
+	if idx := b.where[findingKey{f.Stage, f.Object}]; len(idx) > 0 {
+		return idx
+	}
+	return b.where[findingKey{f.Stage, "\x00any"}]
 }
 
 // seenIn names the intervals a finding of the span comes from, with the
@@ -102,8 +108,12 @@ func (b *bundleRun) seenIn(f netstack.Finding) string {
 			break
 		}
 		var drops uint64
+		exact := false
 		for _, g := range b.pairs[i].findings {
-			if g.Stage == f.Stage && g.Object == f.Object {
+			exact = exact || (g.Stage == f.Stage && g.Object == f.Object)
+		}
+		for _, g := range b.pairs[i].findings {
+			if g.Stage == f.Stage && (g.Object == f.Object || !exact) {
 				drops += g.Drops
 			}
 		}

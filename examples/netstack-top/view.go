@@ -666,7 +666,7 @@ func (v *view) errorLines() []string {
 func (v *view) renderFindings(w io.Writer, failedStages []string) {
 	label := "in this interval"
 	if v.bundle != nil {
-		label = "over the bundle's whole span " + v.bundle.span.Label
+		label = "over the whole span " + v.bundle.span.Label
 	}
 	head := v.paint(bold, "FINDINGS") + "  "
 	switch {
@@ -914,7 +914,7 @@ func (v *view) sockets(w io.Writer) {
 			if o == "" {
 				o = "?"
 			}
-			line += " " + clip(o, 30)
+			line += " " + clip(o, 24)
 		}
 		if r.Drops > 0 {
 			line = v.paint(red, line)
