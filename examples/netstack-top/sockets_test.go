@@ -21,7 +21,7 @@ import (
 func TestLiveSocketsShareAddress(t *testing.T) {
 	ns := netnstest.New(t)
 	var fds [2]int
-	var inodes [2]uint64
+	var inodes, rcvbufs [2]uint64
 	if err := ns.Do(func() error {
 		for i := range fds {
 			fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM, 0)
@@ -40,6 +40,11 @@ func TestLiveSocketsShareAddress(t *testing.T) {
 				return err
 			}
 			inodes[i] = st.Ino
+			rb, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF)
+			if err != nil {
+				return err
+			}
+			rcvbufs[i] = uint64(rb)
 		}
 		return nil
 	}); err != nil {
@@ -68,10 +73,11 @@ func TestLiveSocketsShareAddress(t *testing.T) {
 	if len(d.Sockets) != 2 || len(got) != 2 {
 		t.Fatalf("sockets %+v, want two rows for 127.0.0.1:5470 with inodes %v", d.Sockets, inodes)
 	}
-	for _, ino := range inodes {
+	for i, ino := range inodes {
 		s, ok := got[ino]
-		if !ok || !strings.HasPrefix(s.Owners, pid+" (") || s.Rcvbuf == nil || *s.Rcvbuf == 0 {
-			t.Errorf("inode %d: %+v (owner should be %s)", ino, s, pid)
+		// rcvbuf as getsockopt(SO_RCVBUF) reads it: the same sk_rcvbuf.
+		if !ok || !strings.HasPrefix(s.Owners, pid+" (") || s.Rcvbuf == nil || *s.Rcvbuf != rcvbufs[i] {
+			t.Errorf("inode %d: %+v (owner should be %s, rcvbuf %d)", ino, s, pid, rcvbufs[i])
 		}
 	}
 	// The text table: one row per inode, the owner last.
@@ -82,5 +88,7 @@ func TestLiveSocketsShareAddress(t *testing.T) {
 			t.Errorf("no row for inode %d owned by %s:\n%s", ino, pid, r.stdout)
 		}
 	}
-	t.Logf("rows: %+v", d.Sockets)
+	for _, s := range d.Sockets {
+		t.Logf("row: %s inode %d rcvbuf %d owner %s", s.Local, s.Inode, *s.Rcvbuf, s.Owners)
+	}
 }
