@@ -133,6 +133,12 @@ type Delta struct {
 //     reset with Delta 0, never a wrap of 4294964296.
 //   - Any other decrease (every 64-bit decrease, an implausible 32-bit
 //     one) is a restart of the kernel's counter: Reset, Delta is Value.
+//     Except for an aggregate, a qdisc whose counters the kernel sums over
+//     its children at each dump (mq and mqprio: net/sched/sch_mq.c mq_dump):
+//     its counters go back when one of its children is re-created, the
+//     others' counts since boot are no part of the interval, so the delta
+//     is 0 (Reset still set); the children's own deltas say what they
+//     counted.
 //
 // Whole objects are re-created too without a new Gen: `tc qdisc replace`
 // with the same handle, parent and kind makes a new qdisc whose counters
@@ -226,7 +232,16 @@ func counterDelta(p, c *Counter, limit uint64) (delta uint64, reset, wrapped boo
 			return w, false, true
 		}
 	}
+	if isAggregate(c) {
+		return 0, true, false
+	}
 	return c.Value, true, false
+}
+
+// isAggregate reports whether c belongs to a qdisc whose counters are the
+// sum of its children's, taken at each dump (mq, mqprio).
+func isAggregate(c *Counter) bool {
+	return c.Source == SourceQdisc && (c.Label == "mq" || c.Label == "mqprio")
 }
 
 // isVolume reports whether name is one of the two counters whose joint
@@ -271,6 +286,9 @@ func resetRecreated(cs []CounterDelta, secs float64) {
 				continue
 			}
 			r.Delta, r.Reset, r.Wrapped = r.Value, true, false
+			if isAggregate(&r.Counter) {
+				r.Delta = 0
+			}
 			r.Rate = 0
 			if secs > 0 {
 				r.Rate = float64(r.Delta) / secs

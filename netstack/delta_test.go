@@ -197,3 +197,51 @@ func TestComputeDeltaRecreatedObject(t *testing.T) {
 		t.Errorf("drops summed over both qdiscs: %d, want 0 (new qdisc) + 2", n)
 	}
 }
+
+// An mq root sums its children at each dump: when a child is re-created
+// its counters fall back, and the delta is 0, not the other children's
+// counts since boot; the new child's own delta is its value.
+func TestComputeDeltaAggregate(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	mq := func(bytes, packets, drops uint64) []Counter {
+		cs := qdiscCounters("mq0", 9<<32|5, bytes, packets, drops, 0, 0)
+		for i := range cs {
+			cs[i].Label = "mq"
+		}
+		return cs
+	}
+	child := func(gen, bytes, packets, drops uint64) []Counter {
+		cs := qdiscCounters("mq0", gen, bytes, packets, drops, 0, 0)
+		for i := range cs {
+			cs[i].Index = 2 << 32 // handle 0 below 1:2
+			cs[i].Label = "pfifo_fast"
+		}
+		return cs
+	}
+	// Child 1:2 replaced by a new one (another Gen: another kind) that
+	// counted 4 drops; the mq sum fell from 5000 to 3004.
+	prev := snap(t0, append(mq(1_000_000, 9000, 5000), child(9<<32|7, 400_000, 3000, 2000)...)...)
+	cur := snap(t0.Add(time.Second), append(mq(600_500, 6010, 3004), child(9<<32|8, 500, 10, 4)...)...)
+	var d Delta
+	ComputeDelta(prev, cur, &d)
+	for _, c := range d.Counters {
+		var want uint64
+		if c.Label == "pfifo_fast" && !c.Gauge {
+			want = c.Value
+		}
+		if c.Delta != want || (!c.Gauge && !c.Reset) {
+			t.Errorf("%s %s: delta %d reset %v, want delta %d", c.Label, c.Name, c.Delta, c.Reset, want)
+		}
+	}
+	// Only the mq's 32-bit drops fell back (its packets and bytes grew):
+	// still not a count of the interval.
+	prev = snap(t0, mq(1_000_000, 9000, 5000)...)
+	cur = snap(t0.Add(time.Second), mq(1_100_000, 9100, 3004)...)
+	ComputeDelta(prev, cur, &d)
+	if c := d.Find(SourceQdisc, "mq0", 0x10000, "drops"); c == nil || c.Delta != 0 || !c.Reset {
+		t.Errorf("mq drops fell back: %+v", c)
+	}
+	if c := d.Find(SourceQdisc, "mq0", 0x10000, "bytes"); c == nil || c.Delta != 100_000 || c.Reset {
+		t.Errorf("mq bytes grew: %+v", c)
+	}
+}
