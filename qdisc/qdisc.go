@@ -113,5 +113,25 @@ func (s *Stats) Has(f StatsFields) bool { return s.Present&f == f }
 
 // Delta32 returns how far a 32-bit kernel counter advanced from prev to cur,
 // assuming at most one wrap in between: use it for Drops, Overlimits and
-// Requeues (and legacy Packets) from successive snapshots.
+// Requeues (and legacy Packets) from successive snapshots of the same
+// qdisc. Check Recreated first: a qdisc deleted and added again between
+// the snapshots starts its counters at 0, which Delta32 would read as a
+// wrap of almost 2^32.
 func Delta32(prev, cur uint64) uint64 { return uint64(uint32(cur) - uint32(prev)) }
+
+// Recreated reports whether cur, from a later dump, cannot be prev
+// continued, so that its counters started again: it is on another device,
+// has another handle, parent or kind, or its bytes and packets are both
+// below prev's. A live qdisc never decreases either count (bstats, updated
+// as packets leave it), but `tc qdisc del` followed by `tc qdisc add` with
+// the same handle and kind makes a new qdisc that counts from 0. (`tc qdisc
+// replace` with the same handle and kind changes the qdisc in place and
+// keeps its counters.) For mq and mqprio roots, whose counters are sums of
+// their children's taken at each dump, falling counts mean that a child was
+// re-created, not the root.
+func Recreated(prev, cur *Qdisc) bool {
+	if prev.Ifindex != cur.Ifindex || prev.Handle != cur.Handle || prev.Parent != cur.Parent || prev.Kind != cur.Kind {
+		return true
+	}
+	return cur.Stats.Bytes < prev.Stats.Bytes && cur.Stats.Packets < prev.Stats.Packets
+}
