@@ -3,11 +3,15 @@ package netstack
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/netip"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -15,6 +19,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/packetpath/packetpath/internal/netnstest"
+	"github.com/packetpath/packetpath/socketstats"
 )
 
 // findUDP returns the delta of the UDP-table counter name of the only socket
@@ -311,4 +316,135 @@ func TestSocketsSharingAnAddress(t *testing.T) {
 	}
 	t.Logf("sent %d to 239.17.1.1:5002: inode %d (rcvbuf %d) dropped %d, inode %d (rcvbuf %d) dropped %d\n%s",
 		sent, smallIno, smallBuf, kernel[smallIno], bigIno, bigBuf, kernel[bigIno], findingsText(fs))
+}
+
+func udpSock(local string, inode, cookie, drops, rcvbuf uint64) socketstats.UDPSocket {
+	return socketstats.UDPSocket{Local: netip.MustParseAddrPort(local), Inode: inode, Cookie: cookie,
+		Mem: socketstats.SockMemInfo{Drops: drops, RcvBuf: rcvbuf, RmemAlloc: 832, Fields: 9}}
+}
+
+// TestUDPCountersKeyedByInode checks the counter identity without a
+// kernel: two sockets on one address are two counters; a socket re-created
+// on the address (new inode) is a new counter, not a reset; an inode reused
+// by another socket (new cookie) is a reset.
+func TestUDPCountersKeyedByInode(t *testing.T) {
+	names := map[netip.AddrPort]string{}
+	var s0, s1 Snapshot
+	s0.Time = time.Unix(100, 0)
+	s1.Time = time.Unix(101, 0)
+	appendUDP(&s0, []socketstats.UDPSocket{
+		udpSock("0.0.0.0:5002", 7001, 11, 0, 8388608),
+		udpSock("0.0.0.0:5002", 7002, 12, 100, 2304),
+		udpSock("0.0.0.0:5003", 7003, 13, 50, 2304),
+	}, names)
+	appendUDP(&s1, []socketstats.UDPSocket{
+		udpSock("0.0.0.0:5002", 7001, 11, 0, 8388608),
+		udpSock("0.0.0.0:5002", 7002, 12, 400, 2304),
+		udpSock("0.0.0.0:5003", 7003, 99, 5, 2304),  // inode 7003 reused by another socket
+		udpSock("0.0.0.0:5003", 7004, 14, 20, 2304), // a new socket on the address
+	}, names)
+	var d Delta
+	ComputeDelta(&s0, &s1, &d)
+	for _, ck := range []struct {
+		object         string
+		inode          int64
+		delta          uint64
+		gen            uint64
+		isNew, isReset bool
+	}{
+		{"0.0.0.0:5002", 7001, 0, 11, false, false},
+		{"0.0.0.0:5002", 7002, 300, 12, false, false},
+		{"0.0.0.0:5003", 7003, 5, 99, false, true},
+		{"0.0.0.0:5003", 7004, 0, 14, true, false},
+	} {
+		c := d.Find(SourceUDP, ck.object, ck.inode, "drops")
+		if c == nil {
+			t.Errorf("%s inode %d: no drops counter", ck.object, ck.inode)
+			continue
+		}
+		if c.Delta != ck.delta || c.Gen != ck.gen || c.New != ck.isNew || c.Reset != ck.isReset {
+			t.Errorf("%s inode %d: delta %d gen %d new %v reset %v, want %d %d %v %v",
+				ck.object, ck.inode, c.Delta, c.Gen, c.New, c.Reset, ck.delta, ck.gen, ck.isNew, ck.isReset)
+		}
+	}
+	fs := Diagnose(&d)
+	if len(fs) != 1 || fs[0].Stage != StageSocket {
+		t.Fatalf("want one socket finding:\n%s", findingsText(fs))
+	}
+	f := fs[0]
+	// Most drops first; each socket quotes its own buffer.
+	wantObj := "0.0.0.0:5002 (inode 7002), 0.0.0.0:5003 (inode 7003)"
+	if f.Object != wantObj || f.Drops != 305 {
+		t.Errorf("object %q drops %d, want %q 305", f.Object, f.Drops, wantObj)
+	}
+	if !strings.Contains(f.Summary, "at 0.0.0.0:5002 (inode 7002) +300 with rcvbuf 2304, 0.0.0.0:5003 (inode 7003) +5 with rcvbuf 2304") {
+		t.Errorf("summary %q", f.Summary)
+	}
+	for _, e := range f.Evidence {
+		if e.Name == "rcvbuf" && e.Value != 2304 {
+			t.Errorf("evidence %s quotes another socket's buffer", e)
+		}
+		if e.Source == SourceUDP && e.Inode != uint64(e.Index) {
+			t.Errorf("evidence %s: inode %d, index %d", e, e.Inode, e.Index)
+		}
+	}
+	if got := f.Evidence[0].String(); got != "udp drops [0.0.0.0:5002 inode 7002] +300 (300.0/s)" {
+		t.Errorf("evidence text %q", got)
+	}
+}
+
+// TestOwnerCacheAnnotate resolves owners from a made-up /proc tree: the
+// lowest PID of a shared socket, its comm, no second scan for a known
+// inode, and nothing for a socket no process holds.
+func TestOwnerCacheAnnotate(t *testing.T) {
+	root := t.TempDir()
+	proc := func(pid int, comm string, inodes ...uint64) {
+		dir := filepath.Join(root, strconv.Itoa(pid))
+		if err := os.MkdirAll(filepath.Join(dir, "fd"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "comm"), []byte(comm+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for i, ino := range inodes {
+			if err := os.Symlink(fmt.Sprintf("socket:[%d]", ino), filepath.Join(dir, "fd", strconv.Itoa(3+i))); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	proc(812, "feed-a", 7002)
+	proc(90, "feed-b", 7002, 7003) // 7002 shared: pid 90 is the lowest
+	fs := []Finding{{Stage: StageSocket, Object: "0.0.0.0:5002 (inode 7002), 0.0.0.0:5003 (inode 7003), 0.0.0.0:5004 (inode 7004)",
+		Summary: "x; at 0.0.0.0:5002 (inode 7002) +300",
+		Evidence: []Evidence{{Source: SourceUDP, Object: "0.0.0.0:5002", Index: 7002, Inode: 7002, Name: "drops", Delta: 300},
+			{Source: SourceUDP, Object: "0.0.0.0:5003", Index: 7003, Inode: 7003, Name: "drops", Delta: 5},
+			{Source: SourceUDP, Object: "0.0.0.0:5004", Index: 7004, Inode: 7004, Name: "drops", Delta: 1}}}}
+	oc := NewOwnerCache(root)
+	if err := oc.Annotate(fs); err != nil {
+		t.Fatal(err)
+	}
+	f := fs[0]
+	if f.Object != "0.0.0.0:5002 (inode 7002, pid 90 feed-b), 0.0.0.0:5003 (inode 7003, pid 90 feed-b), 0.0.0.0:5004 (inode 7004)" ||
+		f.Summary != "x; at 0.0.0.0:5002 (inode 7002, pid 90 feed-b) +300" {
+		t.Errorf("object %q summary %q", f.Object, f.Summary)
+	}
+	if e := f.Evidence[0]; e.PID != 90 || e.Comm != "feed-b" || e.String() != "udp drops [0.0.0.0:5002 inode 7002, pid 90 feed-b] +300 (0.0/s)" {
+		t.Errorf("evidence %+v: %s", e, e)
+	}
+	if e := f.Evidence[2]; e.PID != 0 || e.Comm != "" {
+		t.Errorf("inode 7004 has no owner, got %+v", e)
+	}
+	// Known inodes, found or not, are not looked up again: a scan of a
+	// root that no longer exists would fail.
+	oc.procRoot = filepath.Join(root, "gone")
+	if err := oc.Resolve([]uint64{7002, 7003, 7004}); err != nil {
+		t.Errorf("known inodes scanned again: %v", err)
+	}
+	if err := oc.Resolve([]uint64{7005}); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("new inode with a missing root: %v, want os.ErrNotExist", err)
+	}
+	oc.Retain(func(ino uint64) bool { return ino == 7002 })
+	if _, ok := oc.Owner(7003); ok || len(oc.known) != 1 {
+		t.Errorf("Retain kept %v", oc.known)
+	}
 }
