@@ -16,6 +16,7 @@ func FuzzParseNetDev(f *testing.F) {
 	}
 	f.Add([]byte("  eth0:68210035552 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15\nibr10:30: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n"))
 	var reused NetDev
+	addStrictSeeds(f, "dev")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var fresh NetDev
 		err := ParseNetDev(b, &fresh)

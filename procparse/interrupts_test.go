@@ -189,9 +189,15 @@ func FuzzParseInterrupts(f *testing.F) {
 		f.Add(readTestdata(f, name))
 	}
 	f.Add([]byte("CPU0\nERR: 0\n"))
+	addStrictSeeds(f, "interrupts")
+	var reused Interrupts // across inputs: the checks it skips must not miss
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var dst Interrupts
-		if err := ParseInterrupts(b, &dst); err != nil {
+		err := ParseInterrupts(b, &dst)
+		if err2 := ParseInterrupts(b, &reused); (err == nil) != (err2 == nil) {
+			t.Fatalf("fresh error %v, reused error %v", err, err2)
+		}
+		if err != nil {
 			if !errors.Is(err, ErrMalformed) {
 				t.Fatalf("error %v does not wrap ErrMalformed", err)
 			}

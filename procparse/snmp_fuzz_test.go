@@ -14,6 +14,8 @@ func FuzzParseSNMP(f *testing.F) {
 		f.Add(fixtureBytes(f, p))
 	}
 	f.Add([]byte("IcmpMsg: InType0 InType3\nIcmpMsg: 1 2\nTcp: MaxConn RtoMin\nTcp: -1 +200\n"))
+	addStrictSeeds(f, "snmp ")
+	addStrictSeeds(f, "netstat")
 	var reused SNMP
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var fresh SNMP
@@ -31,6 +33,22 @@ func FuzzParseSNMP(f *testing.F) {
 		}
 		if !snmpEqual(fresh, reused) {
 			t.Fatalf("reused parse differs:\n%+v\n%+v", fresh, reused)
+		}
+		// Every group name once (IcmpMsg excepted), every key once per
+		// group name.
+		keys := map[string]bool{}
+		for i, g := range fresh.Groups {
+			for _, h := range fresh.Groups[:i] {
+				if h.Name == g.Name && g.Name != "IcmpMsg" {
+					t.Fatalf("group %q accepted twice", g.Name)
+				}
+			}
+			for _, k := range g.Fields {
+				if keys[g.Name+" "+k.Name] {
+					t.Fatalf("key %s %s accepted twice", g.Name, k.Name)
+				}
+				keys[g.Name+" "+k.Name] = true
+			}
 		}
 		_, _, _ = fresh.IP(), fresh.UDP(), fresh.UDPLite()
 	})
@@ -61,6 +79,7 @@ func FuzzParseSNMP6(f *testing.F) {
 	} {
 		f.Add(fixtureBytes(f, p))
 	}
+	addStrictSeeds(f, "snmp6")
 	var reused SNMP6
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var fresh SNMP6
@@ -78,6 +97,13 @@ func FuzzParseSNMP6(f *testing.F) {
 		}
 		if len(fresh.Fields) != len(reused.Fields) || (len(fresh.Fields) > 0 && !reflect.DeepEqual(fresh.Fields, reused.Fields)) {
 			t.Fatalf("reused parse differs:\n%+v\n%+v", fresh, reused)
+		}
+		seen := map[string]bool{}
+		for _, k := range fresh.Fields {
+			if seen[k.Name] {
+				t.Fatalf("%q accepted twice", k.Name)
+			}
+			seen[k.Name] = true
 		}
 		_, _, _ = fresh.IP6(), fresh.UDP6(), fresh.UDPLite6()
 	})

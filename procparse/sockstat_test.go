@@ -183,9 +183,15 @@ func FuzzSockstat(f *testing.F) {
 	} {
 		f.Add(bRead(f, p...))
 	}
+	addStrictSeeds(f, "sockstat")
+	var reused Sockstat // across inputs: the checks it skips must not miss
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var s Sockstat
-		if err := ParseSockstat(b, &s); err != nil {
+		err := ParseSockstat(b, &s)
+		if err2 := ParseSockstat(b, &reused); (err == nil) != (err2 == nil) {
+			t.Fatalf("fresh error %v, reused error %v", err, err2)
+		}
+		if err != nil {
 			if !errors.Is(err, ErrMalformed) {
 				t.Fatalf("error does not wrap ErrMalformed: %v", err)
 			}

@@ -95,9 +95,15 @@ func TestSoftirqsAllocs(t *testing.T) {
 func FuzzSoftirqs(f *testing.F) {
 	f.Add(bRead(f, "linux-6.18-vm", "proc", "softirqs"))
 	f.Add(bRead(f, "linux-6.18-netns-udp-drops", "proc", "softirqs"))
+	addStrictSeeds(f, "softirqs")
+	var reused Softirqs // across inputs: the checks it skips must not miss
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var s Softirqs
-		if err := ParseSoftirqs(b, &s); err != nil {
+		err := ParseSoftirqs(b, &s)
+		if err2 := ParseSoftirqs(b, &reused); (err == nil) != (err2 == nil) {
+			t.Fatalf("fresh error %v, reused error %v", err, err2)
+		}
+		if err != nil {
 			if !errors.Is(err, ErrMalformed) {
 				t.Fatalf("error does not wrap ErrMalformed: %v", err)
 			}

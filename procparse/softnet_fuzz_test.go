@@ -15,6 +15,7 @@ func FuzzParseSoftnetStat(f *testing.F) {
 		f.Add(fixtureBytes(f, p))
 	}
 	f.Add([]byte("00000001 00000002 00000003 00000000 00000000 00000000 00000000 00000000 00000000 00000004 00000005 00000006 00000007 00000008 00000009 0000000a 0000000b\n"))
+	addStrictSeeds(f, "softnet")
 	// A value parsed into a reused value must equal one parsed fresh.
 	var reused SoftnetStat
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -35,6 +36,9 @@ func FuzzParseSoftnetStat(f *testing.F) {
 			t.Fatalf("reused parse differs:\n%+v\n%+v", fresh, reused)
 		}
 		for _, c := range fresh.CPUs {
+			if c.Width != fresh.CPUs[0].Width {
+				t.Fatalf("rows of %d and %d columns accepted", fresh.CPUs[0].Width, c.Width)
+			}
 			if c.Width < SoftnetWidthMin || (c.Width > SoftnetWidthQueues) != (len(c.Extra) > 0) {
 				t.Fatalf("row %+v", c)
 			}

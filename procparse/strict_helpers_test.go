@@ -21,3 +21,14 @@ func requireParseErrorAt(t testing.TB, err error, line, column int) {
 		t.Fatalf("error %q does not say %q", err, want)
 	}
 }
+
+// addStrictSeeds adds the good and bad inputs of the strictCases whose name
+// starts with prefix to a fuzz target's seed corpus.
+func addStrictSeeds(f *testing.F, prefix string, extra ...any) {
+	for _, tc := range strictCases() {
+		if strings.HasPrefix(tc.name, prefix) {
+			f.Add(append([]any{[]byte(tc.good)}, extra...)...)
+			f.Add(append([]any{[]byte(tc.bad)}, extra...)...)
+		}
+	}
+}

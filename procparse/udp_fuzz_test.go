@@ -18,6 +18,7 @@ func FuzzParseUDP(f *testing.F) {
 		f.Add(fixtureBytes(f, p), uint16(0), uint64(0))
 	}
 	f.Add(fixtureBytes(f, "linux-6.18-netns-udp-drops/proc/net/udp"), uint16(5000), uint64(0))
+	addStrictSeeds(f, "udp", uint16(0), uint64(0))
 	f.Add(fixtureBytes(f, "linux-6.18-netns-udp-drops/proc/net/udp"), uint16(0), uint64(1379240))
 	var reused UDPSockets
 	var sc UDPScanner
@@ -31,6 +32,11 @@ func FuzzParseUDP(f *testing.F) {
 		}
 		if (err == nil) != (err2 == nil) {
 			t.Fatalf("fresh error %v, reused error %v", err, err2)
+		}
+		for _, s := range fresh.Sockets {
+			if err == nil && (s.Drops > 1<<32-1 || s.TxQueue > 1<<32-1 || s.RxQueue > 1<<32-1) {
+				t.Fatalf("socket %+v: a 32-bit column accepted wider", s)
+			}
 		}
 		if err == nil && (len(fresh.Sockets) != len(reused.Sockets) ||
 			(len(fresh.Sockets) > 0 && !reflect.DeepEqual(fresh.Sockets, reused.Sockets))) {
@@ -75,6 +81,13 @@ func FuzzUDPFastPath(f *testing.F) {
 		}
 	}
 	f.Add([]byte(" 1: 0100007F:1388 00000000:0000 07 00000000:00000000 00:00000000 00000000 0 0 1 -2 0"), false)
+	for _, tc := range strictCases() {
+		if strings.HasPrefix(tc.name, "udp") {
+			for _, line := range strings.Split(tc.bad, "\n")[1:] {
+				f.Add([]byte(line), true)
+			}
+		}
+	}
 	f.Fuzz(func(t *testing.T, line []byte, hasDrops bool) {
 		var fast, slow UDPScanner
 		fast.hasDrops, slow.hasDrops = hasDrops, hasDrops
