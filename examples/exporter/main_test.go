@@ -221,35 +221,47 @@ scrape_configs:
 `, target)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	promAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	prom := "http://" + promAddr
-	_, promLog := startProcess(t, exec.Command(promBin, "--config.file="+cfg,
-		"--storage.tsdb.path="+filepath.Join(dir, "tsdb"), "--web.listen-address="+promAddr), nil, 0)
-	waitFor(t, "prometheus ready", 60*time.Second, func() (bool, string) {
-		resp, err := http.Get(prom + "/-/ready")
-		if err != nil {
-			return false, err.Error()
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK, resp.Status
-	})
+	// Two Prometheus servers scrape the one exporter, the usual HA pair:
+	// prom is the one most checks use, promB the second for the stage
+	// drops, which both must see whole.
+	startProm := func(name string) (string, *syncBuffer) {
+		addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+		_, log := startProcess(t, exec.Command(promBin, "--config.file="+cfg,
+			"--storage.tsdb.path="+filepath.Join(dir, name), "--web.listen-address="+addr), nil, 0)
+		url := "http://" + addr
+		waitFor(t, name+" ready", 60*time.Second, func() (bool, string) {
+			resp, err := http.Get(url + "/-/ready")
+			if err != nil {
+				return false, err.Error()
+			}
+			resp.Body.Close()
+			return resp.StatusCode == http.StatusOK, resp.Status
+		})
+		return url, log
+	}
+	prom, promLog := startProm("tsdb")
+	promB, promBLog := startProm("tsdb-b")
 	defer func() {
 		if t.Failed() {
-			t.Logf("exporter stderr:\n%s\nprometheus stderr:\n%s", expLog, promLog)
+			t.Logf("exporter stderr:\n%s\nprometheus stderr:\n%s\nsecond prometheus stderr:\n%s", expLog, promLog, promBLog)
 		}
 	}()
 
 	// A first scrape before the drops, so increase() has a baseline.
 	const rcvbufErrors = `packetpath_mib_counter_total{job="packetpath",packetpath_counter="Udp.RcvbufErrors"}`
+	const stageQ = `packetpath_stage_drops_total{job="packetpath",packetpath_stage="rx-socket"}`
 	var before float64
-	waitFor(t, "a first scrape", 30*time.Second, func() (bool, string) {
+	stageBefore := map[string]float64{}
+	waitFor(t, "a first scrape by both servers", 30*time.Second, func() (bool, string) {
 		up := query(t, prom, `up{job="packetpath"}`)
 		v := query(t, prom, rcvbufErrors)
-		if len(up) == 1 && up[0] == 1 && len(v) == 1 {
+		sa, sb := query(t, prom, stageQ), query(t, promB, stageQ)
+		if len(up) == 1 && up[0] == 1 && len(v) == 1 && len(sa) == 1 && len(sb) == 1 {
 			before = v[0]
+			stageBefore[prom], stageBefore[promB] = sa[0], sb[0]
 			return true, ""
 		}
-		return false, fmt.Sprintf("up=%v value=%v", up, v)
+		return false, fmt.Sprintf("up=%v value=%v stage drops %v %v", up, v, sa, sb)
 	})
 
 	// A receiver with the smallest buffer that never reads, flooded on
@@ -294,6 +306,15 @@ scrape_configs:
 		ok := len(v) == 1 && v[0] == float64(drops) && len(after) == 1 && after[0]-before >= float64(drops)
 		return ok, fmt.Sprintf("socket=%v RcvbufErrors %v -> %v", v, before, after)
 	})
+	// Each server scraped part of the intervals, yet both see the whole
+	// loss at the socket stage: at least the socket's drops, the same
+	// total on both once the flood is over.
+	waitFor(t, "both servers to see the stage drops", 30*time.Second, func() (bool, string) {
+		sa, sb := query(t, prom, stageQ), query(t, promB, stageQ)
+		ok := len(sa) == 1 && len(sb) == 1 && sa[0] == sb[0] && sa[0]-stageBefore[prom] >= float64(drops) && sb[0]-stageBefore[promB] >= float64(drops)
+		return ok, fmt.Sprintf("server A %v (from %v), server B %v (from %v), socket drops %d", sa, stageBefore[prom], sb, stageBefore[promB], drops)
+	})
+	t.Logf("stage drops rx-socket: server A %v, server B %v (socket dropped %d)", query(t, prom, stageQ), query(t, promB, stageQ), drops)
 	if inc := query(t, prom, `increase(`+rcvbufErrors+`[1m])`); len(inc) != 1 || inc[0] <= 0 {
 		t.Errorf("increase(Udp.RcvbufErrors[1m]) = %v, want > 0", inc)
 	}
