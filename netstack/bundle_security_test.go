@@ -405,17 +405,22 @@ func hostileTree(t testing.TB) string {
 // child processes and bounds their peak RSS. The archive holds a 300 MiB
 // member (over the member cap: left out without being read into memory)
 // and a 100 MiB one under the cap, which is read whole like any kernel
-// file and refused by the parser: the bound is twice the largest file a
-// reader accepts plus the test binary, where the unbounded reads of
-// before grew until the OOM killer came (/dev/zero) or took 5-9 times a
-// file's size.
+// file and refused by the parser (each of the two collections reads it;
+// measured peak 214 MiB): the bound is three times the largest file a
+// reader accepts plus 64 MiB, where the unbounded reads of before grew
+// until the OOM killer came (/dev/zero) or took 5-9 times a file's size.
 func TestBundleMemoryBound(t *testing.T) {
 	if p := os.Getenv("PACKETPATH_BUNDLE_CHILD"); p != "" {
 		t.Skip("child")
 	}
 	base := t.TempDir()
 	archive := filepath.Join(base, "huge.tar.gz")
-	const readable = 100 << 20
+	// Under -race the detector's shadow memory multiplies every byte
+	// (a 100 MiB read peaked at 636 MiB): a smaller member, a wider factor.
+	readable, factor, floor := int64(100<<20), int64(3), int64(64<<20)
+	if raceEnabled {
+		readable, factor, floor = 32<<20, 8, 128<<20
+	}
 	writeTestTarGz(t, archive, append(frameEntries(t),
 		tarEntry{name: "proc/net/udp", typ: tar.TypeReg, size: 300 << 20},
 		tarEntry{name: "proc/net/udp6", typ: tar.TypeReg, size: readable},
@@ -425,8 +430,8 @@ func TestBundleMemoryBound(t *testing.T) {
 		target string
 		bound  int64
 	}{
-		{archive, 2*readable + 64<<20},
-		{tree, 64 << 20},
+		{archive, factor*readable + floor},
+		{tree, floor},
 	} {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestBundleMemoryChild$", "-test.count=1", "-test.v")
 		cmd.Env = append(os.Environ(), "PACKETPATH_BUNDLE_CHILD="+tc.target, "TMPDIR="+base)
@@ -437,7 +442,16 @@ func TestBundleMemoryBound(t *testing.T) {
 		if !bytes.Contains(out, []byte("child collected")) {
 			t.Fatalf("child did not run:\n%s", out)
 		}
-		maxRSS := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss << 10
+		// The child's own high-water mark (VmHWM): wait4's ru_maxrss also
+		// counts the parent's memory the child shared before exec.
+		var hwm int64
+		if i := bytes.Index(out, []byte("VmHWM=")); i >= 0 {
+			fmt.Sscanf(string(out[i:]), "VmHWM=%d", &hwm)
+		}
+		if hwm == 0 {
+			t.Fatalf("child did not report VmHWM:\n%s", out)
+		}
+		maxRSS := hwm << 10
 		t.Logf("%s: peak RSS %.1f MiB, bound %d MiB (%s)", filepath.Base(tc.target), float64(maxRSS)/(1<<20), tc.bound>>20, bytes.TrimSpace(lastLine(out)))
 		if maxRSS > tc.bound {
 			t.Errorf("%s: peak RSS %d MiB, bound %d MiB", tc.target, maxRSS>>20, tc.bound>>20)
@@ -472,7 +486,17 @@ func TestBundleMemoryChild(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	fmt.Printf("child collected: %d counters, %d errors\n", len(s.Counters), len(s.Errors))
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hwm := ""
+	for _, l := range strings.Split(string(status), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			hwm = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB"))
+		}
+	}
+	fmt.Printf("child collected: %d counters, %d errors, VmHWM=%s kB\n", len(s.Counters), len(s.Errors), hwm)
 }
 
 // TestBundleLimits checks the entry, total and member caps with small
