@@ -214,16 +214,22 @@ func (s *devicesSource) ethtool(snap *Snapshot, l *nic.Link, st *devState, dd *D
 
 // statStages places each driver statistic on the path by its name: transmit
 // queue and tx_* statistics on the driver's transmit side, the rest on the
-// NIC's receive side.
+// NIC's receive side. Transmit queues come from the whole string table
+// (nic.QueueStats): vmxnet3's per-queue names say their direction only by
+// the "Tx Queue#" block they follow.
 func statStages(names []string, dst []Stage) []Stage {
+	start := len(dst)
 	for _, name := range names {
 		stage := StageNIC
-		if q, ok := nic.ParseQueueStatName(name); ok && q.Dir == nic.DirTx {
-			stage = StageTxDriver
-		} else if strings.HasPrefix(name, "tx") {
+		if strings.HasPrefix(name, "tx") {
 			stage = StageTxDriver
 		}
 		dst = append(dst, stage)
+	}
+	for _, q := range nic.QueueStats(names, nil) {
+		if q.Dir == nic.DirTx {
+			dst[start+q.Index] = StageTxDriver
+		}
 	}
 	return dst
 }
