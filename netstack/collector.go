@@ -119,11 +119,7 @@ func NewCollector(cfg Config) (*Collector, error) {
 	var opened []source
 	err := netns.Do(cfg.NetNS, func() error {
 		if cfg.NetNS != "" {
-			id, err := openNSIdentity(cfg.NetNS)
-			if err != nil {
-				return err
-			}
-			c.ns = id
+			c.ns = openNSIdentity(cfg.NetNS)
 		}
 		fs, err := procparse.NewFS(cfg.ProcRoot)
 		if err != nil {

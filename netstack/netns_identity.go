@@ -25,18 +25,20 @@ type nsIdentity struct {
 }
 
 // openNSIdentity records the namespace the calling thread is in, which was
-// entered through path. It runs inside netns.Do.
-func openNSIdentity(path string) (*nsIdentity, error) {
+// entered through path. It runs inside netns.Do. It returns nil when the
+// namespace cannot be identified (no statx(2) before Linux 4.11, no
+// /proc/thread-self before 3.17): the collector then does not check.
+func openNSIdentity(path string) *nsIdentity {
 	id := &nsIdentity{path: path, cpath: append([]byte(path), 0)}
 	var stx unix.Statx_t
 	if err := unix.Statx(unix.AT_FDCWD, "/proc/thread-self/ns/net", 0, unix.STATX_INO, &stx); err != nil {
-		return nil, fmt.Errorf("netstack: identifying namespace %s: %w", path, os.NewSyscallError("statx /proc/thread-self/ns/net", err))
+		return nil
 	}
 	id.dev = unix.Mkdev(stx.Dev_major, stx.Dev_minor)
 	id.ino = stx.Ino
 	id.errGone = fmt.Errorf("netstack: namespace %s was deleted: the collector still reads the namespace it opened, which only its own sockets keep alive: %w", path, os.ErrNotExist)
 	id.errOther = fmt.Errorf("netstack: namespace %s now names another namespace: the collector still reads the one it opened, which lost that name", path)
-	return id, nil
+	return id
 }
 
 // check marks snap NetNSDetached, with the reason in its Errors, when the

@@ -82,19 +82,18 @@ func Open(cfg *Config) (*Conn, error) {
 		cfg = &Config{}
 	}
 	var sock *socket.Conn
+	notify := -1
 	err := netns.Do(cfg.NetNS, func() error {
 		var err error
 		sock, err = socket.Socket(unix.AF_NETLINK, unix.SOCK_RAW, unix.NETLINK_ROUTE, "qdisc-rtnetlink", nil)
+		if err == nil {
+			notify = openLinkNotify()
+		}
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("qdisc: opening rtnetlink socket: %w", err)
 	}
-	notify := -1
-	_ = netns.Do(cfg.NetNS, func() error {
-		notify = openLinkNotify()
-		return nil
-	})
 	if err := sock.Bind(&unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 		sock.Close()
 		closeFd(notify)
