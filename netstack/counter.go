@@ -140,16 +140,18 @@ type Delta struct {
 //     is 0 (Reset still set); the children's own deltas say what they
 //     counted.
 //
-// Whole objects are re-created too without a new Gen: `tc qdisc replace`
-// with the same handle, parent and kind makes a new qdisc whose counters
-// start again at 0, and a socket removed and added again under the same
-// name restarts its counters. When the "packets" and the "bytes" counter of
-// one object (the consecutive counters with the same Source, Object, Index
-// and Gen) both went backwards, the object is taken as re-created: every
-// counter of it, gauges aside, is a Reset whose Delta is Value, even one
-// that looks like a plausible wrap or that increased. The kernel never
-// decreases a packet or byte count of a live object, so both falling back
-// together cannot be a wrap.
+// Whole objects are re-created too without a new Gen: `tc qdisc del`
+// then `tc qdisc add` with the same handle, parent and kind makes a new
+// qdisc whose counters start again at 0 (`tc qdisc replace` with the same
+// handle and kind changes the qdisc in place and keeps them), and a socket
+// removed and added again under the same name restarts its counters. When
+// the "packets" and the "bytes" counter of one qdisc, class or own socket
+// (SourceQdisc, SourceSockets; an object is the consecutive counters with
+// the same Source, Object, Index and Gen) both went backwards, the object
+// is taken as re-created: every counter of it, gauges aside, is a Reset
+// whose Delta is Value, even one that looks like a plausible wrap or that
+// increased. The kernel never decreases the packet or byte count of a live
+// qdisc or socket, so both falling back together cannot be a wrap.
 func ComputeDelta(prev, cur *Snapshot, dst *Delta) {
 	dst.Prev, dst.Cur = prev, cur
 	dst.Interval = cur.Time.Sub(prev.Time)
@@ -186,7 +188,7 @@ func ComputeDelta(prev, cur *Snapshot, dst *Delta) {
 			d.New = true
 		default:
 			d.Prev = p.Value
-			if c.Value < p.Value && p.Gen == c.Gen && isVolume(c.Name) {
+			if c.Value < p.Value && p.Gen == c.Gen && isVolume(c) {
 				recreated = true
 			}
 			d.Delta, d.Reset, d.Wrapped = counterDelta(p, c, limit)
@@ -244,9 +246,14 @@ func isAggregate(c *Counter) bool {
 	return c.Source == SourceQdisc && (c.Label == "mq" || c.Label == "mqprio")
 }
 
-// isVolume reports whether name is one of the two counters whose joint
-// decrease marks a re-created object.
-func isVolume(name string) bool { return name == "packets" || name == "bytes" }
+// isVolume reports whether c is one of the two counters whose joint
+// decrease marks a re-created object: the packets and bytes of a qdisc or
+// class, or of one of the process's own sockets. (Driver statistics of the
+// same names are left alone: a driver may reset some of its statistics and
+// not others.)
+func isVolume(c *Counter) bool {
+	return (c.Source == SourceQdisc || c.Source == SourceSockets) && (c.Name == "packets" || c.Name == "bytes")
+}
 
 // sameObject reports whether a and b are counters of the same object.
 func sameObject(a, b *Counter) bool {
@@ -267,7 +274,7 @@ func resetRecreated(cs []CounterDelta, secs float64) {
 		var packets, bytes bool
 		for i := range run {
 			r := &run[i]
-			if r.Gauge || r.New || r.Value >= r.Prev {
+			if r.Gauge || r.New || r.Value >= r.Prev || !isVolume(&r.Counter) {
 				continue
 			}
 			switch r.Name {
