@@ -88,7 +88,7 @@ func TestComputeDeltaWrapRule(t *testing.T) {
 	cases := []tc{
 		{name: "true wrap near 2^32", interval: time.Second, bits: 32, prev: 0xffffff00, cur: 0x10, delta: 0x110, wrapped: true},
 		{name: "wrap to exactly 0", interval: time.Second, bits: 32, prev: 1<<32 - 1, cur: 0, delta: 1, wrapped: true},
-		{name: "qdisc replaced: 2996 drops back to 0", interval: time.Second, bits: 32, prev: 2996, cur: 0, delta: 0, reset: true},
+		{name: "qdisc re-created: 2996 drops back to 0", interval: time.Second, bits: 32, prev: 2996, cur: 0, delta: 0, reset: true},
 		{name: "small decrease", interval: time.Second, bits: 32, prev: 3000, cur: 2990, delta: 2990, reset: true},
 		{name: "wrap just below half the range over 10s", interval: 10 * time.Second, bits: 32, prev: 1<<31 + 10, cur: 5, delta: 1<<31 - 5, wrapped: true},
 		{name: "wrap of half the range", interval: 10 * time.Second, bits: 32, prev: 1 << 31, cur: 0, delta: 0, reset: true},
@@ -136,8 +136,8 @@ func TestComputeDeltaRecreatedObject(t *testing.T) {
 	other := Counter{Source: SourceSNMP, Index: -1, Name: "Udp.InDatagrams", Bits: 64, Value: 10}
 	otherCur := other
 	otherCur.Value = 25
-	// tc qdisc replace with the same handle, parent and kind between the
-	// snapshots: the new qdisc's counters started again. Its drops came back
+	// tc qdisc del and add with the same handle, parent and kind between
+	// the snapshots: the new qdisc's counters started again. Its drops came back
 	// just past a value that would read as a plausible wrap, and its
 	// overlimits are above the old qdisc's: all of them count from zero.
 	prev := snap(t0, append(qdiscCounters("ppq0", 7<<32|1, 1_000_000, 2000, 0xfffffff0, 10, 3), other)...)

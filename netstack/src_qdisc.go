@@ -116,9 +116,10 @@ func (s *qdiscSource) close() error { return s.conn.Close() }
 // mq, which all have handle 0, the parent handle in the high 32 bits so
 // that they stay apart); Label the kind, "KIND class" for classes. Gen is
 // the ifindex in the high 32 bits and a hash of the parent handle and kind
-// in the low 32: a qdisc replaced by another kind, or moved, is a new
-// object. A replacement with the same handle, parent and kind has the same
-// Gen; ComputeDelta sees it by its packets and bytes falling back together.
+// in the low 32: a qdisc re-created as another kind, or under another
+// parent, is a new object. One deleted and added again with the same
+// handle, parent and kind has the same Gen; ComputeDelta sees it by its
+// packets and bytes falling back together.
 func appendQdiscs(snap *Snapshot, qs []qdisc.Qdisc, cls []qdisc.Class, want func(string) bool) {
 	add := func(q *qdisc.Qdisc, label string) {
 		if !want(q.Device) || q.Stats.Present == 0 {
