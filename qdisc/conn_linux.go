@@ -61,17 +61,18 @@ type Conn struct {
 	inDump  bool // a dump was abandoned before NLMSG_DONE
 	dumpSeq uint32
 
-	names map[int32]string // ifindex -> device name
+	names    map[int32]string // ifindex -> device name
+	dense    []string         // the same for small ifindexes, "" = unknown
+	oldNames map[int32]string
+	kinds    map[string]string
+	scratch  []Qdisc // AllClasses' qdisc dump
+	info     DumpInfo
+
 	// notify is the RTNLGRP_LINK subscription (-1 when none); namesStale
-	// is set when a notification was read but the reload failed.
+	// is set until the first load, and when a load failed.
 	notify     int
 	notifyBuf  []byte
 	namesStale bool
-	dense      []string // the same for small ifindexes, "" = unknown
-	oldNames   map[int32]string
-	kinds      map[string]string
-	scratch    []Qdisc // AllClasses' qdisc dump
-	info       DumpInfo
 }
 
 // Open opens a NETLINK_ROUTE socket, inside cfg.NetNS when set. Errors wrap
@@ -254,9 +255,9 @@ func (c *Conn) resolveQdiscNames(ctx context.Context, dst []Qdisc) []Qdisc {
 }
 
 // RefreshDevices reloads the ifindex -> device name table (one RTM_GETLINK
-// dump). Dumps do this by themselves when the kernel announces a change of
-// devices or they meet a new ifindex (see Conn), so a caller needs it only
-// to load the names before the first dump.
+// dump) now. Dumps do this by themselves first, and whenever the kernel
+// announces a change of devices or they meet a new ifindex (see Conn), so
+// callers do not need it.
 func (c *Conn) RefreshDevices(ctx context.Context) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
