@@ -120,7 +120,7 @@ type Delta struct {
 //   - A gauge has no delta (0): it is a level, reported as it is.
 //   - A counter absent from prev is New, with no delta.
 //   - A different Gen means the object was re-created (a device deleted and
-//     added again gets a new ifindex, a socket a new inode): Reset, and
+//     added again gets a new ifindex, a socket a new cookie): Reset, and
 //     Delta is the value counted since the re-creation, Value.
 //   - A counter that did not go backwards moved by Value-Prev.
 //   - A 32-bit counter that went backwards wrapped past 2^32 only when the
@@ -149,8 +149,8 @@ type Delta struct {
 // (SourceQdisc, SourceSockets; an object is the consecutive counters with
 // the same Source, Object, Index and Gen) both went backwards, the object
 // is taken as re-created: every counter of it, gauges aside, is a Reset
-// whose Delta is Value, even one that looks like a plausible wrap or that
-// increased. The kernel never decreases the packet or byte count of a live
+// whose Delta is Value (0 for an aggregate), even one that looks like a
+// plausible wrap or that increased. The kernel never decreases the packet or byte count of a live
 // qdisc or socket, so both falling back together cannot be a wrap.
 func ComputeDelta(prev, cur *Snapshot, dst *Delta) {
 	dst.Prev, dst.Cur = prev, cur
