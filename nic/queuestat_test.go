@@ -298,7 +298,7 @@ func TestQueueStatZeroAllocs(t *testing.T) {
 	if a := testing.AllocsPerRun(20, func() { dst = MapQueueStats(names, values, dst[:0]) }); a != 0 {
 		t.Errorf("MapQueueStats: %v allocs", a)
 	}
-	t.Logf("%d names, %d placed by name, %d by layout", len(names), n, len(dst))
+	t.Logf("%d names: ParseQueueStatName places %d, MapQueueStats %d", len(names), n, len(dst))
 }
 
 func BenchmarkParseQueueStatName(b *testing.B) {
