@@ -36,7 +36,7 @@ func openNSIdentity(path string) *nsIdentity {
 	}
 	id.dev = unix.Mkdev(stx.Dev_major, stx.Dev_minor)
 	id.ino = stx.Ino
-	id.errGone = fmt.Errorf("netstack: namespace %s was deleted: the collector still reads the namespace it opened, which only its own sockets keep alive: %w", path, os.ErrNotExist)
+	id.errGone = fmt.Errorf("netstack: namespace %s no longer exists (deleted, or its process exited): the collector still reads the namespace it opened, which only its own sockets keep alive: %w", path, os.ErrNotExist)
 	id.errOther = fmt.Errorf("netstack: namespace %s now names another namespace: the collector still reads the one it opened, which lost that name", path)
 	return id
 }
