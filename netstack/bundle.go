@@ -31,6 +31,16 @@ import (
 //
 // A directory without bundle.json that holds proc/ (and optionally sys/) is
 // read as a single frame: a fixture tree such as a copy of /proc works.
+// Without netlink.json and sys/class/net, the link counters come from
+// proc/net/dev (see appendProcNetDev); every frame WriteBundle writes holds
+// that file too.
+//
+// A bundle may come from anywhere, so it is read defensively: an archive
+// is extracted without following any link (see extractTarGz), and every
+// file is read only if it is a regular file of at most 256 MiB
+// (procparse.MaxFileSize), so a FIFO, a device or a huge file in a tree
+// fails at once with an error instead of blocking or filling memory. What
+// cannot be read, parsed or extracted is reported in Snapshot.Errors.
 
 // BundleFormat identifies the bundle layout in bundle.json.
 const BundleFormat = "packetpath-bundle/1"
@@ -249,7 +259,7 @@ func (c *Collector) copyDevice(dir, dev string) {
 // copyFile copies one kernel file if it can be read; files a device refuses
 // are left out, as on the live system.
 func copyFile(src, dst string) {
-	b, err := os.ReadFile(src)
+	b, err := readfile.ReadFile(src)
 	if err != nil {
 		return
 	}

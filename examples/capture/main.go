@@ -3,7 +3,10 @@
 // JSON, in two or more frames an interval apart. The bundle is a directory,
 // or a .tar.gz when -o ends in .tar.gz, and netstack-top -root reads it on
 // any machine: for bug reports, and as fixtures for tests of alerting and
-// dashboards.
+// dashboards. Every frame carries /proc/net/dev beside the rtnetlink dump,
+// so a bundle opened by an older packetpath, or read with plain tools,
+// still has each device's counters. SIGINT or SIGTERM stops the capture
+// between frames.
 //
 // Usage:
 //
