@@ -126,11 +126,11 @@ func ParseSockstat(b []byte, dst *Sockstat) error {
 	rest := b
 	for lineNo := 1; len(rest) > 0; lineNo++ {
 		var line []byte
-		line, rest = scan.Line(rest)
-		if len(scan.TrimSpace(line)) == 0 {
-			continue
-		}
+		line, rest = nextLine(rest)
 		name, kv := scan.Field(line)
+		if len(name) == 0 {
+			continue // a blank line
+		}
 		if len(name) < 2 || name[len(name)-1] != ':' {
 			return malformedAt(file, lineNo, 1, nil, "line does not start with \"NAME:\"")
 		}
@@ -142,7 +142,7 @@ func ParseSockstat(b []byte, dst *Sockstat) error {
 		}
 		had := len(p.Fields) // keys of this line in the last parse
 		p.Fields = p.Fields[:0]
-		for col := 2; ; col += 2 {
+		for {
 			var key, val []byte
 			key, kv = scan.Field(kv)
 			if len(key) == 0 {
@@ -150,36 +150,47 @@ func ParseSockstat(b []byte, dst *Sockstat) error {
 			}
 			val, kv = scan.Field(kv)
 			if len(val) == 0 {
-				return malformedAt(file, lineNo, col+1, nil, "%s %s has no value", p.Name, key)
+				return malformedAt(file, lineNo, 2*len(p.Fields)+3, nil, "%s %s has no value", p.Name, key)
+			}
+			if val[0] == '+' {
+				return malformedAt(file, lineNo, 2*len(p.Fields)+3, scan.ErrSyntax, "%s %s: value %q has a '+' the kernel never prints", p.Name, key, val)
 			}
 			v, err := scan.Int(val)
-			if err == nil && val[0] == '+' {
-				err = scan.ErrSyntax
-			}
 			if err != nil {
-				return malformedAt(file, lineNo, col+1, err, "%s %s: value %q", p.Name, key, val)
+				return malformedAt(file, lineNo, 2*len(p.Fields)+3, err, "%s %s: value %q", p.Name, key, val)
 			}
 			var f *SockstatField
 			p.Fields, f = reuse.Next(p.Fields)
-			if len(p.Fields) > had || !scan.Equal(key, f.Key) {
-				f.Key = scan.String(f.Key, key)
+			if !scan.Equal(key, f.Key) {
+				f.Key = string(key)
 				trusted = 0
 			}
 			f.Value = v
 		}
-	}
-	if protos := dst.Protocols; len(protos) > trusted {
-		if i, j := dupAt(len(protos), func(i int) string { return protos[i].Name }); i >= 0 {
-			return malformedAt(file, sockstatLine(b, i), 1, nil, "%s repeats line %d", protos[i].Name, sockstatLine(b, j))
+		if len(p.Fields) != had {
+			trusted = 0 // keys beyond the last parse's were not checked
 		}
-		for k := range protos {
-			fields := protos[k].Fields
-			if i, j := dupAt(len(fields), func(i int) string { return fields[i].Key }); i >= 0 {
-				return malformedAt(file, sockstatLine(b, k), 2*i+2, nil, "%s: key %q repeats column %d", protos[k].Name, fields[i].Key, 2*j+2)
-			}
+	}
+	if len(dst.Protocols) > trusted {
+		if err := sockstatRepeats(b, dst.Protocols); err != nil {
+			return err
 		}
 	}
 	dst.checked = len(dst.Protocols)
+	return nil
+}
+
+// sockstatRepeats rejects a protocol line or a key of a line that repeats.
+func sockstatRepeats(b []byte, protos []SockstatProtocol) error {
+	if i, j := dupAt(len(protos), func(i int) string { return protos[i].Name }); i >= 0 {
+		return malformedAt("sockstat", sockstatLine(b, i), 1, nil, "%s repeats line %d", protos[i].Name, sockstatLine(b, j))
+	}
+	for k := range protos {
+		fields := protos[k].Fields
+		if i, j := dupAt(len(fields), func(i int) string { return fields[i].Key }); i >= 0 {
+			return malformedAt("sockstat", sockstatLine(b, k), 2*i+2, nil, "%s: key %q repeats column %d", protos[k].Name, fields[i].Key, 2*j+2)
+		}
+	}
 	return nil
 }
 

@@ -131,7 +131,7 @@ func strictCases() []strictCase {
 		{"dev repeated device", dev, devHead + devLine("lo") + devLine("eth0"), devHead + devLine("lo") + devLine("lo"), 4, 1, "device \"lo\" repeats line 3"},
 
 		// sockstat: %d/%ld/%u/%lu, each line and key once.
-		{"sockstat plus sign", sockstat, "sockets: used 5\nUDP: inuse 1 mem 2\n", "sockets: used 5\nUDP: inuse +1 mem 2\n", 2, 3, "value \"+1\""},
+		{"sockstat plus sign", sockstat, "sockets: used 5\nUDP: inuse 1 mem 2\n", "sockets: used 5\nUDP: inuse +1 mem 2\n", 2, 3, "value \"+1\" has a '+'"},
 		{"sockstat repeated line", sockstat, "sockets: used 5\nUDP: inuse 1 mem 2\n", "sockets: used 5\nsockets: used 6\n", 2, 1, "sockets repeats line 1"},
 		{"sockstat repeated key", sockstat, "sockets: used 5\nUDP: inuse 1 mem 2\n", "sockets: used 5\nUDP: inuse 1 inuse 2\n", 2, 4, "key \"inuse\" repeats column 2"},
 
