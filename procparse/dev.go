@@ -111,7 +111,7 @@ func ParseNetDev(b []byte, dst *NetDev) error {
 	}
 	dst.Devices = devs
 	if len(devs) > trusted {
-		if i, j := dupAt(len(devs), func(i int) string { return devs[i].Name }); i >= 0 {
+		if i, j := repeatIn(devs, func(d *NetDevStats) string { return d.Name }); i >= 0 {
 			return malformedAt("dev", netDevLine(b0, i), 1, nil, "device %q repeats line %d", devs[i].Name, netDevLine(b0, j))
 		}
 	}

@@ -42,3 +42,11 @@ func dupAt(n int, name func(int) string) (repeat, first int) {
 
 // dupTableLen is the size of dupAt's hash table (a power of two).
 const dupTableLen = 1024
+
+// repeatIn is dupAt over the names of s's elements. The callers' slices are
+// passed as a parameter, not captured by a closure: a closure over a slice
+// variable that the caller's loop reassigns would make the compiler keep
+// that variable in memory for the whole parse.
+func repeatIn[T any](s []T, name func(*T) string) (repeat, first int) {
+	return dupAt(len(s), func(i int) string { return name(&s[i]) })
+}

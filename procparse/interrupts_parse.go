@@ -44,7 +44,7 @@ func ParseInterrupts(b []byte, dst *Interrupts) error {
 	lineNo := 1
 	for len(rest) > 0 {
 		var line []byte
-		line, rest = scan.Line(rest)
+		line, rest = nextLine(rest)
 		lineNo++
 		line = scan.TrimSpace(line)
 		if len(line) == 0 {
@@ -59,7 +59,7 @@ func ParseInterrupts(b []byte, dst *Interrupts) error {
 	}
 	dst.Rows = rows
 	if len(rows) > trusted {
-		if i, j := dupAt(len(rows), func(i int) string { return rows[i].Name }); i >= 0 {
+		if i, j := repeatIn(rows, func(r *InterruptRow) string { return r.Name }); i >= 0 {
 			return malformedAt(interruptsFile, interruptLine(b, i), 1, nil, "row %q repeats line %d", rows[i].Name, interruptLine(b, j))
 		}
 	}

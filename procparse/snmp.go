@@ -114,7 +114,7 @@ func parseSNMP(file string, b []byte, dst *SNMP) error {
 		var hdr, val []byte
 		hdr, b = nextLine(b)
 		lineNo++
-		if len(scan.TrimSpace(hdr)) == 0 {
+		if (len(hdr) == 0 || scan.IsSpace(hdr[0])) && len(scan.TrimSpace(hdr)) == 0 {
 			continue
 		}
 		hdrLine := lineNo
@@ -125,36 +125,44 @@ func parseSNMP(file string, b []byte, dst *SNMP) error {
 		val, b = nextLine(b)
 		lineNo++
 
+		i := len(groups)
+		var g *SNMPGroup
+		groups, g = reuse.Next(groups)
+		// A header line equal to the one last parsed into g: its prefix is
+		// g.Name and its keys are g's. Only the values are decoded.
+		if len(g.header) > 0 && bytes.Equal(g.header, hdr) {
+			if n := len(g.Name); len(val) > n && val[n] == ':' && string(val[:n]) == g.Name && parseSNMPValuesFast(g, val[n+1:]) {
+				// The same header lines as the last good parse, so far: no
+				// repeats among them.
+				if i < trusted {
+					continue
+				}
+				trusted = 0
+				if err := checkSNMPGroup(file, hdrLine, groups[:i], g); err != nil {
+					dst.Groups = groups
+					return err
+				}
+				continue
+			}
+		}
+		trusted = 0
 		name, keys, ok := snmpPrefix(hdr)
 		if !ok {
-			dst.Groups = groups
+			dst.Groups = groups[:i]
 			return malformed(file, hdrLine, nil, "line does not start with a \"Name:\" prefix")
 		}
 		vname, vals, ok := snmpPrefix(val)
 		if !ok || !bytes.Equal(vname, name) {
-			dst.Groups = groups
+			dst.Groups = groups[:i]
 			return malformed(file, lineNo, nil, "value line does not carry the header's prefix %q", name)
 		}
-
-		i := len(groups)
-		var g *SNMPGroup
-		groups, g = reuse.Next(groups)
-		if len(g.header) > 0 && bytes.Equal(g.header, hdr) && g.Name == string(name) && parseSNMPValuesFast(g, vals) {
-			// The same header lines as the last good parse, so far: no
-			// repeats among them.
-			if i < trusted {
-				continue
-			}
-		} else {
-			g.header = g.header[:0]
-			g.Name = scan.String(g.Name, name)
-			if err := parseSNMPGroup(file, lineNo, g, name, keys, vals); err != nil {
-				dst.Groups = groups
-				return err
-			}
-			g.header = append(g.header, hdr...)
+		g.header = g.header[:0]
+		g.Name = scan.String(g.Name, name)
+		if err := parseSNMPGroup(file, lineNo, g, name, keys, vals); err != nil {
+			dst.Groups = groups
+			return err
 		}
-		trusted = 0
+		g.header = append(g.header, hdr...)
 		if err := checkSNMPGroup(file, hdrLine, groups[:i], g); err != nil {
 			dst.Groups = groups
 			return err
@@ -277,7 +285,7 @@ func parseSNMPGroup(file string, valLine int, g *SNMPGroup, name, keys, vals []b
 	}
 	g.Fields = fields
 	// The header line is the line before the values.
-	if i, j := dupAt(len(fields), func(i int) string { return fields[i].Name }); i >= 0 {
+	if i, j := repeatIn(fields, func(f *SNMPField) string { return f.Name }); i >= 0 {
 		return malformedAt(file, valLine-1, i+2, nil, "%s: key %q repeats column %d", name, fields[i].Name, j+2)
 	}
 	return nil

@@ -1,6 +1,8 @@
 package procparse
 
 import (
+	"bytes"
+	"encoding/binary"
 	"fmt"
 	"strings"
 
@@ -31,56 +33,69 @@ type SNMP6 struct {
 // ifIndex; never a sign), every name once. Anything else is a *ParseError
 // wrapping ErrMalformed that names the line and the column.
 func ParseSNMP6(b []byte, dst *SNMP6) error {
+	// The loop keeps as little state as the fast path needs: the slow path
+	// is a call that knows neither the file nor dst, and line numbers are
+	// worked out only for an error.
 	fields := dst.Fields[:0]
-	lineNo := 0
-	in := b
-	trusted := dst.checked
-	dst.checked = 0
-	for len(b) > 0 {
-		lineNo++
+	p := b
+	slow := false // some line took the slow path: check for repeats
+	for len(p) > 0 {
 		if n := len(fields); n < cap(fields) {
-			if rest, ok := parseSNMP6Fast(b, &fields[:n+1][n]); ok {
-				fields, b = fields[:n+1], rest
+			if rest, ok := parseSNMP6Fast(p, &fields[:n+1][n]); ok {
+				fields, p = fields[:n+1], rest
 				continue
 			}
 		}
-		trusted = 0
-		var line []byte
-		line, b = nextLine(b)
-		name, rest := scan.Field(line)
-		if len(name) == 0 {
-			continue
+		var pe *ParseError
+		if fields, p, pe = parseSNMP6Line(p, fields); pe != nil {
+			pe.Line = bytes.Count(b[:len(b)-len(p)], []byte{'\n'}) + 1
+			dst.Fields, dst.checked = fields, 0
+			return pe
 		}
-		val, rest := scan.Field(rest)
-		if len(val) == 0 {
-			dst.Fields = fields
-			return malformedAt("snmp6", lineNo, 2, nil, "%q has no value", name)
-		}
-		if extra, _ := scan.Field(rest); len(extra) > 0 {
-			dst.Fields = fields
-			return malformedAt("snmp6", lineNo, 3, nil, "%q: more than one value", name)
-		}
-		n := len(fields)
-		var f *SNMPField
-		fields, f = reuse.Next(fields)
-		f.Name = scan.String(f.Name, name)
-		err := scan.ErrSyntax // a sign: the kernel prints these unsigned
-		if val[0] != '-' && val[0] != '+' {
-			err = parseSNMPValue(val, f, scan.Equal(name, "ifIndex"))
-		}
-		if err != nil {
-			dst.Fields = fields[:n]
-			return malformedAt("snmp6", lineNo, 2, err, "%s: value %q", name, val)
-		}
+		slow = true
 	}
 	dst.Fields = fields
-	if len(fields) > trusted {
-		if i, j := dupAt(len(fields), func(i int) string { return fields[i].Name }); i >= 0 {
-			return malformedAt("snmp6", snmp6Line(in, i), 1, nil, "%q repeats line %d", fields[i].Name, snmp6Line(in, j))
+	if slow || len(fields) > dst.checked {
+		if i, j := repeatIn(fields, func(f *SNMPField) string { return f.Name }); i >= 0 {
+			dst.checked = 0
+			return malformedAt("snmp6", snmp6Line(b, i), 1, nil, "%q repeats line %d", fields[i].Name, snmp6Line(b, j))
 		}
 	}
 	dst.checked = len(fields)
 	return nil
+}
+
+// parseSNMP6Line decodes the line at the start of p into a new element of
+// fields, field by field, and returns what follows it. On an error it
+// returns p unchanged and a *ParseError whose Line the caller fills in.
+func parseSNMP6Line(p []byte, fields []SNMPField) ([]SNMPField, []byte, *ParseError) {
+	line, rest := nextLine(p)
+	name, tail := scan.Field(line)
+	if len(name) == 0 {
+		return fields, rest, nil
+	}
+	bad := func(col int, err error, format string, args ...any) *ParseError {
+		return &ParseError{File: "snmp6", Column: col, Reason: fmt.Sprintf(format, args...), Err: err}
+	}
+	val, tail := scan.Field(tail)
+	if len(val) == 0 {
+		return fields, p, bad(2, nil, "%q has no value", name)
+	}
+	if extra, _ := scan.Field(tail); len(extra) > 0 {
+		return fields, p, bad(3, nil, "%q: more than one value", name)
+	}
+	n := len(fields)
+	var f *SNMPField
+	fields, f = reuse.Next(fields)
+	f.Name = scan.String(f.Name, name)
+	err := scan.ErrSyntax // a sign: the kernel prints these unsigned
+	if val[0] != '-' && val[0] != '+' {
+		err = parseSNMPValue(val, f, scan.Equal(name, "ifIndex"))
+	}
+	if err != nil {
+		return fields[:n], p, bad(2, err, "%s: value %q", name, val)
+	}
+	return fields, rest, nil
 }
 
 // snmp6Line is the 1-based line of b that holds field i (blank lines hold
@@ -104,8 +119,25 @@ func snmp6Line(b []byte, i int) int {
 // snmp6NameWidth is the column the kernel pads snmp6 names to ("%-32s\t").
 const snmp6NameWidth = 32
 
-// snmp6Padding is snmp6NameWidth spaces.
-const snmp6Padding = "                                "
+// snmp6Padded reports whether the bytes of line from k (the name's length)
+// to the 32nd column are spaces, checking 8 bytes at a time: the words at
+// k, k+8, ... below column 24 and the word ending at column 32.
+func snmp6Padded(line *[snmp6NameWidth]byte, k int) bool {
+	if k > snmp6NameWidth-8 {
+		for _, c := range line[k:] {
+			if c != ' ' {
+				return false
+			}
+		}
+		return true
+	}
+	for j := k; j < snmp6NameWidth-8; j += 8 {
+		if binary.LittleEndian.Uint64(line[j:]) != spaces8 {
+			return false
+		}
+	}
+	return binary.LittleEndian.Uint64(line[snmp6NameWidth-8:]) == spaces8
+}
 
 // parseSNMP6Fast decodes the line at the start of b into f when it names
 // the same key as f did in the previous parse and is laid out as the kernel
@@ -120,7 +152,7 @@ func parseSNMP6Fast(b []byte, f *SNMPField) (rest []byte, ok bool) {
 	}
 	l := fieldLexer{b: b, i: len(f.Name)}
 	if k := len(f.Name); k < snmp6NameWidth && len(b) > snmp6NameWidth && b[snmp6NameWidth] == '\t' &&
-		string(b[k:snmp6NameWidth]) == snmp6Padding[k:] {
+		snmp6Padded((*[snmp6NameWidth]byte)(b[:snmp6NameWidth]), k) {
 		l.i = snmp6NameWidth + 1
 	} else {
 		l.spaces()

@@ -182,12 +182,12 @@ func ParseSockstat(b []byte, dst *Sockstat) error {
 
 // sockstatRepeats rejects a protocol line or a key of a line that repeats.
 func sockstatRepeats(b []byte, protos []SockstatProtocol) error {
-	if i, j := dupAt(len(protos), func(i int) string { return protos[i].Name }); i >= 0 {
+	if i, j := repeatIn(protos, func(p *SockstatProtocol) string { return p.Name }); i >= 0 {
 		return malformedAt("sockstat", sockstatLine(b, i), 1, nil, "%s repeats line %d", protos[i].Name, sockstatLine(b, j))
 	}
 	for k := range protos {
 		fields := protos[k].Fields
-		if i, j := dupAt(len(fields), func(i int) string { return fields[i].Key }); i >= 0 {
+		if i, j := repeatIn(fields, func(f *SockstatField) string { return f.Key }); i >= 0 {
 			return malformedAt("sockstat", sockstatLine(b, k), 2*i+2, nil, "%s: key %q repeats column %d", protos[k].Name, fields[i].Key, 2*j+2)
 		}
 	}

@@ -158,7 +158,7 @@ func ParseSoftirqs(b []byte, dst *Softirqs) error {
 		}
 	}
 	if rows := dst.Rows; len(rows) > trusted {
-		if i, j := dupAt(len(rows), func(i int) string { return rows[i].Name }); i >= 0 {
+		if i, j := repeatIn(rows, func(r *SoftirqRow) string { return r.Name }); i >= 0 {
 			return malformedAt(file, softirqLine(b, i), 1, nil, "softirq %q repeats line %d", rows[i].Name, softirqLine(b, j))
 		}
 	}
