@@ -152,3 +152,57 @@ func TestBundleMemberOverCapReported(t *testing.T) {
 	}
 	t.Logf("%v", s.Err())
 }
+
+// TestBundleProblemsByFrame: a member left out is reported in the
+// snapshots of the frame it belongs to, under the source that reads it,
+// and archive-wide problems in every snapshot.
+func TestBundleProblemsByFrame(t *testing.T) {
+	var entries []tarEntry
+	err := filepath.WalkDir("testdata/procdev-rx", func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		rel, _ := filepath.Rel("testdata/procdev-rx", p)
+		entries = append(entries, reg(filepath.ToSlash(rel), string(b)))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries = append(entries,
+		tarEntry{name: "frame-001/proc/net/snmp6", typ: tar.TypeFifo},
+		tarEntry{name: "extra", typ: tar.TypeChar})
+	archive := filepath.Join(t.TempDir(), "b.tar.gz")
+	writeTestTarGz(t, archive, entries)
+	c, err := NewCollector(Config{Bundle: archive})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for i, want := range [][]string{{`"extra"`}, {`"frame-001/proc/net/snmp6"`, `"extra"`}} {
+		var s Snapshot
+		if err := c.Collect(context.Background(), &s); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, e := range s.Errors {
+			if e.Object != "bundle" {
+				continue
+			}
+			got = append(got, e.Error())
+			if strings.Contains(e.Error(), "snmp6") && e.Source != SourceSNMP {
+				t.Errorf("snmp6 member reported under %v", e.Source)
+			}
+		}
+		if len(got) != len(want) {
+			t.Errorf("frame %d: %d bundle errors, want %d: %q", i, len(got), len(want), got)
+			continue
+		}
+		for j := range want {
+			if !strings.Contains(got[j], want[j]) {
+				t.Errorf("frame %d: %q does not name %s", i, got[j], want[j])
+			}
+		}
+	}
+}
