@@ -47,6 +47,9 @@ func (c *Conn) Leave(Group) error { return errNotLinux }
 // Groups returns nil on this platform.
 func (c *Conn) Groups() []Group { return nil }
 
+// Buffer returns the zero BufferInfo on this platform.
+func (c *Conn) Buffer() BufferInfo { return BufferInfo{} }
+
 // LocalAddr returns the zero AddrPort on this platform.
 func (c *Conn) LocalAddr() netip.AddrPort { return netip.AddrPort{} }
 

@@ -27,8 +27,6 @@ import (
 	"runtime"
 	"strings"
 	"testing"
-
-	"golang.org/x/sys/unix"
 )
 
 // NS is a network namespace owned by one test.
@@ -179,12 +177,12 @@ func (ns *NS) Do(fn func() error) error {
 		return fmt.Errorf("netnstest: opening %s: %w", ns.Path, err)
 	}
 	defer target.Close()
-	if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
+	if err := setNetNS(int(target.Fd())); err != nil {
 		runtime.UnlockOSThread()
 		return fmt.Errorf("netnstest: entering %s: %w", ns.Name, err)
 	}
 	defer func() {
-		if err := unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET); err != nil {
+		if err := setNetNS(int(orig.Fd())); err != nil {
 			// Leave the thread locked: the runtime kills it with the goroutine.
 			return
 		}
