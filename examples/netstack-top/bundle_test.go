@@ -242,15 +242,53 @@ func TestBundleDropsInSecondInterval(t *testing.T) {
 	t.Logf("span findings: %+v", d.Findings)
 }
 
-// TestBundleOneFrame: one frame gives no delta; netstack-top says so and
-// exits 1, with nothing on stdout, in text and JSON; a bare proc tree (one
-// frame without bundle.json) too.
+// TestBundleOneFrame: one frame gives no delta; netstack-top says so on
+// stderr and in the output, shows the frame's counters as read (the MIB
+// values of the fixture: Udp.NoPorts 5000, Udp.RcvbufErrors 9735) with no
+// findings, and exits 0, in text and JSON; a bare proc tree (one frame
+// without bundle.json) too.
 func TestBundleOneFrame(t *testing.T) {
 	dir := makeBundle(t, 1, nil)
-	for _, args := range [][]string{{"-root", dir}, {"-root", dir, "-json"}, {"-root", fixtureTree, "-json"}} {
+	for _, args := range [][]string{{"-root", dir}, {"-root", dir, "-json"}, {"-root", fixtureTree, "-json"}, {"-root", fixtureTree}} {
 		r := runTop(t, args...)
-		if r.code != 1 || r.stdout != "" || !strings.Contains(r.stderr, "holds 1 frame: no delta can be computed") {
-			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, r.code, r.stdout, r.stderr)
+		if r.code != 0 || !strings.Contains(r.stderr, "holds 1 frame: no delta can be computed") {
+			t.Errorf("%v: exit %d, stderr %q", args, r.code, r.stderr)
+			continue
+		}
+		if args[len(args)-1] != "-json" {
+			for _, want := range []string{"\nNO DELTA: bundle holds 1 frame: no delta can be computed", "Udp.NoPorts=5000", "Udp.RcvbufErrors=9735",
+				"  lo: ", "FINDINGS  none computed"} {
+				if !strings.Contains(r.stdout, want) {
+					t.Errorf("%v: text lacks %q:\n%s", args, want, r.stdout)
+				}
+			}
+			if strings.Contains(r.stdout, "LOSING") || strings.Contains(r.stdout, "/s") {
+				t.Errorf("%v: text claims rates or findings:\n%s", args, r.stdout)
+			}
+			continue
+		}
+		var keys map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(r.stdout), &keys); err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		if _, ok := keys["findings"]; ok {
+			t.Errorf("%v: findings present: %s", args, keys["findings"])
+		}
+		var d struct {
+			NoDelta  string       `json:"no_delta"`
+			Counters []counterOut `json:"counters"`
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &d); err != nil {
+			t.Fatal(err)
+		}
+		mib := map[string]uint64{}
+		for _, c := range d.Counters {
+			if c.Source == "snmp" {
+				mib[c.Name] = c.Value
+			}
+		}
+		if !strings.HasPrefix(d.NoDelta, "bundle holds 1 frame: no delta can be computed") || mib["Udp.NoPorts"] != 5000 || mib["Udp.RcvbufErrors"] != 9735 {
+			t.Errorf("%v: no_delta %q, Udp.NoPorts %d, Udp.RcvbufErrors %d", args, d.NoDelta, mib["Udp.NoPorts"], mib["Udp.RcvbufErrors"])
 		}
 	}
 }

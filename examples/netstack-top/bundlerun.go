@@ -146,25 +146,22 @@ func failedStageNames(sums []stageSummary) []string {
 	return out
 }
 
-// exitNoDelta is the exit status for a bundle that cannot give a delta.
-const exitNoDelta = 1
-
 // runBundle analyses every consecutive pair of frames of the collector's
 // bundle and the whole span, and prints the span's view (or JSON) with
-// each finding labelled with the intervals it comes from.
+// each finding labelled with the intervals it comes from. A bundle of one
+// frame is shown as it is (runOneFrame).
 //
 // It keeps three snapshots whatever the number of frames: the first (for
 // the span) and two that alternate.
 func runBundle(ctx context.Context, c *netstack.Collector, o *options, stdout, stderr io.Writer) int {
 	info, _ := c.Info()
 	n := len(info.Frames)
-	if n < 2 {
-		what := "1 frame"
-		if n == 0 {
-			what = "no frames"
-		}
-		fmt.Fprintf(stderr, "netstack-top: bundle %s holds %s: no delta can be computed (rates, drops and findings need two frames), so there is nothing to diagnose; capture at least two frames (examples/capture -frames 2)\n", o.root, what)
-		return exitNoDelta
+	if n == 0 {
+		fmt.Fprintf(stderr, "netstack-top: bundle %s holds no frames: nothing to show; capture at least two frames (examples/capture -frames 2)\n", o.root)
+		return 1
+	}
+	if n == 1 {
+		return runOneFrame(ctx, c, o, &info, stdout, stderr)
 	}
 	var first, a, b netstack.Snapshot
 	bufs := [2]*netstack.Snapshot{&a, &b}
@@ -228,5 +225,41 @@ func runBundle(ctx context.Context, c *netstack.Collector, o *options, stdout, s
 	}
 	v := view{o: o, snap: prev, delta: span, findings: spanFindings, fail: fl, bundle: run}
 	v.render(stdout)
+	return 0
+}
+
+// runOneFrame shows the one frame of a bundle (or a bare proc tree): its
+// devices with their counters and the other sources' values, without
+// rates or findings, saying so on stderr and in the output. It exits 0:
+// the view was shown.
+func runOneFrame(ctx context.Context, c *netstack.Collector, o *options, info *netstack.BundleInfo, stdout, stderr io.Writer) int {
+	var s netstack.Snapshot
+	if err := c.Collect(ctx, &s); err != nil {
+		fmt.Fprintf(stderr, "netstack-top: %v\n", err)
+		return 1
+	}
+	devs := newDeviceCheck(o)
+	devs.see(&s)
+	if err := devs.err(); err != nil {
+		fmt.Fprintf(stderr, "netstack-top: %v\n", err)
+		return 2
+	}
+	for _, w := range devs.warnings() {
+		fmt.Fprintf(stderr, "netstack-top: warning: %s\n", w)
+	}
+	fmt.Fprintf(stderr, "netstack-top: %s %s\n", o.root, noDeltaMessage(1))
+	var errs []string
+	for _, e := range s.Errors {
+		errs = append(errs, frameDir(info, 0)+": "+e.Error())
+	}
+	if o.json {
+		if err := writeSnapshotJSON(stdout, &s, 1, errs); err != nil {
+			fmt.Fprintf(stderr, "netstack-top: %v\n", err)
+			return 1
+		}
+		return 0
+	}
+	v := view{o: o, snap: &s, bundle: &bundleRun{frames: 1, errors: errs}}
+	v.renderSnapshot(stdout, 1)
 	return 0
 }

@@ -173,15 +173,26 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "netstack-top: %v\n", err)
 		return 2
 	}
-	c, err := netstack.NewCollector(netstack.Config{NetNS: o.netns, Bundle: o.root, Sources: o.sources, Devices: o.devices})
+	// The signal context comes first: opening a .tar.gz bundle extracts
+	// it, which SIGINT must be able to stop.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return runContext(ctx, o, stdout, stderr)
+}
+
+// runContext is run once the command line is parsed, under ctx (cancelled
+// by SIGINT or SIGTERM).
+func runContext(ctx context.Context, o *options, stdout, stderr io.Writer) int {
+	c, err := netstack.NewCollectorContext(ctx, netstack.Config{NetNS: o.netns, Bundle: o.root, Sources: o.sources, Devices: o.devices})
 	if err != nil {
+		if ctx.Err() != nil {
+			fmt.Fprintf(stderr, "netstack-top: interrupted while opening %s: %v\n", o.what(), err)
+			return 1
+		}
 		fmt.Fprintf(stderr, "netstack-top: %v\n", err)
 		return 1
 	}
 	defer c.Close()
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 
 	if o.root != "" {
 		return runBundle(ctx, c, o, stdout, stderr)
@@ -204,6 +215,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "netstack-top: warning: %s\n", w)
 	}
 	owners := newOwnerCache("/proc")
+	// annot names the processes that hold the sockets findings name.
+	annot := netstack.NewOwnerCache("/proc")
 	for {
 		select {
 		case <-ctx.Done():
@@ -220,6 +233,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		netstack.ComputeDelta(&snaps[cur], &snaps[next], &delta)
 		findings := netstack.Diagnose(&delta)
+		// Findings are annotated with what the scan of /proc finds; a
+		// socket whose owner cannot be seen keeps its inode alone.
+		_ = annot.Annotate(findings)
 		fl := newFailures(&snaps[cur], &snaps[next], "previous snapshot: ", "")
 		cur = next
 		if o.json {
@@ -244,19 +260,44 @@ func run(args []string, stdout, stderr io.Writer) int {
 // span from the first frame to the last; "pairs" has each pair of
 // consecutive frames.
 type document struct {
-	Time     time.Time      `json:"time"`
-	Interval string         `json:"interval"`
-	NetNS    string         `json:"netns,omitempty"`
-	Bundle   string         `json:"bundle,omitempty"`
-	Frames   int            `json:"frames,omitempty"`
-	Span     *intervalRef   `json:"span,omitempty"`
-	Findings []findingOut   `json:"findings"`
-	Stages   []stageSummary `json:"stages"`
+	Time     time.Time `json:"time"`
+	Interval string    `json:"interval,omitempty"`
+	NetNS    string    `json:"netns,omitempty"`
+	// NetNSDetached says that the -netns path no longer leads to the
+	// namespace netstack-top opened (deleted, or re-used for another):
+	// the numbers are the old namespace's (Snapshot.NetNSDetached).
+	NetNSDetached string       `json:"netns_detached,omitempty"`
+	Bundle        string       `json:"bundle,omitempty"`
+	Frames        int          `json:"frames,omitempty"`
+	Span          *intervalRef `json:"span,omitempty"`
+	// NoDelta, for a bundle of one frame, says why there are no rates,
+	// drops or findings: "findings", "stages" and "delta" are then absent
+	// (not empty), and "counters" holds the frame's values.
+	NoDelta  string         `json:"no_delta,omitempty"`
+	Findings []findingOut   `json:"findings,omitzero"`
+	Stages   []stageSummary `json:"stages,omitzero"`
 	Sockets  []sockRow      `json:"sockets,omitempty"`
 	Pairs    []pairOut      `json:"pairs,omitempty"`
-	Delta    []deltaEntry   `json:"delta"`
-	Errors   []string       `json:"errors,omitempty"`
-	Snapshot any            `json:"snapshot"`
+	Delta    []deltaEntry   `json:"delta,omitzero"`
+	// Counters, for a bundle of one frame, is every counter of the frame
+	// as read (values since boot or since the object was created).
+	Counters []counterOut `json:"counters,omitempty"`
+	Errors   []string     `json:"errors,omitempty"`
+	Snapshot any          `json:"snapshot"`
+}
+
+// counterOut is one counter of a snapshot, for a bundle of one frame.
+type counterOut struct {
+	Source string `json:"source"`
+	Stage  string `json:"stage"`
+	Object string `json:"object,omitempty"`
+	Index  int64  `json:"index"`
+	Name   string `json:"name"`
+	Value  uint64 `json:"value"`
+	Gauge  bool   `json:"gauge,omitempty"`
+	// Label is where the value comes from or what describes it
+	// ("/proc/net/dev" for a device's /proc/net/dev columns).
+	Label string `json:"label,omitempty"`
 }
 
 // findingOut is a finding with the interval it belongs to.
@@ -288,6 +329,8 @@ type deltaEntry struct {
 	Reset  bool    `json:"reset,omitempty"`
 }
 
+// withInterval labels the findings with their interval. The result is never
+// nil, so that "findings" is [] in JSON when there are none.
 func withInterval(fs []netstack.Finding, ref intervalRef, run *bundleRun) []findingOut {
 	out := make([]findingOut, len(fs))
 	for i := range fs {
@@ -301,8 +344,11 @@ func withInterval(fs []netstack.Finding, ref intervalRef, run *bundleRun) []find
 
 func writeJSON(w io.Writer, o *options, s *netstack.Snapshot, d *netstack.Delta, fs []netstack.Finding,
 	fl *failures, ref intervalRef, run *bundleRun, owners *ownerCache) error {
-	doc := document{Time: s.Time, Interval: d.Interval.String(), NetNS: s.NetNS, Bundle: s.Bundle,
-		Findings: withInterval(fs, ref, run), Stages: summarize(d, fs, fl, o), Snapshot: s.Sources}
+	doc := document{Time: s.Time, Interval: d.Interval.String(), NetNS: s.NetNS, NetNSDetached: detachedMessage(s), Bundle: s.Bundle,
+		Findings: withInterval(fs, ref, run), Stages: summarize(d, fs, fl, o), Delta: []deltaEntry{}, Snapshot: s.Sources}
+	if doc.Stages == nil {
+		doc.Stages = []stageSummary{}
+	}
 	doc.Sockets, _ = topSockets(d, o.top, owners)
 	if run != nil {
 		doc.Frames = run.frames
@@ -327,4 +373,24 @@ func writeJSON(w io.Writer, o *options, s *netstack.Snapshot, d *netstack.Delta,
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(doc)
+}
+
+// what names what netstack-top reads, for messages.
+func (o *options) what() string {
+	switch {
+	case o.root != "":
+		return "bundle " + o.root
+	case o.netns != "":
+		return "namespace " + o.netns
+	}
+	return "the host"
+}
+
+// detachedMessage says plainly that the snapshot's namespace lost its name
+// ("" when it did not).
+func detachedMessage(s *netstack.Snapshot) string {
+	if !s.NetNSDetached {
+		return ""
+	}
+	return "namespace " + s.NetNS + " no longer exists under that name (deleted, or the name now leads to another namespace): these are the counters of the namespace netstack-top opened, which only its own sockets keep alive"
 }

@@ -84,7 +84,12 @@ type devTotals struct {
 	name                    string
 	rxPkts, rxBytes, txPkts float64 // per second
 	rxMissed, rxDropped     uint64  // rx_missed/fifo/over_errors; rx_dropped
-	txErrors, txDropped     uint64
+	// procDev is set for a device read from /proc/net/dev (Label
+	// netstack.ProcNetDevLabel), whose "drop" column is rx_dropped +
+	// rx_missed_errors: rxDropped then holds that column, and rxMissed
+	// the fifo column alone.
+	procDev             bool
+	txErrors, txDropped uint64
 }
 
 // qdiscTotals is one device's qdiscs over the interval (TCA_STATS2 of the
@@ -148,6 +153,9 @@ func gather(d *netstack.Delta) *totals {
 				continue
 			}
 			a := &t.devs[j]
+			if c.Label == netstack.ProcNetDevLabel {
+				a.procDev = true
+			}
 			switch c.Name {
 			case "rx_packets":
 				a.rxPkts += c.Rate
@@ -155,7 +163,7 @@ func gather(d *netstack.Delta) *totals {
 				a.rxBytes += c.Rate
 			case "rx_missed_errors", "rx_fifo_errors", "rx_over_errors":
 				a.rxMissed += c.Delta
-			case "rx_dropped":
+			case "rx_dropped", netstack.ProcNetDevRxDrop:
 				a.rxDropped += c.Delta
 			case "tx_packets":
 				a.txPkts += c.Rate
@@ -491,9 +499,14 @@ func deviceParts(t *totals, fl *failures, limit int, rx bool, parts, failed []st
 			failed = append(failed, msg)
 			continue
 		}
-		if rx {
+		switch {
+		case rx && a.procDev:
+			// /proc/net/dev: the fifo column, and the drop column that
+			// sums rx_dropped and rx_missed_errors.
+			parts = append(parts, fmt.Sprintf("%s %s %sB fifo+%d drop(col)+%d", a.name, rate(a.rxPkts), strings.TrimSuffix(rate(a.rxBytes), "/s"), a.rxMissed, a.rxDropped))
+		case rx:
 			parts = append(parts, fmt.Sprintf("%s %s %sB missed+%d dropped+%d", a.name, rate(a.rxPkts), strings.TrimSuffix(rate(a.rxBytes), "/s"), a.rxMissed, a.rxDropped))
-		} else {
+		default:
 			parts = append(parts, fmt.Sprintf("%s %s errors+%d dropped+%d", a.name, rate(a.txPkts), a.txErrors, a.txDropped))
 		}
 	}
@@ -580,8 +593,12 @@ func (v *view) render(w io.Writer) {
 		// Frames without increasing times: deltas hold, rates cannot.
 		iv = "unknown (the snapshots' times do not increase: no rates, drops still counted)"
 	}
-	fmt.Fprintf(w, "%s  %s  %s  interval %s%s\n\n", v.paint(bold, "packetpath netstack-top"), where,
+	fmt.Fprintf(w, "%s  %s  %s  interval %s%s\n", v.paint(bold, "packetpath netstack-top"), where,
 		s.Time.Format("2006-01-02 15:04:05"), iv, span)
+	if m := detachedMessage(s); m != "" {
+		fmt.Fprintln(w, v.paint(red, wrap("NAMESPACE DETACHED: ", m, "  ", 110)))
+	}
+	fmt.Fprintln(w)
 	sums := summarize(d, v.findings, v.fail, v.o)
 	var failedStages []string
 	for i, st := range sums {
