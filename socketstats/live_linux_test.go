@@ -570,9 +570,10 @@ func TestObserveDropsConcurrentWrap(t *testing.T) {
 			ctr.observeDrops(base + steps)
 		})
 	}
-	stop := make(chan struct{})
+	stop, watched := make(chan struct{}), make(chan struct{})
 	var back atomic.Bool
 	go func() {
+		defer close(watched)
 		var last uint64
 		for {
 			select {
@@ -589,6 +590,7 @@ func TestObserveDropsConcurrentWrap(t *testing.T) {
 	}()
 	wg.Wait()
 	close(stop)
+	<-watched
 	if back.Load() {
 		t.Error("the widened total went back")
 	}
@@ -596,7 +598,7 @@ func TestObserveDropsConcurrentWrap(t *testing.T) {
 		t.Errorf("total %#x, want %#x", got, steps)
 	}
 	// Absolute: a socket opened with nothing dropped, past the wrap.
-	ctr = &counters{}
+	ctr = new(counters)
 	for _, raw := range []uint32{0x7fffffff, 0xfffffffe, 0x00000003, 0x7ffffffe} {
 		ctr.observeDrops(raw)
 	}
