@@ -168,3 +168,20 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// TestProcNetDevDropColumn: a device read from /proc/net/dev shows its
+// "drop" column (rx_dropped+rx_missed_errors) as drop(col)+N and its fifo
+// column as fifo+N: eth0's rise by 500 and 20 between the two frames of
+// testdata/procdev-rx, in text and JSON; rx-nic counts 520.
+func TestProcNetDevDropColumn(t *testing.T) {
+	r := runTop(t, "-root", "testdata/procdev-rx")
+	if r.code != 0 || !strings.Contains(r.stdout, "eth0 10.0k/s 15.0MB fifo+20 drop(col)+500") {
+		t.Errorf("exit %d, stderr %q\n%s", r.code, r.stderr, r.stdout)
+	}
+	d := decode(t, runTop(t, "-root", "testdata/procdev-rx", "-json"))
+	for _, s := range d.Stages {
+		if s.Stage == "rx-nic" && (s.Drops != 520 || !strings.Contains(s.Detail, "eth0 10.0k/s 15.0MB fifo+20 drop(col)+500")) {
+			t.Errorf("rx-nic: drops %d, detail %q", s.Drops, s.Detail)
+		}
+	}
+}
