@@ -27,18 +27,31 @@
 // comes from, then the intervals one by one (BY INTERVAL). -json adds
 // "frames", "span" and "pairs" (each pair's interval, findings and stages),
 // and every finding carries the "interval" it belongs to. A bundle of one
-// frame (or a bare proc tree) gives no delta: netstack-top says so on
-// stderr and exits 1 without printing a view, so that a script cannot
-// mistake it for "no drops".
+// frame (or a bare proc tree, such as /proc/net copied from a host) gives
+// no delta: netstack-top says so on stderr and in the output (a NO DELTA
+// line; JSON "no_delta", with "findings", "stages" and "delta" absent, so
+// that a script cannot mistake it for "no drops"), and shows the frame as
+// read: every device with all its link counters (the 16 columns of
+// /proc/net/dev for a device that /sys does not describe) and the other
+// sources' values (JSON "counters").
+//
+// A device read from /proc/net/dev shows "fifo+N drop(col)+N": the fifo
+// column (rx_fifo_errors) and the drop column, which sums rx_dropped and
+// rx_missed_errors.
+//
+// With -netns, a namespace whose name was deleted or now leads to another
+// namespace while netstack-top runs is shown as NAMESPACE DETACHED (JSON
+// "netns_detached"). Live findings about a socket name the process that
+// holds it (pid and command, from /proc/PID/fd).
 //
 // A source that fails (an unreadable or garbled file, a netlink error) is
 // shown as FAILED, with its error, in the rows that would show its numbers,
 // never as +0; FINDINGS lists the stages it left unchecked.
 //
-// Exit status: 0 when the view was shown; 1 when it could not be (a
-// namespace or bundle that cannot be opened, a bundle with fewer than two
-// frames); 2 for a bad command line, including -devices names that match
-// no device.
+// Exit status: 0 when the view was shown (a one-frame view included); 1
+// when it could not be (a namespace or bundle that cannot be opened, a
+// bundle with no frames, SIGINT or SIGTERM while a bundle is extracted);
+// 2 for a bad command line, including -devices names that match no device.
 //
 // It needs root (or CAP_NET_ADMIN) for the ethtool ioctl and the socket
 // table of other users' sockets; without it those sources report errors and
