@@ -53,7 +53,10 @@ const (
 	// MetricQdiscCounter is packetpath.qdisc.counter: bytes (By is not
 	// split out: attribute packetpath.counter says which), packets, drops,
 	// overlimits, requeues (attributes network.interface.name,
-	// packetpath.qdisc.handle, packetpath.qdisc.kind).
+	// packetpath.qdisc.handle, packetpath.qdisc.kind, and
+	// packetpath.qdisc.parent for the handle-less children of mq and
+	// mqprio, which tc shows as "0:" below "parent 8001:N"). Values are
+	// TCA_STATS2's, as `tc -s qdisc show` prints them.
 	MetricQdiscCounter = "packetpath.qdisc.counter"
 	// MetricQdiscQueue is packetpath.qdisc.queue: qlen {packet} and backlog
 	// By as gauges (attribute packetpath.counter).
@@ -89,7 +92,8 @@ const (
 	// packetpath.source: softnet, snmp, udp, ...) was collected without an
 	// error in the last collection, 0 when it failed, in whole or for one
 	// of its objects (Snapshot.Errors). A gauge; one series per selected
-	// source.
+	// source, and packetpath.source="netns" with Config.NetNS (0 once the
+	// namespace's name was deleted or re-used: Snapshot.NetNSDetached).
 	MetricSourceUp = "packetpath.source.up"
 	// MetricSourceErrors is packetpath.source.errors {error}: source errors
 	// since the registration (attributes packetpath.source and error.type:
@@ -106,6 +110,10 @@ const (
 	AttrCounter     = attribute.Key("packetpath.counter")
 	AttrQdiscHandle = attribute.Key("packetpath.qdisc.handle")
 	AttrQdiscKind   = attribute.Key("packetpath.qdisc.kind")
+	// AttrQdiscParent is the parent handle (MAJ:MIN in hex, "8001:1") of a
+	// qdisc that has no handle of its own (handle 0:0): the default
+	// children of mq and mqprio, one per transmit queue.
+	AttrQdiscParent = attribute.Key("packetpath.qdisc.parent")
 	AttrSocket      = attribute.Key("packetpath.socket.local")
 	AttrSocketInode = attribute.Key("packetpath.socket.inode")
 	AttrCookie      = attribute.Key("packetpath.socket.cookie")
@@ -148,6 +156,8 @@ type MetricOptions struct {
 	// SourceHealth, when set, is called from the collection callback when
 	// a source starts failing or its error changes (err is the source's
 	// errors of that collection, joined) and when it recovers (err nil).
+	// src is one source bit, or 0 for the namespace (Config.NetNS no
+	// longer leads to the namespace the collector opened).
 	// It is called with the registration's lock held: it must not block.
 	SourceHealth func(src Source, err error)
 }
@@ -387,50 +397,75 @@ func (s *otelState) observeDiagnosis(o metric.Observer) {
 	}
 }
 
+// healthNetNS is the packetpath.source value of the namespace's own
+// series: the errors with Source 0 (Config.NetNS lost its name).
+const healthNetNS = "netns"
+
 // observeHealth reports each selected source's up gauge and error counts,
-// and tells SourceHealth about the sources whose state changed.
+// and tells SourceHealth about the sources whose state changed. An error
+// that names several sources (a Config.Devices name that matches no
+// device concerns every per-device source) counts for each of them; the
+// errors with Source 0 (a namespace that lost its name) have their own
+// series, packetpath.source="netns", when Config.NetNS is set.
 func (s *otelState) observeHealth(o metric.Observer, snap *Snapshot) {
 	for bit := Source(1); bit < sourceEnd; bit <<= 1 {
-		if s.c.cfg.Sources&bit == 0 {
-			continue
-		}
-		var errs []error
-		for i := range snap.Errors {
-			e := &snap.Errors[i]
-			if e.Source != bit {
-				continue
-			}
-			if e.Object != "" {
-				errs = append(errs, fmt.Errorf("%s: %w", e.Object, e.Err))
-			} else {
-				errs = append(errs, e.Err)
-			}
-			s.errCount[sourceErrKey{bit, errorKind(e.Err)}]++
-		}
-		up := int64(1)
-		if len(errs) > 0 {
-			up = 0
-		}
-		o.ObserveInt64(s.ins.sourceUp, up, metric.WithAttributes(AttrSource.String(bit.String())))
-		var msg string
-		var err error
-		if len(errs) > 0 {
-			err = errors.Join(errs...)
-			msg = err.Error()
-		}
-		if msg != s.lastErr[bit] {
-			if err == nil {
-				delete(s.lastErr, bit)
-			} else {
-				s.lastErr[bit] = msg
-			}
-			if s.opts.SourceHealth != nil {
-				s.opts.SourceHealth(bit, err)
-			}
+		if s.c.cfg.Sources&bit != 0 {
+			s.health(o, snap, bit)
 		}
 	}
+	if s.c.cfg.NetNS != "" {
+		s.health(o, snap, 0)
+	}
 	for k, n := range s.errCount {
-		o.ObserveInt64(s.ins.sourceErrs, i64(n), metric.WithAttributes(AttrSource.String(k.src.String()), AttrErrorType.String(k.kind)))
+		o.ObserveInt64(s.ins.sourceErrs, i64(n), metric.WithAttributes(AttrSource.String(healthName(k.src)), AttrErrorType.String(k.kind)))
+	}
+}
+
+// healthName is the packetpath.source value of one source bit, or of the
+// namespace for 0.
+func healthName(bit Source) string {
+	if bit == 0 {
+		return healthNetNS
+	}
+	return bit.String()
+}
+
+// health reports one source bit's (or, for 0, the namespace's) up gauge,
+// counts its errors and calls SourceHealth when its state changed.
+func (s *otelState) health(o metric.Observer, snap *Snapshot, bit Source) {
+	var errs []error
+	for i := range snap.Errors {
+		e := &snap.Errors[i]
+		if bit == 0 && e.Source != 0 || bit != 0 && e.Source&bit == 0 {
+			continue
+		}
+		if e.Object != "" {
+			errs = append(errs, fmt.Errorf("%s: %w", e.Object, e.Err))
+		} else {
+			errs = append(errs, e.Err)
+		}
+		s.errCount[sourceErrKey{bit, errorKind(e.Err)}]++
+	}
+	up := int64(1)
+	if len(errs) > 0 {
+		up = 0
+	}
+	o.ObserveInt64(s.ins.sourceUp, up, metric.WithAttributes(AttrSource.String(healthName(bit))))
+	var msg string
+	var err error
+	if len(errs) > 0 {
+		err = errors.Join(errs...)
+		msg = err.Error()
+	}
+	if msg != s.lastErr[bit] {
+		if err == nil {
+			delete(s.lastErr, bit)
+		} else {
+			s.lastErr[bit] = msg
+		}
+		if s.opts.SourceHealth != nil {
+			s.opts.SourceHealth(bit, err)
+		}
 	}
 }
 
@@ -532,9 +567,7 @@ func observeSnapshot(o metric.Observer, ins *otelInstruments, opts *MetricOption
 			if !opts.device(c.Object) {
 				continue
 			}
-			attrs := metric.WithAttributes(AttrInterface.String(c.Object),
-				AttrQdiscHandle.String(fmt.Sprintf("%x:%x", uint32(c.Index)>>16, uint32(c.Index)&0xffff)),
-				AttrQdiscKind.String(c.Label), AttrCounter.String(c.Name))
+			attrs := qdiscAttrs(c)
 			if c.Gauge {
 				o.ObserveInt64(ins.qdiscQ, i64(c.Value), attrs)
 			} else {
@@ -585,4 +618,20 @@ func sortedKeys(m map[string]uint64) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// qdiscAttrs are the attributes of a qdisc or class counter: the device,
+// the handle (MAJ:MIN in hex, as the low 32 bits of Counter.Index hold
+// it), the kind, the counter and, for a qdisc without a handle below a
+// parent (the default children of mq and mqprio, all 0:0), the parent
+// handle from Index's high 32 bits, so that each child has its own series.
+func qdiscAttrs(c *Counter) metric.MeasurementOption {
+	h := uint32(c.Index)
+	handle := AttrQdiscHandle.String(fmt.Sprintf("%x:%x", h>>16, h&0xffff))
+	if p := uint32(uint64(c.Index) >> 32); p != 0 {
+		return metric.WithAttributes(AttrInterface.String(c.Object), handle,
+			AttrQdiscParent.String(fmt.Sprintf("%x:%x", p>>16, p&0xffff)),
+			AttrQdiscKind.String(c.Label), AttrCounter.String(c.Name))
+	}
+	return metric.WithAttributes(AttrInterface.String(c.Object), handle, AttrQdiscKind.String(c.Label), AttrCounter.String(c.Name))
 }
