@@ -21,14 +21,21 @@ type Counter struct {
 	// backlog bytes, ring sizes): deltas report them as they are.
 	Gauge bool
 	// Index further identifies the object: the CPU of a softnet or softirq
-	// counter, the qdisc or class handle, the queue number; -1 when unused.
+	// counter; for a UDP socket-table counter (SourceUDP) the socket's
+	// inode (idiag_inode: /proc/net/udp's inode column, the N of
+	// "socket:[N]" in /proc/PID/fd), so that sockets sharing an address
+	// stay apart; the qdisc or class handle (for a qdisc without a handle
+	// below a parent, such as the default children of mq, the parent
+	// handle in the high 32 bits); the queue number; -1 when unused.
 	Index int64
 	// Value is the counter as read. Kernel counters narrower than 64 bits
 	// are zero-extended; Bits says how wide the kernel keeps it.
 	Value uint64
-	// Gen identifies the incarnation of the object (an ifindex, a socket
-	// inode or cookie; for a qdisc or class the ifindex in the high 32 bits
-	// and a hash of its parent handle and kind in the low 32); 0 when the
+	// Gen identifies the incarnation of the object: an ifindex; for a UDP
+	// socket-table counter the socket's sock_diag cookie (idiag_cookie,
+	// never reused while the system runs; 0 when unknown, as from
+	// /proc/net/udp); for a qdisc or class the ifindex in the high 32 bits
+	// and a hash of its parent handle and kind in the low 32; 0 when the
 	// source has none. A different Gen between two snapshots means the
 	// object was re-created and its counters restarted.
 	Gen uint64

@@ -27,7 +27,11 @@ const (
 	// SourceQdisc is the qdisc and class statistics over rtnetlink (tc -s).
 	SourceQdisc
 	// SourceUDP is the host's UDP socket table over sock_diag: per-socket
-	// drops and memory (ss -uamn).
+	// drops and memory (ss -uamn). Each socket is its own object: Object
+	// is its local ADDR:PORT, Counter.Index its inode and Counter.Gen its
+	// sock_diag cookie, so sockets that share an address (SO_REUSEADDR,
+	// SO_REUSEPORT) are told apart and a socket re-created on the same
+	// address is a new object.
 	SourceUDP
 	// SourceSockets is the process's own socketstats sockets, registered
 	// with Collector.AddSocket.
