@@ -146,22 +146,9 @@ func (l *fieldLexer) addrPort() (netip.AddrPort, bool) {
 	return netip.AddrPortFrom(addr, uint16(port)), true
 }
 
-// hexWord decodes the 8 hexadecimal digits at l.i when they are followed by
-// a space or the end of the line, and moves past them. ok is false (and l
-// unchanged) otherwise.
-func (l *fieldLexer) hexWord() (v uint64, ok bool) {
-	v, ok = l.word8(l.i)
-	if !ok {
-		return 0, false
-	}
-	if end := l.i + 8; end < len(l.b) && l.b[end] != ' ' {
-		return 0, false
-	}
-	l.i += 8
-	return v, true
-}
-
-// hexWordLower is hexWord for lowercase digits only (the kernel's %08x).
+// hexWordLower decodes the 8 lowercase hexadecimal digits at l.i (the
+// kernel's %08x) when they are followed by a space or the end of the line,
+// and moves past them. ok is false (and l unchanged) otherwise.
 func (l *fieldLexer) hexWordLower() (v uint64, ok bool) {
 	if len(l.b)-l.i < 8 {
 		return 0, false

@@ -140,10 +140,6 @@ func (s *UDPScanner) Err() error { return s.err }
 // Line is the 1-based line number of the socket Next decoded.
 func (s *UDPScanner) Line() int { return s.line }
 
-func (s *UDPScanner) fail(cause error, format string, args ...any) error {
-	return malformed(s.file, s.line, cause, format, args...)
-}
-
 // failAt is fail about column col (1-based: sl is 1, drops 13).
 func (s *UDPScanner) failAt(col int, cause error, format string, args ...any) error {
 	return malformedAt(s.file, s.line, col, cause, format, args...)
