@@ -38,7 +38,7 @@
 // and registers OpenTelemetry instruments for all of it
 // (Collector.RegisterMetrics).
 //
-// netstack/dropevents counts the kernel's drop tracepoints
+// dropevents counts the kernel's drop tracepoints
 // (udp:udp_fail_queue_rcv_skb, sock:*, skb:kfree_skb) and skb drop reasons
 // through perf_event_open, so a drop is pinned to its site and reason.
 //

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/packetpath/packetpath/netstack/dropevents"
+	"github.com/packetpath/packetpath/dropevents"
 	"golang.org/x/sys/unix"
 )
 

@@ -9,8 +9,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/packetpath/packetpath/dropevents"
 	"github.com/packetpath/packetpath/internal/netns"
-	"github.com/packetpath/packetpath/netstack/dropevents"
 	"github.com/packetpath/packetpath/nic"
 	"github.com/packetpath/packetpath/procparse"
 )

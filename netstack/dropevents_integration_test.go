@@ -6,8 +6,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/packetpath/packetpath/dropevents"
 	"github.com/packetpath/packetpath/internal/netnstest"
-	"github.com/packetpath/packetpath/netstack/dropevents"
 )
 
 // TestDiagnoseWithDropEvents joins kernel drop reasons to a snapshot: the

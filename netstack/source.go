@@ -43,7 +43,7 @@ const (
 	// udp_mem, ...) are read in the caller's namespace.
 	SourceSysctls
 	// SourceDropEvents is the kernel's drop tracepoints and skb drop
-	// reasons (netstack/dropevents), when enabled.
+	// reasons (dropevents), when enabled.
 	SourceDropEvents
 	// SourceNetstat is /proc/net/netstat: the extended MIBs (TcpExt, IpExt,
 	// MPTcpExt), a large file that the fast profile leaves out.

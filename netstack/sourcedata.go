@@ -1,7 +1,7 @@
 package netstack
 
 import (
-	"github.com/packetpath/packetpath/netstack/dropevents"
+	"github.com/packetpath/packetpath/dropevents"
 	"github.com/packetpath/packetpath/nic"
 	"github.com/packetpath/packetpath/procparse"
 	"github.com/packetpath/packetpath/qdisc"

@@ -3,7 +3,7 @@ package netstack
 import (
 	"context"
 
-	"github.com/packetpath/packetpath/netstack/dropevents"
+	"github.com/packetpath/packetpath/dropevents"
 )
 
 // dropSource counts kernel drop events (tracepoints and skb drop reasons).

@@ -7,7 +7,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/packetpath/packetpath/netstack/dropevents"
+	"github.com/packetpath/packetpath/dropevents"
 )
 
 // Reason numbers and field offsets come from the kernel's format file: here
