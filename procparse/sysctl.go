@@ -44,8 +44,9 @@ func (u UDPMem) Bytes(pageSize int64) (minimum, pressure, maximum int64) {
 // (netdev_budget_usecs and the dev_weight biases arrived in the 4.x
 // series). In any other network namespace, 6.18 exposes only the
 // per-namespace ones: rmem_default, rmem_max, wmem_default, wmem_max
-// (read-only there), optmem_max, udp_rmem_min, udp_wmem_min and
-// igmp_max_memberships; the machine-wide ones (budgets, weights, backlog,
+// (read-only there), optmem_max, udp_rmem_min, udp_wmem_min,
+// igmp_max_memberships, ipfrag_high_thresh, ipfrag_time and
+// conf.all.rp_filter; the machine-wide ones (budgets, weights, backlog,
 // busy polling, default_qdisc, flow limit, RPS, udp_mem) are absent there
 // and must be read from the host. Units are as the kernel documents them
 // (Documentation/admin-guide/sysctl/net.rst, networking/ip-sysctl.rst).
@@ -102,6 +103,22 @@ type Sysctls struct {
 	// IGMPMaxMemberships is net.ipv4.igmp_max_memberships: groups one
 	// socket may join.
 	IGMPMaxMemberships SysctlInt
+	// IPFragHighThresh is net.ipv4.ipfrag_high_thresh: bytes of memory
+	// the namespace's IPv4 reassembly queues may hold; a fragment that
+	// arrives above it is dropped and counted in Ip ReasmFails
+	// (net/ipv4/inet_fragment.c inet_frag_find). Per namespace.
+	IPFragHighThresh SysctlInt
+	// IPFragTime is net.ipv4.ipfrag_time: seconds an incomplete IPv4
+	// datagram waits for its missing fragments before it is dropped and
+	// counted in Ip ReasmTimeout and ReasmFails (net/ipv4/ip_fragment.c
+	// ip_expire). Per namespace.
+	IPFragTime SysctlInt
+	// RPFilterAll is net.ipv4.conf.all.rp_filter: 0 off, 1 strict, 2
+	// loose reverse-path filtering. The value in force on an interface is
+	// the larger of this and the interface's own
+	// (include/linux/inetdevice.h IN_DEV_RPFILTER); drops are counted in
+	// TcpExt IPReversePathFilter. Per namespace.
+	RPFilterAll SysctlInt
 }
 
 // sysctlNames lists, in a fixed order, the sysctls Sysctls holds.
@@ -127,6 +144,9 @@ var sysctlNames = [...]string{
 	"net.ipv4.udp_rmem_min",
 	"net.ipv4.udp_wmem_min",
 	"net.ipv4.igmp_max_memberships",
+	"net.ipv4.ipfrag_high_thresh",
+	"net.ipv4.ipfrag_time",
+	"net.ipv4.conf.all.rp_filter",
 }
 
 // SysctlNames returns the names (dotted, as sysctl(8) prints them) of the
@@ -177,6 +197,12 @@ func sysctlField(s *Sysctls, i int) (*SysctlInt, *SysctlString, *UDPMem) {
 		return &s.UDPWmemMin, nil, nil
 	case 19:
 		return &s.IGMPMaxMemberships, nil, nil
+	case 20:
+		return &s.IPFragHighThresh, nil, nil
+	case 21:
+		return &s.IPFragTime, nil, nil
+	case 22:
+		return &s.RPFilterAll, nil, nil
 	}
 	return nil, nil, nil
 }

@@ -24,6 +24,7 @@ func vmSysctls() Sysctls {
 		FlowLimitTableLen: p(4096), RPSSockFlowEntries: p(0),
 		UDPMem:     UDPMem{Min: 575802, Pressure: 767736, Max: 1151604, Present: true},
 		UDPRmemMin: p(4096), UDPWmemMin: p(4096), IGMPMaxMemberships: p(20),
+		IPFragHighThresh: p(4194304), IPFragTime: p(30), RPFilterAll: p(0),
 	}
 }
 
@@ -36,6 +37,7 @@ func netnsSysctls() Sysctls {
 		RmemDefault: p(212992), RmemMax: p(4194304), WmemDefault: p(212992), WmemMax: p(4194304),
 		OptmemMax:  p(131072),
 		UDPRmemMin: p(4096), UDPWmemMin: p(4096), IGMPMaxMemberships: p(20),
+		IPFragHighThresh: p(4194304), IPFragTime: p(30), RPFilterAll: p(0),
 	}
 }
 
@@ -125,8 +127,8 @@ func TestParseSysctl(t *testing.T) {
 	if err := ParseSysctl("net.core.busy_read", []byte("fifty\n"), &s); err == nil || s.BusyRead.Present {
 		t.Errorf("bad busy_read left %+v", s.BusyRead)
 	}
-	if len(SysctlNames()) != 20 {
-		t.Errorf("%d sysctl names, want 20", len(SysctlNames()))
+	if len(SysctlNames()) != 23 {
+		t.Errorf("%d sysctl names, want 23", len(SysctlNames()))
 	}
 }
 
