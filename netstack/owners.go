@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/packetpath/packetpath/socketstats"
+	"github.com/packetpath/packetpath/procparse"
 )
 
 // SocketOwner is the process holding a socket open.
@@ -24,7 +24,7 @@ type SocketOwner struct {
 
 // OwnerCache maps socket inodes to the processes holding them. Finding a
 // socket's owner means reading the fd directory of every process
-// (socketstats.SocketOwners: one readlink per open descriptor on the host,
+// (procparse.FS.SocketOwners: one readlink per open descriptor on the host,
 // tens of milliseconds on a busy machine), so the cache asks only about
 // inodes it has not seen before, all of them in one scan, and remembers the
 // answer, including "no owner found" (a process in another PID namespace,
@@ -59,7 +59,11 @@ func (o *OwnerCache) Resolve(inodes []uint64) error {
 	if len(o.missing) == 0 {
 		return nil
 	}
-	owners, err := socketstats.SocketOwners(o.procRoot, o.missing)
+	fs, err := procparse.NewFS(o.procRoot)
+	if err != nil {
+		return err
+	}
+	owners, err := fs.SocketOwners(o.missing)
 	if err != nil {
 		return err
 	}

@@ -5,8 +5,6 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 )
 
@@ -289,26 +287,6 @@ func FuzzFilterBytecode(f *testing.F) {
 			if want := tree.pred(&s); got != want {
 				t.Fatalf("program %x on %v -> %v if %d: %v, want %v", prog, s.Local, s.Remote, s.Interface, got, want)
 			}
-		}
-	})
-}
-
-func FuzzParseSocketLink(f *testing.F) {
-	for _, s := range []string{"socket:[12345]", "pipe:[1]", "socket:[]", "/dev/null", "socket:[18446744073709551615]"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		ino, ok := parseSocketLink(s)
-		if !ok {
-			return
-		}
-		mid, found := strings.CutPrefix(s, "socket:[")
-		mid, found2 := strings.CutSuffix(mid, "]")
-		if !found || !found2 || mid == "" || strings.TrimLeft(mid, "0123456789") != "" {
-			t.Fatalf("%q accepted as %d", s, ino)
-		}
-		if strings.TrimLeft(mid, "0") != strings.TrimLeft(strconv.FormatUint(ino, 10), "0") {
-			t.Fatalf("%q parsed as %d", s, ino)
 		}
 	})
 }

@@ -237,18 +237,6 @@ func TestDiagDecodeSkipsOtherSequences(t *testing.T) {
 	}
 }
 
-func TestDiagParseSocketLink(t *testing.T) {
-	for in, want := range map[string]uint64{
-		"socket:[12345]": 12345, "socket:[0]": 0, "socket:[]": 0, "pipe:[5]": 0, "socket:[1x]": 0,
-		"socket:[99999999999999999999]": 0, "/dev/null": 0, "socket:[7": 0,
-	} {
-		got, ok := parseSocketLink(in)
-		if got != want || ok != (want != 0 || in == "socket:[0]") {
-			t.Errorf("parseSocketLink(%q) = %d, %v", in, got, ok)
-		}
-	}
-}
-
 // TestDiagProcessFixture maps sockets to processes on a fixture /proc tree
 // whose fd links point at sockets, pipes and files.
 func TestDiagProcessFixture(t *testing.T) {

@@ -7,11 +7,11 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/packetpath/packetpath/socketstats"
+	"github.com/packetpath/packetpath/procparse"
 )
 
 // ownerCache names the processes that hold the listed UDP sockets. Finding
-// them reads the fd links of every process (socketstats.SocketOwners), so
+// them reads the fd links of every process (procparse.FS.SocketOwners), so
 // only the sockets on screen are looked up, each once: a socket keeps its
 // inode for its lifetime, and its holders rarely change.
 type ownerCache struct {
@@ -34,7 +34,11 @@ func (c *ownerCache) lookup(inodes []uint64) map[uint64]string {
 		}
 	}
 	if len(missing) > 0 {
-		owners, err := socketstats.SocketOwners(c.proc, missing)
+		var owners map[uint64][]int
+		fs, err := procparse.NewFS(c.proc)
+		if err == nil {
+			owners, err = fs.SocketOwners(missing)
+		}
 		for _, ino := range missing {
 			c.names[ino] = ""
 			if err == nil {
