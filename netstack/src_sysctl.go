@@ -85,6 +85,9 @@ func appendSysctls(snap *Snapshot, d *procparse.Sysctls) {
 	add("net.ipv4.udp_rmem_min", d.UDPRmemMin, StageSocket)
 	add("net.ipv4.udp_wmem_min", d.UDPWmemMin, StageTxSocket)
 	add("net.ipv4.igmp_max_memberships", d.IGMPMaxMemberships, StageIP)
+	add("net.ipv4.ipfrag_high_thresh", d.IPFragHighThresh, StageIP)
+	add("net.ipv4.ipfrag_time", d.IPFragTime, StageIP)
+	add("net.ipv4.conf.all.rp_filter", d.RPFilterAll, StageIP)
 	if d.UDPMem.Present {
 		add("net.ipv4.udp_mem.min", procparse.SysctlInt{Value: d.UDPMem.Min, Present: true}, StageSocket)
 		add("net.ipv4.udp_mem.pressure", procparse.SysctlInt{Value: d.UDPMem.Pressure, Present: true}, StageSocket)
