@@ -57,6 +57,19 @@ func (g Group) String() string {
 // wrapped one (FromUDPConn, FromFD: Port, Bind and ReusePort are then
 // ignored).
 type Config struct {
+	// NetNS is the network namespace to create the socket in, for Open: a
+	// path (/var/run/netns/NAME, /proc/PID/ns/net) or the name of a
+	// namespace made by ip-netns(8). Only the socket is made there (on an
+	// OS thread that enters the namespace with setns(2) and returns): the
+	// rest of the program stays where it is, and the socket belongs to
+	// that namespace for its whole life. Interface, Groups and
+	// net.core.rmem_max are those of the namespace. Empty means the
+	// caller's namespace. FromUDPConn and FromFD ignore it (their socket
+	// already has one). Entering another namespace needs CAP_SYS_ADMIN;
+	// the error then wraps os.ErrPermission, and os.ErrNotExist when the
+	// namespace does not exist.
+	NetNS string
+
 	// Interface names the interface to join groups on ("eth0", "lo").
 	// InterfaceIndex may be given instead. With neither, the kernel picks
 	// the interface from the route to each group.

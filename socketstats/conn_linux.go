@@ -13,6 +13,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/packetpath/packetpath/internal/netns"
 )
 
 // Conn is an instrumented UDP receive socket. ReadBatch has one caller at a
@@ -75,9 +77,30 @@ type Conn struct {
 	sMemErr  syscall.Errno
 }
 
-// Open creates a UDP socket bound to cfg.Port, joins cfg.Groups and
-// instruments it. See Config for the defaults.
+// Open creates a UDP socket bound to cfg.Port, in the network namespace
+// cfg.NetNS, joins cfg.Groups and instruments it. See Config for the
+// defaults.
 func Open(cfg Config) (*Conn, error) {
+	if cfg.NetNS == "" {
+		return open(cfg)
+	}
+	var c *Conn
+	err := netns.Do(netns.Path(cfg.NetNS), func() error {
+		var err error
+		c, err = open(cfg)
+		return err
+	})
+	if err != nil {
+		if c != nil {
+			c.Close()
+		}
+		return nil, fmt.Errorf("socketstats: namespace %s: %w", cfg.NetNS, err)
+	}
+	return c, nil
+}
+
+// open is Open in the calling thread's network namespace.
+func open(cfg Config) (*Conn, error) {
 	family, err := configFamily(cfg)
 	if err != nil {
 		return nil, err

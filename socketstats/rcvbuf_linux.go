@@ -4,14 +4,32 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/packetpath/packetpath/internal/readfile"
-	"github.com/packetpath/packetpath/internal/scan"
 	"golang.org/x/sys/unix"
+
+	"github.com/packetpath/packetpath/procparse"
 )
 
-// rmemMaxPath is net.core.rmem_max (net/core/sysctl_net_core.c), the cap
-// SO_RCVBUF applies without CAP_NET_ADMIN.
-const rmemMaxPath = "/proc/sys/net/core/rmem_max"
+// rmemMax is net.core.rmem_max (net/core/sysctl_net_core.c, in bytes), the
+// cap SO_RCVBUF applies without CAP_NET_ADMIN, read through procparse from
+// /proc/sys/net of the calling thread's network namespace (where the
+// socket was created: Open runs there). ok is false when it could not be
+// read or parsed.
+func rmemMax() (v uint64, ok bool) {
+	fs, err := procparse.NewFS(procparse.DefaultRoot)
+	if err != nil {
+		return 0, false
+	}
+	const name = "net.core.rmem_max"
+	raw, err := fs.Sysctl(name)
+	if err != nil {
+		return 0, false
+	}
+	var s procparse.Sysctls
+	if procparse.ParseSysctl(name, []byte(raw), &s) != nil || !s.RmemMax.Present || s.RmemMax.Value < 0 {
+		return 0, false
+	}
+	return uint64(s.RmemMax.Value), true
+}
 
 // setReceiveBuffer asks for req bytes with SO_RCVBUFFORCE, falls back to
 // SO_RCVBUF when that is not permitted, and reads back what was obtained.
@@ -33,12 +51,7 @@ func setReceiveBuffer(fd, req int) (BufferInfo, error) {
 		return bi, fmt.Errorf("socketstats: getsockopt SO_RCVBUF: %w", err)
 	}
 	bi.Obtained = v
-	var buf [32]byte
-	if b, err := readfile.ReadInto(rmemMaxPath, buf[:0]); err == nil {
-		if m, err := scan.Uint(scan.TrimSpace(b)); err == nil {
-			bi.RmemMax, bi.RmemMaxKnown = m, true
-		}
-	}
+	bi.RmemMax, bi.RmemMaxKnown = rmemMax()
 	if !bi.Forced {
 		if bi.RmemMaxKnown {
 			bi.Capped = uint64(req) > bi.RmemMax

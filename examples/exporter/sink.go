@@ -8,7 +8,6 @@ import (
 
 	"go.opentelemetry.io/otel/metric"
 
-	"github.com/packetpath/packetpath/internal/netns"
 	"github.com/packetpath/packetpath/socketstats"
 )
 
@@ -22,6 +21,7 @@ type sink struct {
 
 func openSink(o *options, mp metric.MeterProvider) (*sink, error) {
 	cfg := socketstats.Config{
+		NetNS:         o.netns,
 		Interface:     o.iface,
 		Port:          o.join[0].Port(),
 		ReceiveBuffer: o.rcvbuf,
@@ -35,11 +35,8 @@ func openSink(o *options, mp metric.MeterProvider) (*sink, error) {
 	for i := range s.msgs {
 		s.msgs[i].Buf = make([]byte, 2048)
 	}
-	err := netns.Do(o.netns, func() error {
-		var err error
-		s.conn, err = socketstats.Open(cfg)
-		return err
-	})
+	var err error
+	s.conn, err = socketstats.Open(cfg)
 	if err != nil {
 		return nil, err
 	}

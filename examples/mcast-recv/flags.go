@@ -107,7 +107,7 @@ func newFlagSet(o *options, out io.Writer) *flag.FlagSet {
 		return nil
 	})
 	fs.StringVar(&o.iface, "iface", "", "`interface` to join on (default: the route to each group)")
-	fs.StringVar(&o.netns, "netns", "", "open the socket inside the network namespace at `PATH` (/var/run/netns/NAME or /proc/PID/ns/net)")
+	fs.StringVar(&o.netns, "netns", "", "open the socket inside the network namespace `NS`: a name made by ip netns, or a path (/var/run/netns/NAME, /proc/PID/ns/net)")
 	fs.Var((*byteSize)(&o.rcvbuf), "rcvbuf", "receive buffer `size` to ask for (e.g. 212992, 8M; the kernel doubles it); 0 keeps the default")
 	fs.IntVar(&o.batch, "batch", socketstats.DefaultMaxBatch, "datagrams per recvmmsg `call` (1.."+strconv.Itoa(socketstats.MaxBatchLimit)+")")
 	fs.IntVar(&o.bufSize, "bufsize", 2048, "read buffer per datagram in `bytes`; longer datagrams are counted as truncated")
@@ -189,6 +189,7 @@ func (o *options) validate(fs *flag.FlagSet) error {
 // config turns the options into a socketstats.Config.
 func (o *options) config() socketstats.Config {
 	cfg := socketstats.Config{
+		NetNS:         o.netns,
 		Interface:     o.iface,
 		Port:          o.groups[0].Port(),
 		ReceiveBuffer: o.rcvbuf,

@@ -54,7 +54,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/packetpath/packetpath/internal/netns"
 	"github.com/packetpath/packetpath/socketstats"
 )
 
@@ -74,12 +73,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
-	var conn *socketstats.Conn
-	err = netns.Do(o.netns, func() error {
-		var err error
-		conn, err = socketstats.Open(o.config())
-		return err
-	})
+	conn, err := socketstats.Open(o.config())
 	if err != nil {
 		fmt.Fprintf(stderr, "mcast-recv: %v\n", err)
 		return 1

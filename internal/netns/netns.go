@@ -13,7 +13,24 @@ package netns
 import (
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 )
+
+// NamedDir is where ip-netns(8) keeps the namespaces it names.
+const NamedDir = "/var/run/netns"
+
+// Path returns the namespace file that nameOrPath designates: a value with
+// a slash in it is a path (/var/run/netns/NAME, /proc/PID/ns/net) and is
+// returned as it is; any other non-empty value is a name given to
+// ip-netns(8), NamedDir/NAME. An empty value stays empty (the caller's
+// namespace).
+func Path(nameOrPath string) string {
+	if nameOrPath == "" || strings.ContainsRune(nameOrPath, '/') {
+		return nameOrPath
+	}
+	return filepath.Join(NamedDir, nameOrPath)
+}
 
 // Do runs fn inside the network namespace at path (/var/run/netns/NAME or
 // /proc/PID/ns/net). An empty path runs fn directly, in the caller's
