@@ -7,7 +7,10 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/mdlayher/netlink"
+
 	"github.com/packetpath/packetpath/internal/netns"
+	"github.com/packetpath/packetpath/internal/nl"
 	"github.com/packetpath/packetpath/procparse"
 )
 
@@ -18,22 +21,13 @@ type Client struct {
 	opts Options
 	sys  SysFS
 
-	// nlFd is the NETLINK_ROUTE socket. It is deliberately not handed to
-	// the Go netpoller: the kernel answers a dump synchronously, so reads
-	// almost never wait, and an fd in the runtime's epoll set makes every
-	// queued dump chunk wake an idle thread (ep_poll_callback), which
-	// costs more than the read itself at high sampling rates. The rare
-	// wait is a poll(2) in short slices that honour the context.
-	nlFd int
-	seq  uint32
-	// pending is set when a dump was abandoned before its NLMSG_DONE;
-	// pendingSeq is its sequence number.
-	pending    bool
-	pendingSeq uint32
-	nlbuf      []byte
-	req        [nlmsgHdrLen + ifinfomsgLen]byte
-	rdN        int
-	pfd        [1]unix.PollFd
+	// nl is the NETLINK_ROUTE socket (internal/nl: off the Go netpoller,
+	// see its package doc for the measured reason).
+	nl      *nl.Conn
+	req     [ifinfomsgLen]byte // RTM_GETLINK body: ifinfomsg, AF_UNSPEC
+	links   []Link             // the dump in progress
+	resetFn func()
+	linkFn  func(netlink.Message) error
 
 	ioFd int // AF_INET (or AF_UNIX) datagram socket for SIOCETHTOOL
 	io   ioctlState
@@ -43,17 +37,14 @@ type Client struct {
 // os.ErrNotExist for a missing namespace and os.ErrPermission without the
 // right to enter it.
 func Open(opts Options) (*Client, error) {
-	c := &Client{opts: opts, sys: NewSysFS(opts.sysfsRoot()), nlFd: -1, ioFd: -1}
+	c := &Client{opts: opts, sys: NewSysFS(opts.sysfsRoot()), ioFd: -1}
 	err := netns.Do(opts.NetNS, func() error {
-		fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
+		conn, err := nl.Dial(unix.NETLINK_ROUTE, 0)
 		if err != nil {
-			return fmt.Errorf("nic: rtnetlink socket: %w", os.NewSyscallError("socket", err))
+			return fmt.Errorf("nic: rtnetlink socket: %w", err)
 		}
-		c.nlFd = fd
-		if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-			return fmt.Errorf("nic: rtnetlink socket: %w", os.NewSyscallError("bind", err))
-		}
-		fd, err = unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+		c.nl = conn
+		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 		if err != nil {
 			fd, err = unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 		}
@@ -67,20 +58,19 @@ func Open(opts Options) (*Client, error) {
 		c.Close()
 		return nil, err
 	}
-	c.nlbuf = make([]byte, 64<<10)
-	c.pfd[0] = unix.PollFd{Fd: int32(c.nlFd), Events: unix.POLLIN}
+	c.resetFn, c.linkFn = c.resetLinks, c.onLink
 	return c, nil
 }
 
 // SysFS returns the sysfs reader for Options.SysfsRoot.
 func (c *Client) SysFS() SysFS { return c.sys }
 
-// Close releases both sockets.
+// Close releases both sockets. Calls after Close fail with an error
+// wrapping nl.ErrClosed (errors.Is matches net.ErrClosed and os.ErrClosed).
 func (c *Client) Close() error {
 	var errs []error
-	if c.nlFd >= 0 {
-		errs = append(errs, unix.Close(c.nlFd))
-		c.nlFd = -1
+	if c.nl != nil {
+		errs = append(errs, c.nl.Close())
 	}
 	if c.ioFd >= 0 {
 		errs = append(errs, unix.Close(c.ioFd))

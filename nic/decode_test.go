@@ -63,7 +63,7 @@ func linkMsg(index int32, name string, nstats int) []byte {
 
 func TestDecodeLinkDumpFixture(t *testing.T) {
 	b := readFile(t, "testdata/rtm_getlink_dump.bin")
-	links, done, err := DecodeLinkDump(b, 8, nil)
+	links, done, err := decodeLinkDump(b, 8, nil)
 	if err != nil || !done {
 		t.Fatalf("done %v err %v", done, err)
 	}
@@ -82,12 +82,12 @@ func TestDecodeLinkDumpFixture(t *testing.T) {
 		t.Errorf("lo = %+v", links[0])
 	}
 	// Another sequence number: every message is skipped.
-	if links, _, err := DecodeLinkDump(b, 9, nil); err != nil || len(links) != 0 {
+	if links, _, err := decodeLinkDump(b, 9, nil); err != nil || len(links) != 0 {
 		t.Errorf("seq 9: %d links, %v", len(links), err)
 	}
 	// Re-decoding into the same slice allocates nothing.
 	allocs := testing.AllocsPerRun(100, func() {
-		links, _, err = DecodeLinkDump(b, 8, links[:0])
+		links, _, err = decodeLinkDump(b, 8, links[:0])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -100,7 +100,7 @@ func TestDecodeLinkDumpFixture(t *testing.T) {
 func TestDecodeStatsLengths(t *testing.T) {
 	for _, n := range []int{23, 24, 25, 27} {
 		b := nlmsg(rtmNewLink, 2, 1, linkMsg(5, "x", n))
-		links, _, err := DecodeLinkDump(b, 1, nil)
+		links, _, err := decodeLinkDump(b, 1, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -116,11 +116,11 @@ func TestDecodeStatsLengths(t *testing.T) {
 
 func TestDecodeLinkDumpErrors(t *testing.T) {
 	errMsg := nlmsg(nlmsgError, 0, 1, append(u32b(uint32(0x100000000-int64(syscall.EPERM))), make([]byte, 16)...))
-	if _, _, err := DecodeLinkDump(errMsg, 1, nil); !errors.Is(err, syscall.EPERM) {
+	if _, _, err := decodeLinkDump(errMsg, 1, nil); !errors.Is(err, syscall.EPERM) {
 		t.Errorf("NLMSG_ERROR: %v", err)
 	}
 	doneErr := nlmsg(nlmsgDone, 2, 1, u32b(uint32(0x100000000-int64(syscall.EINTR))))
-	if _, _, err := DecodeLinkDump(doneErr, 1, nil); !errors.Is(err, syscall.EINTR) {
+	if _, _, err := decodeLinkDump(doneErr, 1, nil); !errors.Is(err, syscall.EINTR) {
 		t.Errorf("NLMSG_DONE error: %v", err)
 	}
 	good := nlmsg(rtmNewLink, 2, 1, linkMsg(1, "a", 24))
@@ -132,7 +132,7 @@ func TestDecodeLinkDumpErrors(t *testing.T) {
 		"short mtu":      nlmsg(rtmNewLink, 2, 1, append(make([]byte, ifinfomsgLen), nlattr(iflaMTU, []byte{1})...)),
 		"attr overflows": nlmsg(rtmNewLink, 2, 1, append(make([]byte, ifinfomsgLen), 0xff, 0, 4, 0)),
 	} {
-		if _, _, err := DecodeLinkDump(b, 1, nil); !errors.Is(err, ErrMalformed) {
+		if _, _, err := decodeLinkDump(b, 1, nil); !errors.Is(err, ErrMalformed) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
@@ -234,12 +234,12 @@ func FuzzDecodeLinkDump(f *testing.F) {
 	f.Add(nlmsg(nlmsgError, 0, 1, u32b(0xffffffff)), uint32(1))
 	f.Add(nlmsg(nlmsgDone, 2, 1, u32b(0)), uint32(1))
 	f.Fuzz(func(t *testing.T, b []byte, seq uint32) {
-		links, _, err := DecodeLinkDump(b, seq, nil)
+		links, _, err := decodeLinkDump(b, seq, nil)
 		if err != nil && len(links) > 0 && links[len(links)-1].Name == "\x00never" {
 			t.Fatal("unreachable")
 		}
 		// Decoding again into the used slice gives the same links.
-		again, _, err2 := DecodeLinkDump(b, seq, links[:0])
+		again, _, err2 := decodeLinkDump(b, seq, links[:0])
 		if (err == nil) != (err2 == nil) || len(again) != len(links) {
 			t.Fatalf("second decode differs: %v / %v, %d / %d links", err, err2, len(links), len(again))
 		}
@@ -292,5 +292,13 @@ func TestDecodeManyStrings(t *testing.T) {
 	}
 	if qs := QueueStats(names, nil); len(qs) != n {
 		t.Errorf("%d queue stats", len(qs))
+	}
+}
+
+func TestDecodeLinksReplay(t *testing.T) {
+	b := readFile(t, "testdata/rtm_getlink_dump.bin")
+	links, err := DecodeLinks(b, nil)
+	if err != nil || len(links) != 4 || links[3].Name != "eth0" || links[3].Stats.RxPackets != 3996 || links[0].Stats.RxPackets != 129 {
+		t.Fatalf("%d links, %v", len(links), err)
 	}
 }

@@ -25,6 +25,18 @@ type ifreq struct {
 type ioctlState struct {
 	ifr ifreq
 	buf [256]byte
+	// record, when set (RecordEthtool), sees every reply.
+	record func(dev, op string, reply []byte, err error)
+}
+
+// RecordEthtool makes the Client call fn after every SIOCETHTOOL request
+// it makes, with the device, the command's kernel name (such as
+// "ETHTOOL_GDRVINFO"), the request buffer as the kernel filled it (valid
+// only during the call) and the error the request failed with, which
+// holds the errno. A capture uses it to store the replies as the kernel
+// gave them; nil stops recording.
+func (c *Client) RecordEthtool(fn func(dev, op string, reply []byte, err error)) {
+	c.io.record = fn
 }
 
 // ethtoolOpNames names commands in errors.
@@ -91,10 +103,14 @@ func (c *Client) ethtool(dev string, buf []byte) error {
 		_, _, e = unix.Syscall(unix.SYS_IOCTL, uintptr(c.ioFd), unix.SIOCETHTOOL, uintptr(unsafe.Pointer(ifr)))
 	}
 	ifr.data = nil
+	var err error
 	if e != 0 {
-		return ethtoolError(cmd, dev, e)
+		err = ethtoolError(cmd, dev, e)
 	}
-	return nil
+	if c.io.record != nil {
+		c.io.record(dev, ethtoolOpName(cmd), buf, err)
+	}
+	return err
 }
 
 // fixed runs a command whose reply is a fixed-size structure of n bytes.

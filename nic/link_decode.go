@@ -1,11 +1,14 @@
 package nic
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"syscall"
 
+	"github.com/mdlayher/netlink"
+
+	"github.com/packetpath/packetpath/internal/nl"
 	"github.com/packetpath/packetpath/internal/reuse"
 	"github.com/packetpath/packetpath/internal/scan"
 )
@@ -15,19 +18,9 @@ import (
 // shorter than its structure.
 var ErrMalformed = errors.New("nic: malformed kernel data")
 
-// netlink and rtnetlink numbers (include/uapi/linux/netlink.h, rtnetlink.h,
-// if_link.h).
+// rtnetlink numbers (include/uapi/linux/rtnetlink.h, if_link.h).
 const (
-	nlmsgHdrLen  = 16
 	ifinfomsgLen = 16
-
-	nlmsgNoop  = 1
-	nlmsgError = 2
-	nlmsgDone  = 3
-
-	nlmFlagDumpIntr = 0x10 // NLM_F_DUMP_INTR
-
-	rtmNewLink = 16
 
 	iflaIfname         = 3
 	iflaMTU            = 4
@@ -46,79 +39,66 @@ const (
 	stats64Len25 = 25 * 8
 )
 
-// dumpChunk is what decodeLinkDump found in one read from the socket.
-type dumpChunk struct {
-	done bool // NLMSG_DONE seen
-	intr bool // NLM_F_DUMP_INTR: the device list changed during the dump
-}
-
-// DecodeLinkDump decodes the netlink messages of one read from an
-// RTM_GETLINK dump (a sequence of RTM_NEWLINK messages, possibly ending in
-// NLMSG_DONE) and appends a Link per message to dst, reusing the elements
-// and names already in dst[len(dst):cap(dst)]. Messages whose sequence
-// number is not seq are skipped. done reports NLMSG_DONE. A netlink error
-// message becomes an error wrapping its errno.
-func DecodeLinkDump(b []byte, seq uint32, dst []Link) (links []Link, done bool, err error) {
-	links, c, err := decodeLinkDump(b, seq, dst)
-	return links, c.done, err
-}
-
-func decodeLinkDump(b []byte, seq uint32, dst []Link) ([]Link, dumpChunk, error) {
-	var c dumpChunk
-	for len(b) > 0 {
-		if len(b) < nlmsgHdrLen {
-			return dst, c, fmt.Errorf("%w: %d trailing bytes, shorter than a netlink header", ErrMalformed, len(b))
-		}
-		mlen := binary.NativeEndian.Uint32(b[0:4])
-		typ := binary.NativeEndian.Uint16(b[4:6])
-		flags := binary.NativeEndian.Uint16(b[6:8])
-		mseq := binary.NativeEndian.Uint32(b[8:12])
-		if mlen < nlmsgHdrLen || uint64(mlen) > uint64(len(b)) {
-			return dst, c, fmt.Errorf("%w: netlink message length %d with %d bytes left", ErrMalformed, mlen, len(b))
-		}
-		body := b[nlmsgHdrLen:mlen]
-		next := align4(int(mlen))
-		if next > len(b) {
-			next = len(b)
-		}
-		b = b[next:]
-		if mseq != seq {
-			continue
-		}
-		if flags&nlmFlagDumpIntr != 0 {
-			c.intr = true
-		}
-		switch typ {
-		case nlmsgNoop:
-		case nlmsgDone:
-			c.done = true
-			if len(body) >= 4 {
-				if e := int32(binary.NativeEndian.Uint32(body)); e < 0 {
-					return dst, c, fmt.Errorf("nic: RTM_GETLINK dump: %w", syscall.Errno(-e))
-				}
-			}
-			return dst, c, nil
-		case nlmsgError:
-			if len(body) < 4 {
-				return dst, c, fmt.Errorf("%w: short NLMSG_ERROR", ErrMalformed)
-			}
-			if e := int32(binary.NativeEndian.Uint32(body)); e < 0 {
-				return dst, c, fmt.Errorf("nic: RTM_GETLINK: %w", syscall.Errno(-e))
-			}
-			c.done = true // an ACK
-			return dst, c, nil
-		case rtmNewLink:
-			var l *Link
-			dst, l = reuse.Next(dst)
-			if err := decodeLink(body, l); err != nil {
-				return dst[:len(dst)-1], c, err
-			}
-		}
+// DecodeLinks decodes the raw bytes of a captured RTM_GETLINK dump (the
+// kernel's messages, NLMSG_DONE included, as a bundle stores them) into
+// dst[:0] through the same internal/nl dump and decoder as Client.Links: it
+// replays the bytes as the kernel's answer (nl.NewReplay).
+func DecodeLinks(dump []byte, dst []Link) ([]Link, error) {
+	c := nl.NewConn(nl.NewReplay(dump))
+	dst = dst[:0]
+	err := c.Dump(context.Background(), nl.Request{Type: rtmGetLink, Body: make([]byte, ifinfomsgLen),
+		Reset: func() { dst = dst[:0] }}, func(m netlink.Message) error {
+		var err error
+		dst, err = appendLink(dst, m)
+		return err
+	})
+	if err != nil {
+		return dst, fmt.Errorf("nic: RTM_GETLINK dump: %w", markMalformed(err))
 	}
-	return dst, c, nil
+	return dst, nil
 }
 
-func align4(n int) int { return (n + 3) &^ 3 }
+const (
+	rtmNewLink = 16
+	rtmGetLink = 18
+)
+
+// appendLink decodes an RTM_NEWLINK message into the next element of dst
+// (reused); other message types are skipped.
+func appendLink(dst []Link, m netlink.Message) ([]Link, error) {
+	if m.Header.Type != rtmNewLink {
+		return dst, nil
+	}
+	var l *Link
+	dst, l = reuse.Next(dst)
+	if err := decodeLink(m.Data, l); err != nil {
+		return dst[:len(dst)-1], err
+	}
+	return dst, nil
+}
+
+// decodeLinkDump decodes one read of an RTM_GETLINK dump, keeping the
+// messages with sequence number seq (the fuzzed decoder).
+func decodeLinkDump(b []byte, seq uint32, dst []Link) (links []Link, done bool, err error) {
+	done, err = nl.Messages(b, func(m netlink.Message) error {
+		if m.Header.Sequence != seq {
+			return nil
+		}
+		var err error
+		dst, err = appendLink(dst, m)
+		return err
+	})
+	return dst, done, markMalformed(err)
+}
+
+// markMalformed makes a netlink framing error (nl.ErrMalformed) match
+// ErrMalformed too.
+func markMalformed(err error) error {
+	if err != nil && errors.Is(err, nl.ErrMalformed) && !errors.Is(err, ErrMalformed) {
+		return fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	return err
+}
 
 // decodeLink decodes one RTM_NEWLINK body (ifinfomsg + attributes) into l,
 // keeping l.Name and l.Qdisc when the bytes are unchanged.
@@ -131,21 +111,11 @@ func decodeLink(b []byte, l *Link) error {
 	l.Index = int32(binary.NativeEndian.Uint32(b[4:8]))
 	l.Flags = binary.NativeEndian.Uint32(b[8:12])
 	haveName, haveQdisc := false, false
-	attrs := b[ifinfomsgLen:]
-	for len(attrs) >= 4 {
-		alen := int(binary.NativeEndian.Uint16(attrs[0:2]))
-		atyp := binary.NativeEndian.Uint16(attrs[2:4]) & 0x3fff // drop NLA_F_NESTED, NLA_F_NET_BYTEORDER
-		if alen < 4 || alen > len(attrs) {
-			return fmt.Errorf("%w: link %d: attribute %d length %d with %d bytes left", ErrMalformed, l.Index, atyp, alen, len(attrs))
-		}
-		v := attrs[4:alen]
-		next := align4(alen)
-		if next > len(attrs) {
-			next = len(attrs)
-		}
-		attrs = attrs[next:]
+	a := nl.NewAttrs(b[ifinfomsgLen:])
+	for a.Next() {
+		v := a.Data
 		var err error
-		switch atyp {
+		switch a.Type {
 		case iflaIfname:
 			l.Name = scan.String(l.Name, cstring(v))
 			haveName = true
@@ -179,6 +149,9 @@ func decodeLink(b []byte, l *Link) error {
 		if err != nil {
 			return err
 		}
+	}
+	if err := a.Err(); err != nil {
+		return fmt.Errorf("link %d: %w: %w", l.Index, err, ErrMalformed)
 	}
 	if !haveName {
 		l.Name = ""

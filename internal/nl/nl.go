@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"syscall"
 	"time"
@@ -82,8 +83,18 @@ func NewConn(t Transport) *Conn {
 	return &Conn{t: t, buf: make([]byte, DefaultBufSize), req: make([]byte, 0, 512)}
 }
 
-// Close closes the transport. Calls after Close fail with an error wrapping
-// net.ErrClosed (os.ErrClosed is the same error).
+// ErrClosed is the error of every call on a closed connection, here and in
+// the packages built on nl (nic, qdisc, udptable): errors.Is matches it,
+// net.ErrClosed and os.ErrClosed.
+var ErrClosed error = closedError{}
+
+type closedError struct{}
+
+func (closedError) Error() string { return "use of closed netlink connection" }
+
+func (closedError) Is(target error) bool { return target == net.ErrClosed || target == os.ErrClosed }
+
+// Close closes the transport. Calls after Close fail with ErrClosed.
 func (c *Conn) Close() error {
 	if c == nil || c.closed {
 		return nil
@@ -116,7 +127,7 @@ type Request struct {
 // truncation, NLM_F_DUMP_INTR, ENOBUFS and abandoned dumps.
 func (c *Conn) Dump(ctx context.Context, req Request, fn func(m netlink.Message) error) error {
 	if c.Closed() {
-		return &netlink.OpError{Op: "dump", Err: os.ErrClosed}
+		return &netlink.OpError{Op: "dump", Err: ErrClosed}
 	}
 	if err := ctx.Err(); err != nil {
 		return &netlink.OpError{Op: "dump", Err: err}
@@ -257,14 +268,14 @@ func next(b []byte) (netlink.Message, []byte, error) {
 }
 
 // Messages calls fn with each message of b, a buffer of netlink messages as
-// a dump delivers them, until NLMSG_DONE; a negative NLMSG_DONE status or
-// NLMSG_ERROR errno becomes an *netlink.OpError. Sequence numbers are not
-// checked. It is the walk Dump does, for bytes already in hand.
-func Messages(b []byte, fn func(m netlink.Message) error) error {
+// a dump delivers them, until NLMSG_DONE (done true); a negative NLMSG_DONE
+// status or an NLMSG_ERROR errno becomes an *netlink.OpError. Sequence
+// numbers are not checked. It is the walk Dump does, for bytes in hand.
+func Messages(b []byte, fn func(m netlink.Message) error) (done bool, err error) {
 	for len(b) > 0 {
 		m, rest, err := next(b)
 		if err != nil {
-			return &netlink.OpError{Op: "decode", Err: err}
+			return false, &netlink.OpError{Op: "decode", Err: err}
 		}
 		b = rest
 		switch m.Header.Type {
@@ -272,15 +283,18 @@ func Messages(b []byte, fn func(m netlink.Message) error) error {
 			continue
 		case netlink.Done, netlink.Error:
 			if e := status(m); e != 0 {
-				return &netlink.OpError{Op: "decode", Err: Errno(e), Sequence: m.Header.Sequence}
+				return true, &netlink.OpError{Op: "decode", Err: Errno(e), Sequence: m.Header.Sequence}
 			}
-			return nil
+			if len(m.Data) < 4 && m.Header.Type == netlink.Error {
+				return true, &netlink.OpError{Op: "decode", Err: fmt.Errorf("NLMSG_ERROR of %d bytes: %w", len(m.Data), ErrMalformed)}
+			}
+			return true, nil
 		}
 		if err := fn(m); err != nil {
-			return err
+			return false, err
 		}
 	}
-	return nil
+	return false, nil
 }
 
 func (c *Conn) recv(ctx context.Context, dl time.Time, ctxDL bool) (int, error) {

@@ -204,7 +204,7 @@ func TestDumpStaleSequenceSkipped(t *testing.T) {
 	}
 	// Through Messages (no sequence check) the same bytes hold 5.
 	cnt = counter{}
-	if err := Messages(ans, cnt.fn); err != nil || cnt.n != fixtureLinks+1 {
+	if _, err := Messages(ans, cnt.fn); err != nil || cnt.n != fixtureLinks+1 {
 		t.Fatalf("Messages: %d, %v", cnt.n, err)
 	}
 }
@@ -314,7 +314,7 @@ func TestClosed(t *testing.T) {
 func TestAttrs(t *testing.T) {
 	b := fixture(t)
 	var names []string
-	err := Messages(b, func(m netlink.Message) error {
+	_, err := Messages(b, func(m netlink.Message) error {
 		a := NewAttrs(m.Data[16:])
 		for a.Next() {
 			if a.Type == 3 { // IFLA_IFNAME
@@ -360,7 +360,7 @@ func FuzzMessages(f *testing.F) {
 	f.Add(fixture(f))
 	f.Add(nlmsg(2, 0, errnoBody(syscall.EPERM)))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		_ = Messages(b, func(m netlink.Message) error {
+		_, _ = Messages(b, func(m netlink.Message) error {
 			a := NewAttrs(m.Data)
 			for a.Next() {
 			}
