@@ -116,10 +116,20 @@ func (g diag) reassembly(fs *[]Finding) {
 	f.Knobs = []Knob{
 		{Name: "sender datagram size", Advice: "keep each datagram's payload under the path MTU (1472 bytes of UDP payload on a 1500-byte MTU) so it is never fragmented: one lost fragment loses the datagram",
 			Command: "ip link show <iface> (mtu) and the sender's datagram size"},
-		g.sysctlKnob(sysctlFragHighThresh, "bytes of memory the namespace's reassembly queues may hold: raise it if fragments are refused under load", double),
+		g.sysctlKnob(sysctlFragHighThresh, "bytes of memory the namespace's reassembly queues may hold: raise it if fragments are refused under load (0 refuses every fragment)", fragThresh),
 		g.sysctlKnob(sysctlFragTime, "seconds an incomplete datagram waits for its fragments: a longer wait does not bring lost fragments back", nil),
 	}
 	*fs = append(*fs, f)
+}
+
+// fragThresh suggests an ipfrag_high_thresh: the kernel's default (4 MiB,
+// net/ipv4/ip_fragment.c ipv4_frags_init_net) when below it, else double.
+func fragThresh(cur uint64) uint64 {
+	const def = 4 << 20
+	if cur < def {
+		return def
+	}
+	return 2 * cur
 }
 
 // ignoredMulti reports multicast and broadcast datagrams no socket took
