@@ -11,9 +11,10 @@ import (
 // TestBundleCaptureCarriesProcNetDev: a frame captured live, where the
 // link counters come from rtnetlink, still holds proc/net/dev, so that an
 // older packetpath or plain tools read the devices. Opened again, the
-// counters come from rtnetlink (netlink.json) and say so, while the file
-// is in the typed data; with netlink.json removed, as a user copying only
-// /proc would have it, the same devices come from proc/net/dev.
+// counters come from rtnetlink (the recorded RTM_GETLINK dump) and say so,
+// while the file is in the typed data; with the netlink dumps removed, as a
+// user copying only /proc would have it, the same devices come from
+// proc/net/dev.
 func TestBundleCaptureCarriesProcNetDev(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "b")
 	live, err := NewCollector(Config{Sources: SourceLinks})
@@ -46,7 +47,7 @@ func TestBundleCaptureCarriesProcNetDev(t *testing.T) {
 	}
 	s := read()
 	if len(s.Sources.Links) == 0 || len(s.Sources.NetDev.Devices) != len(s.Sources.Links) {
-		t.Fatalf("%d links from netlink.json, %d devices in proc/net/dev", len(s.Sources.Links), len(s.Sources.NetDev.Devices))
+		t.Fatalf("%d links from the RTM_GETLINK dump, %d devices in proc/net/dev", len(s.Sources.Links), len(s.Sources.NetDev.Devices))
 	}
 	for _, c := range s.Counters {
 		if c.Label == ProcNetDevLabel {
@@ -54,7 +55,7 @@ func TestBundleCaptureCarriesProcNetDev(t *testing.T) {
 		}
 	}
 	for _, fr := range []string{"frame-000", "frame-001"} {
-		os.Remove(filepath.Join(dir, fr, "netlink.json"))
+		os.RemoveAll(filepath.Join(dir, fr, "netlink"))
 		os.RemoveAll(filepath.Join(dir, fr, "sys"))
 	}
 	p := read()
@@ -69,5 +70,5 @@ func TestBundleCaptureCarriesProcNetDev(t *testing.T) {
 			t.Errorf("%s: proc/net/dev rx %d tx %d below rtnetlink's %d %d", d.Name, m["rx_packets"].Value, m["tx_packets"].Value, d.Stats.RxPackets, d.Stats.TxPackets)
 		}
 	}
-	t.Logf("%d devices from netlink.json, then from proc/net/dev alone", len(s.Sources.Links))
+	t.Logf("%d devices from the RTM_GETLINK dump, then from proc/net/dev alone", len(s.Sources.Links))
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/packetpath/packetpath/bundle"
+	"github.com/packetpath/packetpath/internal/readfile"
 	"github.com/packetpath/packetpath/procparse"
 )
 
@@ -96,12 +98,13 @@ func TestBundleLargeUDPNotTruncated(t *testing.T) {
 	archive := filepath.Join(t.TempDir(), "udp.tar.gz")
 	writeTestTarGz(t, archive, append(frameEntries(t), reg("proc/net/udp", table)))
 	table = ""
-	tmp, problems, err := extractTarGz(context.Background(), archive)
+	b, err := bundle.OpenBundle(context.Background(), archive)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer os.RemoveAll(tmp)
-	if len(problems) != 0 {
+	defer b.Close()
+	tmp := b.Frames()[0].Root()
+	if problems := b.Problems(0); len(problems) != 0 {
 		t.Errorf("problems: %v", problems)
 	}
 	st, err := os.Stat(filepath.Join(tmp, "proc/net/udp"))
@@ -131,7 +134,7 @@ func TestBundleLargeUDPNotTruncated(t *testing.T) {
 // out and reported under the source that reads it, never cut silently.
 func TestBundleMemberOverCapReported(t *testing.T) {
 	archive := filepath.Join(t.TempDir(), "big.tar.gz")
-	writeTestTarGz(t, archive, append(frameEntries(t), tarEntry{name: "proc/net/udp", typ: tar.TypeReg, size: bundleMaxMember + 1}))
+	writeTestTarGz(t, archive, append(frameEntries(t), tarEntry{name: "proc/net/udp", typ: tar.TypeReg, size: readfile.MaxSize + 1}))
 	c, err := NewCollector(Config{Bundle: archive})
 	if err != nil {
 		t.Fatal(err)

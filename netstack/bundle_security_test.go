@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/packetpath/packetpath/bundle"
 	"github.com/packetpath/packetpath/procparse"
 )
 
@@ -202,7 +203,7 @@ func TestBundleMaliciousArchive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmp := c.bundle.tmp
+	tmp := filepath.Clean(c.bundle.Frames()[0].Root())
 	var s Snapshot
 	if err := c.Collect(context.Background(), &s); err != nil {
 		t.Fatal(err)
@@ -264,7 +265,7 @@ func TestBundleArchiveWithLinksRoundTrip(t *testing.T) {
 		}
 	}
 	archive := dir + ".tar.gz"
-	if err := writeTarGz(archive, dir); err != nil {
+	if err := bundle.Archive(archive, dir); err != nil {
 		t.Fatal(err)
 	}
 	read := func(b string) []Snapshot {
@@ -497,46 +498,6 @@ func TestBundleMemoryChild(t *testing.T) {
 		}
 	}
 	fmt.Printf("child collected: %d counters, %d errors, VmHWM=%s kB\n", len(s.Counters), len(s.Errors), hwm)
-}
-
-// TestBundleLimits checks the entry, total and member caps with small
-// limits, and that what came before a cap is kept and the cap reported.
-func TestBundleLimits(t *testing.T) {
-	mk := func(n int, size int64) []tarEntry {
-		var es []tarEntry
-		for i := range n {
-			es = append(es, tarEntry{name: fmt.Sprintf("proc/f%d", i), typ: tar.TypeReg, size: size})
-		}
-		return es
-	}
-	for _, tc := range []struct {
-		name    string
-		entries []tarEntry
-		lim     extractLimits
-		files   int
-		want    string
-	}{
-		{"entries", mk(10, 1), extractLimits{member: 100, total: 1000, entries: 5}, 5, "more than 5 members"},
-		{"total", mk(10, 100), extractLimits{member: 100, total: 450, entries: 100}, 4, "holds more than"},
-		{"member", mk(3, 101), extractLimits{member: 100, total: 1000, entries: 100}, 0, "101 bytes: larger than"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			var buf bytes.Buffer
-			writeTar(t, &buf, tc.entries)
-			dir := t.TempDir()
-			problems, err := extractTar(context.Background(), &buf, "test.tar", dir, tc.lim)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ents, _ := os.ReadDir(filepath.Join(dir, "proc"))
-			if len(ents) != tc.files {
-				t.Errorf("%d files extracted, want %d", len(ents), tc.files)
-			}
-			if len(problems) == 0 || !strings.Contains(problems[len(problems)-1].err.Error(), tc.want) {
-				t.Errorf("problems %v, want one saying %q", problems, tc.want)
-			}
-		})
-	}
 }
 
 // TestBundleCancel: extraction and collection stop when the context is

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/packetpath/packetpath/bundle"
 	"github.com/packetpath/packetpath/dropevents"
 	"github.com/packetpath/packetpath/internal/netns"
 	"github.com/packetpath/packetpath/nic"
@@ -58,7 +59,7 @@ type Config struct {
 type Collector struct {
 	cfg     Config
 	sources []source
-	bundle  *bundleData
+	bundle  *bundle.Bundle
 	now     func() time.Time
 	own     ownSockets
 	// unread is the sources whose typed data Collect empties because the
@@ -240,7 +241,7 @@ func (c *Collector) Collect(ctx context.Context, dst *Snapshot) error {
 	dst.Sources.reset()
 	dst.Sources.clear(c.unread)
 	if c.bundle != nil {
-		err := c.collectBundle(ctx, dst)
+		err := c.sources[0].collect(ctx, dst) // the replay (replaySource)
 		dst.Duration = 0
 		return err
 	}

@@ -38,7 +38,7 @@ func procDevColumnsOf(d *procparse.NetDevStats) [16]uint64 {
 // (is_skb_forwardable) and counts them in ppd1's core rx_dropped.
 //
 // Then a two-frame bundle of the receiving namespace, captured around the
-// drops and stripped of netlink.json and sys/ as a /proc-only copy is,
+// drops and stripped of its netlink dumps and sys/ as a /proc-only copy is,
 // gives the rx-nic finding first, on ppd1, from the drop column.
 func TestProcNetDevMatchesRtnetlink(t *testing.T) {
 	a := netnstest.New(t, netnstest.WithVeth("ppd0", "ppd1", "10.79.0.1/24", ""))
@@ -152,7 +152,7 @@ func TestProcNetDevMatchesRtnetlink(t *testing.T) {
 
 	// The captured bundle read as a /proc-only tree.
 	for _, fr := range []string{"frame-000", "frame-001"} {
-		if err := os.Remove(filepath.Join(dir, fr, "netlink.json")); err != nil {
+		if err := os.RemoveAll(filepath.Join(dir, fr, "netlink")); err != nil {
 			t.Fatal(err)
 		}
 		os.RemoveAll(filepath.Join(dir, fr, "sys"))

@@ -1,6 +1,6 @@
 //go:build unix
 
-package netstack
+package bundle
 
 import (
 	"archive/tar"

@@ -1,4 +1,4 @@
-package netstack
+package bundle
 
 import (
 	"archive/tar"
@@ -17,24 +17,24 @@ import (
 // hundred to a few thousand members per frame, each a kernel file; none of
 // these is reached by a real capture.
 const (
-	// bundleMaxMember is the largest member extracted: the size past which
+	// maxMember is the largest member extracted: the size past which
 	// the readers refuse a file anyway (readfile.MaxSize, 256 MiB).
-	bundleMaxMember = readfile.MaxSize
-	// bundleMaxTotal bounds the member data read from an archive, written
+	maxMember = readfile.MaxSize
+	// maxTotal bounds the member data read from an archive, written
 	// or skipped (1 GiB): past it extraction stops.
-	bundleMaxTotal = 1 << 30
-	// bundleMaxEntries bounds the number of members (262,144).
-	bundleMaxEntries = 1 << 18
-	// bundleMaxDepth bounds the components of a member's path.
-	bundleMaxDepth = 32
+	maxTotal = 1 << 30
+	// maxEntries bounds the number of members (262,144).
+	maxEntries = 1 << 18
+	// maxDepth bounds the components of a member's path.
+	maxDepth = 32
 )
 
-// bundleProblem is a member of a bundle archive that was left out, or the
-// reason extraction stopped early. Every snapshot of the frame it belongs
-// to reports it.
-type bundleProblem struct {
-	member string // as named in the archive
-	err    error
+// Problem is a member of a bundle archive that was left out, or the reason
+// extraction stopped early (Member empty). A reader reports it with every
+// frame it belongs to (see Bundle.Problems).
+type Problem struct {
+	Member string // as named in the archive
+	Err    error
 }
 
 // extractTarGz unpacks a bundle archive into a new temporary directory,
@@ -45,11 +45,11 @@ type bundleProblem struct {
 // directories, regular files and symbolic links whose target stays inside
 // the bundle (relative, with ".." only leading and not climbing above the
 // bundle) are extracted; hard links, devices, FIFOs, unsafe names, paths
-// deeper than bundleMaxDepth, duplicate names and members larger than
-// bundleMaxMember are left out and returned as problems, as is the end of
-// an archive that exceeds bundleMaxTotal bytes or bundleMaxEntries members
+// deeper than maxDepth, duplicate names and members larger than
+// maxMember are left out and returned as problems, as is the end of
+// an archive that exceeds maxTotal bytes or maxEntries members
 // or that is cut short. ctx is checked between members and while copying.
-func extractTarGz(ctx context.Context, file string) (string, []bundleProblem, error) {
+func extractTarGz(ctx context.Context, file string) (string, []Problem, error) {
 	f, err := os.Open(file)
 	if err != nil {
 		return "", nil, err
@@ -84,20 +84,20 @@ type extractLimits struct {
 }
 
 func defaultExtractLimits() extractLimits {
-	return extractLimits{member: bundleMaxMember, total: bundleMaxTotal, entries: bundleMaxEntries}
+	return extractLimits{member: maxMember, total: maxTotal, entries: maxEntries}
 }
 
 // extractTar unpacks the tar stream r (named file in messages) into the
 // existing directory dir; see extractTarGz. An error means nothing usable
 // was extracted (not a tar stream, or ctx done).
-func extractTar(ctx context.Context, r io.Reader, file, dir string, lim extractLimits) ([]bundleProblem, error) {
+func extractTar(ctx context.Context, r io.Reader, file, dir string, lim extractLimits) ([]Problem, error) {
 	x, err := newExtractor(dir)
 	if err != nil {
 		return nil, err
 	}
 	defer x.close()
 	tr := tar.NewReader(r)
-	var problems []bundleProblem
+	var problems []Problem
 	var total int64
 	for n := 0; ; n++ {
 		if err := ctx.Err(); err != nil {
@@ -111,25 +111,25 @@ func extractTar(ctx context.Context, r io.Reader, file, dir string, lim extractL
 			if n == 0 {
 				return nil, fmt.Errorf("%s: %w", file, err)
 			}
-			problems = append(problems, bundleProblem{"", fmt.Errorf("archive %s is damaged after %d members, the rest is lost: %w", file, n, err)})
+			problems = append(problems, Problem{"", fmt.Errorf("archive %s is damaged after %d members, the rest is lost: %w", file, n, err)})
 			return problems, nil
 		}
 		if n >= lim.entries {
-			problems = append(problems, bundleProblem{"", fmt.Errorf("archive %s has more than %d members; extraction stopped at %q", file, lim.entries, h.Name)})
+			problems = append(problems, Problem{"", fmt.Errorf("archive %s has more than %d members; extraction stopped at %q", file, lim.entries, h.Name)})
 			return problems, nil
 		}
 		if h.Size > 0 {
 			total += h.Size
 		}
 		if total > lim.total {
-			problems = append(problems, bundleProblem{"", fmt.Errorf("archive %s holds more than %d MiB of files; extraction stopped at %q", file, lim.total>>20, h.Name)})
+			problems = append(problems, Problem{"", fmt.Errorf("archive %s holds more than %d MiB of files; extraction stopped at %q", file, lim.total>>20, h.Name)})
 			return problems, nil
 		}
 		if err := x.member(ctx, h, tr, lim.member); err != nil {
 			if ctx.Err() != nil {
 				return nil, fmt.Errorf("%s: extracting %s: %w", file, h.Name, ctx.Err())
 			}
-			problems = append(problems, bundleProblem{h.Name, fmt.Errorf("archive member %q left out: %w", h.Name, err)})
+			problems = append(problems, Problem{h.Name, fmt.Errorf("archive member %q left out: %w", h.Name, err)})
 		}
 	}
 }
@@ -152,8 +152,8 @@ func memberPath(name string) ([]string, error) {
 			return nil, fmt.Errorf("a path component is longer than 255 bytes")
 		}
 	}
-	if len(parts) > bundleMaxDepth {
-		return nil, fmt.Errorf("%d path components, more than %d", len(parts), bundleMaxDepth)
+	if len(parts) > maxDepth {
+		return nil, fmt.Errorf("%d path components, more than %d", len(parts), maxDepth)
 	}
 	return parts, nil
 }

@@ -1,4 +1,4 @@
-package netstack
+package bundle
 
 import (
 	"archive/tar"
@@ -23,7 +23,7 @@ import (
 func FuzzBundleExtract(f *testing.F) {
 	var fixture []tarEntry
 	for _, p := range []string{"frame-000/proc/net/snmp", "frame-000/proc/net/softnet_stat", "frame-000/sys/class/net/eth0/statistics/rx_missed_errors"} {
-		b, err := os.ReadFile(filepath.Join("testdata", "bundle-rx", p))
+		b, err := os.ReadFile(filepath.Join("..", "netstack", "testdata", "bundle-rx", p))
 		if err != nil {
 			f.Fatal(err)
 		}
