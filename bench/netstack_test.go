@@ -174,7 +174,7 @@ func floorFor(b *testing.B, nsPath string, fast bool, own []int) *snapshotFloor 
 		}
 		// Class dumps go to the devices with a classful qdisc, as the
 		// collector asks them.
-		qc, err := qdisc.Open(&qdisc.Config{})
+		qc, err := qdisc.Open(qdisc.Config{})
 		if err != nil {
 			return err
 		}

@@ -246,7 +246,7 @@ func BenchmarkQdiscClasses(b *testing.B) {
 	})
 	const want = 100
 	b.Run("packetpath", func(b *testing.B) {
-		c, err := qdisc.Open(&qdisc.Config{NetNS: ns.path})
+		c, err := qdisc.Open(qdisc.Config{NetNS: ns.path})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -264,7 +264,7 @@ func BenchmarkQdiscClasses(b *testing.B) {
 	})
 	b.Run("packetpath-per-device", func(b *testing.B) {
 		// The same work as go-tc below: one class dump per known ifindex.
-		c, err := qdisc.Open(&qdisc.Config{NetNS: ns.path})
+		c, err := qdisc.Open(qdisc.Config{NetNS: ns.path})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -356,7 +356,7 @@ func benchQdiscLibraries(b *testing.B, nsPath string) {
 	// The number of qdiscs, reported as a metric by every sub-benchmark.
 	var count int
 	qdiscInNS(b, nsPath, func() {
-		c, err := qdisc.Open(nil)
+		c, err := qdisc.Open(qdisc.Config{})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -375,7 +375,7 @@ func benchQdiscLibraries(b *testing.B, nsPath string) {
 	}
 
 	b.Run("packetpath", func(b *testing.B) {
-		c, err := qdisc.Open(&qdisc.Config{NetNS: nsPath})
+		c, err := qdisc.Open(qdisc.Config{NetNS: nsPath})
 		if err != nil {
 			b.Fatal(err)
 		}

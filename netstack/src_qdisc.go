@@ -17,7 +17,7 @@ type qdiscSource struct {
 }
 
 func openQdiscSource(c *Collector) source {
-	conn, err := qdisc.Open(&qdisc.Config{})
+	conn, err := qdisc.Open(qdisc.Config{})
 	if err != nil {
 		return failedSource{SourceQdisc, err}
 	}

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+
+	"github.com/packetpath/packetpath/internal/nl"
 )
 
 // ErrMalformed is wrapped by every error about a netlink message or
@@ -43,10 +45,12 @@ const (
 	ifinfomsgLen = 16
 )
 
-// attrIter walks netlink attributes in b without allocating.
+// attrIter is nl.Attrs with offsets relative to the enclosing payload and
+// errors that are *DecodeError.
 type attrIter struct {
-	b    []byte
-	off  int // offset of b[0] in the enclosing payload, for errors
+	a    nl.Attrs
+	base int
+	off  int // offset just past the current attribute in the enclosing payload
 	typ  uint16
 	data []byte
 	err  error
@@ -54,38 +58,20 @@ type attrIter struct {
 }
 
 func newAttrIter(b []byte, off int, what string) attrIter {
-	return attrIter{b: b, off: off, what: what}
+	return attrIter{a: nl.NewAttrs(b), base: off, off: off, what: what}
 }
 
 // next advances to the next attribute; it returns false at the end or on a
 // malformed attribute (then it.err is set).
 func (it *attrIter) next() bool {
-	if len(it.b) < nlaHdrLen {
-		if len(it.b) != 0 && it.err == nil {
-			// Trailing bytes shorter than a header: the kernel never
-			// sends them, but padding-only tails are harmless.
-			for _, c := range it.b {
-				if c != 0 {
-					it.err = malformed(it.what, it.off, "%d trailing bytes", len(it.b))
-					break
-				}
-			}
+	if !it.a.Next() {
+		if err := it.a.Err(); err != nil && it.err == nil {
+			it.err = malformed(it.what, it.base+it.a.Off, "%v", err)
 		}
 		return false
 	}
-	l := int(ne.Uint16(it.b))
-	if l < nlaHdrLen || l > len(it.b) {
-		it.err = malformed(it.what, it.off, "attribute length %d outside 4..%d", l, len(it.b))
-		return false
-	}
-	it.typ = ne.Uint16(it.b[2:]) & nlaTypeMask
-	it.data = it.b[nlaHdrLen:l:l]
-	adv := (l + 3) &^ 3
-	if adv > len(it.b) {
-		adv = len(it.b)
-	}
-	it.b = it.b[adv:]
-	it.off += adv
+	it.typ, it.data = it.a.Type, it.a.Data
+	it.off = it.base + it.a.End()
 	return true
 }
 
@@ -101,5 +87,3 @@ func trailing(what string, b []byte, off int) error {
 }
 
 func u32(b []byte, i int) uint32 { return ne.Uint32(b[i*4:]) }
-
-var errorsUnsupported = errors.ErrUnsupported

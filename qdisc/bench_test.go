@@ -22,7 +22,7 @@ func BenchmarkDecodeQdiscsFixture(b *testing.B) {
 }
 
 func BenchmarkConnQdiscs(b *testing.B) {
-	c, err := qdisc.Open(nil)
+	c, err := qdisc.Open(qdisc.Config{})
 	if err != nil {
 		b.Skip(err)
 	}

@@ -2,8 +2,8 @@ package qdisc
 
 import "time"
 
-// Config configures Open. The zero value (or nil) opens a connection in
-// the caller's network namespace.
+// Config configures Open. The zero value opens a connection in the
+// caller's network namespace.
 type Config struct {
 	// NetNS is the path of a network namespace (/var/run/netns/NAME or
 	// /proc/PID/ns/net). The netlink socket is created inside it, and every

@@ -8,22 +8,23 @@ import (
 	"fmt"
 	"os"
 	"sync"
-	"syscall"
-	"time"
 
-	"github.com/mdlayher/socket"
-	"github.com/packetpath/packetpath/internal/netns"
-	"github.com/packetpath/packetpath/internal/reuse"
+	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
+
+	"github.com/packetpath/packetpath/internal/netns"
+	"github.com/packetpath/packetpath/internal/nl"
+	"github.com/packetpath/packetpath/internal/reuse"
 )
 
 // Conn is a NETLINK_ROUTE socket that dumps qdiscs and classes.
 //
-// It reads with recvmsg(2) into one reused 64 KiB buffer (the kernel fills
-// dump messages of up to 32 KiB, net/netlink/af_netlink.c netlink_dump) on
-// the Go runtime poller (github.com/mdlayher/socket), and decodes attributes
-// by hand: a dump allocates nothing in steady state. github.com/mdlayher/
-// netlink is not used for dumps because its Receive allocates every message.
+// Its dumps run on internal/nl: one reused 64 KiB buffer, the socket off
+// the Go netpoller, attributes decoded by hand, so a dump allocates
+// nothing in steady state (github.com/mdlayher/netlink's Conn.Receive is
+// not used because it allocates every message). A dump the kernel flags
+// NLM_F_DUMP_INTR restarts (bounded; LastDump().Interrupted tells); one
+// left unfinished is read out before the next request.
 //
 // Device names come from an ifindex -> name table filled by one RTM_GETLINK
 // dump. The table is reloaded before a dump whenever the kernel announced a
@@ -39,27 +40,10 @@ import (
 //
 // A Conn is safe for concurrent use; dumps are serialised.
 type Conn struct {
-	mu      sync.Mutex
-	sock    *socket.Conn
-	timeout time.Duration
-	// deadline is the read deadline armed on the socket; ctxDeadline
-	// tells whether it came from a caller's context.
-	deadline    time.Time
-	ctxDeadline bool
+	mu sync.Mutex
+	nl *nl.Conn
 
-	buf     []byte
-	pending []byte // unread messages of the last recvmsg
-	iov     unix.Iovec
-	msg     unix.Msghdr
-	rn      int
-	rflags  int
-	rc      syscall.RawConn
-	readFn  func(fd uintptr) bool
-	rerr    error
-	req     [64]byte
-	seq     uint32
-	inDump  bool // a dump was abandoned before NLMSG_DONE
-	dumpSeq uint32
+	req [tcmsgLen + 8]byte // request body: tcmsg, or ifinfomsg + IFLA_EXT_MASK
 
 	names    map[int32]string // ifindex -> device name
 	dense    []string         // the same for small ifindexes, "" = unknown
@@ -68,42 +52,46 @@ type Conn struct {
 	scratch  []Qdisc // AllClasses' qdisc dump
 	info     DumpInfo
 
-	// notify is the RTNLGRP_LINK subscription (-1 when none); namesStale
+	// The dump in progress, shared with the callbacks below (kept as
+	// method values so a dump allocates no closure).
+	qdst                              []Qdisc
+	cdst                              []Class
+	cstart                            int
+	only                              int
+	firstErr                          error
+	unknown                           bool
+	qdiscFn, classFn, linkFn          func(netlink.Message) error
+	qdiscReset, classReset, linkReset func()
+
+	// notify is the RTNLGRP_LINK subscription (nil when none); namesStale
 	// is set until the first load, and when a load failed.
-	notify     int
-	notifyBuf  []byte
+	notify     *nl.Notify
 	namesStale bool
 }
 
 // Open opens a NETLINK_ROUTE socket, inside cfg.NetNS when set. Errors wrap
 // os.ErrNotExist for a missing namespace and os.ErrPermission when entering
 // it is not allowed.
-func Open(cfg *Config) (*Conn, error) {
-	if cfg == nil {
-		cfg = &Config{}
-	}
-	var sock *socket.Conn
-	notify := -1
+func Open(cfg Config) (*Conn, error) {
+	var conn *nl.Conn
+	var notify *nl.Notify
 	err := netns.Do(cfg.NetNS, func() error {
 		var err error
-		sock, err = socket.Socket(unix.AF_NETLINK, unix.SOCK_RAW, unix.NETLINK_ROUTE, "qdisc-rtnetlink", nil)
+		conn, err = nl.Dial(unix.NETLINK_ROUTE, 0)
 		if err == nil {
-			notify = openLinkNotify()
+			notify, _ = nl.DialNotify(unix.NETLINK_ROUTE, unix.RTMGRP_LINK)
 		}
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("qdisc: opening rtnetlink socket: %w", err)
 	}
-	if err := sock.Bind(&unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		sock.Close()
-		closeFd(notify)
-		return nil, fmt.Errorf("qdisc: binding rtnetlink socket: %w", err)
+	conn.Timeout = cfg.Timeout
+	if conn.Timeout <= 0 {
+		conn.Timeout = defaultTimeout
 	}
 	c := &Conn{
-		sock:     sock,
-		timeout:  cfg.Timeout,
-		buf:      make([]byte, 64<<10),
+		nl:       conn,
 		names:    make(map[int32]string),
 		oldNames: make(map[int32]string),
 		kinds:    make(map[string]string),
@@ -111,34 +99,21 @@ func Open(cfg *Config) (*Conn, error) {
 		// The first dump loads the names.
 		namesStale: true,
 	}
-	if notify >= 0 {
-		c.notifyBuf = make([]byte, 8<<10)
-	}
-	if c.timeout <= 0 {
-		c.timeout = defaultTimeout
-	}
-	rc, err := sock.SyscallConn()
-	if err != nil {
-		sock.Close()
-		closeFd(notify)
-		return nil, fmt.Errorf("qdisc: %w", err)
-	}
-	c.rc = rc
-	c.readFn = c.recvOnce
-	c.iov.Base = &c.buf[0]
-	c.iov.SetLen(len(c.buf))
-	c.msg.Iov = &c.iov
-	c.msg.SetIovlen(1)
+	c.qdiscFn, c.classFn, c.linkFn = c.onQdisc, c.onClass, c.onLink
+	c.qdiscReset, c.classReset, c.linkReset = c.resetQdiscs, c.resetClasses, c.resetLinks
 	return c, nil
 }
 
-// Close closes the sockets.
+// Close closes the sockets. Calls after Close fail with an error wrapping
+// nl.ErrClosed (errors.Is matches net.ErrClosed and os.ErrClosed).
 func (c *Conn) Close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	closeFd(c.notify)
-	c.notify = -1
-	return c.sock.Close()
+	if c.notify != nil {
+		c.notify.Close()
+		c.notify = nil
+	}
+	return c.nl.Close()
 }
 
 // LastDump describes the most recent dump (skipped devices and messages).
@@ -172,64 +147,58 @@ func (c *Conn) QdiscsOf(ctx context.Context, ifindex int, dst []Qdisc) ([]Qdisc,
 func (c *Conn) qdiscs(ctx context.Context, only int, dst []Qdisc) ([]Qdisc, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.info.Messages, c.info.Vanished, c.info.Malformed, c.info.Interrupted = 0, 0, 0, false
-	c.info.SkippedDevices = c.info.SkippedDevices[:0]
-	if err := c.arm(ctx); err != nil {
+	if err := c.begin(ctx); err != nil {
 		return dst[:0], err
 	}
 	return c.qdiscsLocked(ctx, only, dst)
 }
 
-// qdiscsLocked is the qdisc dump; the caller holds c.mu and armed the
-// deadline.
+// qdiscsLocked is the qdisc dump; the caller holds c.mu.
 func (c *Conn) qdiscsLocked(ctx context.Context, only int, dst []Qdisc) ([]Qdisc, error) {
-	dst = dst[:0]
 	c.freshNames(ctx)
-	if err := c.startDump(ctx, unix.RTM_GETQDISC, 0); err != nil {
-		return dst, err
+	c.qdst, c.only, c.firstErr, c.unknown = dst[:0], only, nil, false
+	err := c.dump(ctx, unix.RTM_GETQDISC, 0, c.qdiscFn, c.qdiscReset)
+	dst, c.qdst = c.qdst, nil
+	if err != nil {
+		return dst, fmt.Errorf("qdisc: RTM_GETQDISC dump: %w", err)
 	}
-	var firstErr error
-	unknown := false
-	for {
-		typ, payload, done, err := c.nextMsg(ctx)
-		if err != nil {
-			return dst, fmt.Errorf("qdisc: RTM_GETQDISC dump: %w", err)
-		}
-		if done {
-			break
-		}
-		if typ != unix.RTM_NEWQDISC {
-			continue
-		}
-		c.info.Messages++
-		dst, firstErr, unknown = c.appendQdisc(dst, payload, only, firstErr, unknown)
-	}
-	if unknown {
+	if c.unknown {
 		dst = c.resolveQdiscNames(ctx, dst)
 	}
-	return dst, firstErr
+	return dst, c.firstErr
 }
 
-func (c *Conn) appendQdisc(dst []Qdisc, payload []byte, only int, firstErr error, unknown bool) ([]Qdisc, error, bool) {
-	if only != 0 && len(payload) >= 8 && int(int32(ne.Uint32(payload[4:]))) != only {
-		return dst, firstErr, unknown
+func (c *Conn) resetQdiscs() {
+	c.qdst, c.firstErr, c.unknown = c.qdst[:0], nil, false
+	c.info.Messages, c.info.Malformed = 0, 0
+}
+
+func (c *Conn) onQdisc(m netlink.Message) error {
+	if m.Header.Type != unix.RTM_NEWQDISC {
+		return nil
 	}
-	i := len(dst)
+	c.info.Messages++
+	payload := m.Data
+	if c.only != 0 && len(payload) >= 8 && int(int32(ne.Uint32(payload[4:]))) != c.only {
+		return nil
+	}
+	i := len(c.qdst)
 	var q *Qdisc
-	dst, q = reuse.Next(dst)
+	c.qdst, q = reuse.Next(c.qdst)
 	if err := decodeMessage(payload, q, c.kinds); err != nil {
 		c.info.Malformed++
-		if firstErr == nil {
-			firstErr = fmt.Errorf("qdisc: RTM_NEWQDISC: %w", err)
+		if c.firstErr == nil {
+			c.firstErr = fmt.Errorf("qdisc: RTM_NEWQDISC: %w", err)
 		}
-		return dst[:i], firstErr, unknown
+		c.qdst = c.qdst[:i]
+		return nil
 	}
 	name, ok := c.name(q.Ifindex)
 	if !ok {
-		unknown = true
+		c.unknown = true
 	}
 	q.Device = name
-	return dst, firstErr, unknown
+	return nil
 }
 
 // resolveQdiscNames refreshes the device names once and drops the qdiscs of
@@ -261,7 +230,7 @@ func (c *Conn) resolveQdiscNames(ctx context.Context, dst []Qdisc) []Qdisc {
 func (c *Conn) RefreshDevices(ctx context.Context) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if err := c.arm(ctx); err != nil {
+	if err := c.begin(ctx); err != nil {
 		return err
 	}
 	c.linksChanged()
@@ -280,7 +249,7 @@ func (c *Conn) RefreshDevices(ctx context.Context) error {
 func (c *Conn) DeviceIndex(ctx context.Context, name string) (ifindex int, ok bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if err := c.arm(ctx); err != nil {
+	if err := c.begin(ctx); err != nil {
 		return 0, false
 	}
 	c.freshNames(ctx)
@@ -313,9 +282,7 @@ func (c *Conn) freshNames(ctx context.Context) {
 func (c *Conn) Classes(ctx context.Context, ifindex int, dst []Class) ([]Class, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.info.Messages, c.info.Vanished, c.info.Malformed, c.info.Interrupted = 0, 0, 0, false
-	c.info.SkippedDevices = c.info.SkippedDevices[:0]
-	if err := c.arm(ctx); err != nil {
+	if err := c.begin(ctx); err != nil {
 		return dst[:0], err
 	}
 	if ifindex <= 0 {
@@ -351,9 +318,7 @@ func (c *Conn) Classes(ctx context.Context, ifindex int, dst []Class) ([]Class, 
 func (c *Conn) AllClasses(ctx context.Context, dst []Class) ([]Class, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.info.Messages, c.info.Vanished, c.info.Malformed, c.info.Interrupted = 0, 0, 0, false
-	c.info.SkippedDevices = c.info.SkippedDevices[:0]
-	if err := c.arm(ctx); err != nil {
+	if err := c.begin(ctx); err != nil {
 		return dst[:0], err
 	}
 	dst = dst[:0]
@@ -397,55 +362,45 @@ func (c *Conn) AllClasses(ctx context.Context, dst []Class) ([]Class, error) {
 
 // classes appends the classes of ifindex to dst. Caller holds c.mu.
 func (c *Conn) classes(ctx context.Context, ifindex int, dst []Class) ([]Class, error) {
-	if err := c.startDump(ctx, unix.RTM_GETTCLASS, int32(ifindex)); err != nil {
-		return dst, err
+	c.cdst, c.cstart, c.firstErr = dst, len(dst), nil
+	err := c.dump(ctx, unix.RTM_GETTCLASS, int32(ifindex), c.classFn, c.classReset)
+	dst, c.cdst = c.cdst, nil
+	if err != nil {
+		return dst, fmt.Errorf("qdisc: RTM_GETTCLASS dump of ifindex %d: %w", ifindex, err)
 	}
-	var firstErr error
-	for {
-		typ, payload, done, err := c.nextMsg(ctx)
-		if err != nil {
-			return dst, fmt.Errorf("qdisc: RTM_GETTCLASS dump of ifindex %d: %w", ifindex, err)
-		}
-		if done {
-			return dst, firstErr
-		}
-		if typ != unix.RTM_NEWTCLASS {
-			continue
-		}
-		c.info.Messages++
-		i := len(dst)
-		var cl *Class
-		dst, cl = reuse.Next(dst)
-		if err := decodeMessage(payload, (*Qdisc)(cl), c.kinds); err != nil {
-			c.info.Malformed++
-			if firstErr == nil {
-				firstErr = fmt.Errorf("qdisc: RTM_NEWTCLASS: %w", err)
-			}
-			dst = dst[:i]
-		}
-	}
+	return dst, c.firstErr
 }
 
-// arm sets the socket's read deadline for the coming dump: ctx's deadline,
-// or now + Timeout. Cancellation of ctx is checked between reads. Without a
-// context deadline, a deadline that is still at least half a Timeout away
-// is left in place: re-arming the poller's timer on every dump costs more
-// than the decoding of a small dump.
-func (c *Conn) arm(ctx context.Context) error {
+func (c *Conn) resetClasses() { c.cdst, c.firstErr = c.cdst[:c.cstart], nil }
+
+func (c *Conn) onClass(m netlink.Message) error {
+	if m.Header.Type != unix.RTM_NEWTCLASS {
+		return nil
+	}
+	c.info.Messages++
+	i := len(c.cdst)
+	var cl *Class
+	c.cdst, cl = reuse.Next(c.cdst)
+	if err := decodeMessage(m.Data, (*Qdisc)(cl), c.kinds); err != nil {
+		c.info.Malformed++
+		if c.firstErr == nil {
+			c.firstErr = fmt.Errorf("qdisc: RTM_NEWTCLASS: %w", err)
+		}
+		c.cdst = c.cdst[:i]
+	}
+	return nil
+}
+
+// begin starts a call: it resets LastDump and fails on a closed Conn or an
+// ended context.
+func (c *Conn) begin(ctx context.Context) error {
+	c.info.Messages, c.info.Vanished, c.info.Malformed, c.info.Interrupted = 0, 0, 0, false
+	c.info.SkippedDevices = c.info.SkippedDevices[:0]
+	if c.nl.Closed() {
+		return fmt.Errorf("qdisc: %w", nl.ErrClosed)
+	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("qdisc: %w", err)
 	}
-	d, ok := ctx.Deadline()
-	if !ok {
-		now := time.Now()
-		if !c.ctxDeadline && c.deadline.Sub(now) >= c.timeout/2 {
-			return nil
-		}
-		d = now.Add(c.timeout)
-	}
-	if err := c.sock.SetReadDeadline(d); err != nil {
-		return fmt.Errorf("qdisc: setting read deadline: %w", err)
-	}
-	c.deadline, c.ctxDeadline = d, ok
 	return nil
 }

@@ -31,7 +31,7 @@ func smallTree(t *testing.T) *netnstest.NS {
 
 func TestConnSteadyStateAllocatesNothing(t *testing.T) {
 	ns := smallTree(t)
-	c, err := qdisc.Open(&qdisc.Config{NetNS: ns.Path})
+	c, err := qdisc.Open(qdisc.Config{NetNS: ns.Path})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,11 +82,11 @@ func TestConnSteadyStateAllocatesNothing(t *testing.T) {
 }
 
 func TestConnErrors(t *testing.T) {
-	if _, err := qdisc.Open(&qdisc.Config{NetNS: "/var/run/netns/does-not-exist-qdisc"}); !errors.Is(err, os.ErrNotExist) {
+	if _, err := qdisc.Open(qdisc.Config{NetNS: "/var/run/netns/does-not-exist-qdisc"}); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing namespace: %v", err)
 	}
 	ns := smallTree(t)
-	c, err := qdisc.Open(&qdisc.Config{NetNS: ns.Path})
+	c, err := qdisc.Open(qdisc.Config{NetNS: ns.Path})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +115,7 @@ func TestConnErrors(t *testing.T) {
 // may fail and every returned qdisc must carry its device name.
 func TestDevicesComingAndGoing(t *testing.T) {
 	ns := smallTree(t)
-	c, err := qdisc.Open(&qdisc.Config{NetNS: ns.Path})
+	c, err := qdisc.Open(qdisc.Config{NetNS: ns.Path})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +174,7 @@ func stopAfterChurn(wg *sync.WaitGroup) bool {
 
 func TestRefreshDevicesAfterRename(t *testing.T) {
 	ns := smallTree(t)
-	c, err := qdisc.Open(&qdisc.Config{NetNS: ns.Path})
+	c, err := qdisc.Open(qdisc.Config{NetNS: ns.Path})
 	if err != nil {
 		t.Fatal(err)
 	}

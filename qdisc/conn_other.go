@@ -12,7 +12,7 @@ import (
 type Conn struct{}
 
 // Open returns errors.ErrUnsupported outside Linux.
-func Open(*Config) (*Conn, error) {
+func Open(Config) (*Conn, error) {
 	return nil, fmt.Errorf("qdisc: rtnetlink: %w", errors.ErrUnsupported)
 }
 

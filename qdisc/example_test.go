@@ -41,7 +41,7 @@ func ExampleDecodeQdiscs() {
 
 // Poll the qdiscs of the current network namespace, reusing the slice.
 func ExampleConn_Qdiscs() {
-	c, err := qdisc.Open(nil) // or &qdisc.Config{NetNS: "/var/run/netns/blue"}
+	c, err := qdisc.Open(qdisc.Config{}) // or qdisc.Config{NetNS: "/var/run/netns/blue"}
 	if err != nil {
 		log.Fatal(err)
 	}

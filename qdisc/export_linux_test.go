@@ -5,6 +5,7 @@ package qdisc
 import (
 	"context"
 
+	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -14,25 +15,20 @@ import (
 func RawDumpForTest(ctx context.Context, c *Conn, class bool, ifindex int) ([]byte, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if err := c.arm(ctx); err != nil {
+	if err := c.begin(ctx); err != nil {
 		return nil, err
 	}
 	typ := uint16(unix.RTM_GETQDISC)
 	if class {
 		typ = unix.RTM_GETTCLASS
 	}
-	if err := c.startDump(ctx, typ, int32(ifindex)); err != nil {
+	var out []byte
+	err := c.dump(ctx, typ, int32(ifindex), func(m netlink.Message) error {
+		out = append(out, nlmsg(uint16(m.Header.Type), m.Data)...)
+		return nil
+	}, func() { out = out[:0] })
+	if err != nil {
 		return nil, err
 	}
-	var out []byte
-	for {
-		t, payload, done, err := c.nextMsg(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if done {
-			return append(out, nlmsg(nlmsgDone, u32s(0))...), nil
-		}
-		out = append(out, nlmsg(t, payload)...)
-	}
+	return append(out, nlmsg(nlmsgDone, u32s(0))...), nil
 }

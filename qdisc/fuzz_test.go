@@ -1,6 +1,9 @@
 package qdisc
 
 import (
+	"github.com/mdlayher/netlink"
+	"github.com/packetpath/packetpath/internal/nl"
+
 	"os"
 	"path/filepath"
 	"testing"
@@ -20,8 +23,12 @@ func fuzzSeeds(t interface {
 			t.Fatal(err)
 		}
 		bufs = append(bufs, b)
-		_ = walkMessages(b, rtmNewQdisc, func(p []byte) error { msgs = append(msgs, p); return nil })
-		_ = walkMessages(b, rtmNewClass, func(p []byte) error { msgs = append(msgs, p); return nil })
+		_, _ = nl.Messages(b, func(m netlink.Message) error {
+			if m.Header.Type == rtmNewQdisc || m.Header.Type == rtmNewClass {
+				msgs = append(msgs, m.Data)
+			}
+			return nil
+		})
 	}
 	vec := [][]byte{
 		cat(tcmsg(7, 0x10000, uint32(HandleRoot), 2), kind("fq_codel"),

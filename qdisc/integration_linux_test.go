@@ -178,7 +178,7 @@ func waitStill(t *testing.T, ns *netnstest.NS) {
 // class counter with tc.
 func TestMatchesTC(t *testing.T) {
 	ns := setupScenario(t)
-	c, err := qdisc.Open(&qdisc.Config{NetNS: ns.Path})
+	c, err := qdisc.Open(qdisc.Config{NetNS: ns.Path})
 	if err != nil {
 		t.Fatal(err)
 	}

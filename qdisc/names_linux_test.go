@@ -42,7 +42,7 @@ func TestNamesFollowRename(t *testing.T) {
 	ns := netnstest.New(t, netnstest.WithVeth("rn0", "rn1", "", ""))
 	ns.Run("tc", "qdisc", "add", "dev", "rn0", "root", "handle", "1:", "htb", "default", "10")
 	ns.Run("tc", "class", "add", "dev", "rn0", "parent", "1:", "classid", "1:10", "htb", "rate", "1mbit")
-	c, err := qdisc.Open(&qdisc.Config{NetNS: ns.Path})
+	c, err := qdisc.Open(qdisc.Config{NetNS: ns.Path})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +106,7 @@ func TestNamesFollowIfindexReuse(t *testing.T) {
 	// the built-in noop, which dumps leave out).
 	ns.Run("ip", "link", "add", "ua0", "index", "77", "type", "veth", "peer", "name", "ua1")
 	ns.Run("ip", "link", "set", "ua0", "up")
-	c, err := qdisc.Open(&qdisc.Config{NetNS: ns.Path})
+	c, err := qdisc.Open(qdisc.Config{NetNS: ns.Path})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +166,7 @@ func TestQdiscDeadlineMidDump(t *testing.T) {
 		t.Fatal(err)
 	}
 	ns.Run("tc", "-batch", f.Name())
-	c, err := qdisc.Open(&qdisc.Config{NetNS: ns.Path})
+	c, err := qdisc.Open(qdisc.Config{NetNS: ns.Path})
 	if err != nil {
 		t.Fatal(err)
 	}

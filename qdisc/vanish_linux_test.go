@@ -13,13 +13,13 @@ import (
 // dropped and counted, not reported as an error.
 func TestResolveDropsVanishedDevices(t *testing.T) {
 	ns := netnstest.New(t)
-	c, err := Open(&Config{NetNS: ns.Path})
+	c, err := Open(Config{NetNS: ns.Path})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
 	ctx := context.Background()
-	if err := c.arm(ctx); err != nil {
+	if err := c.begin(ctx); err != nil {
 		t.Fatal(err)
 	}
 	dst := []Qdisc{{Ifindex: 1, Kind: "noqueue"}, {Ifindex: 4242, Kind: "pfifo"}, {Ifindex: 1, Kind: "ingress"}}
