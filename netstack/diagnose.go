@@ -105,6 +105,7 @@ func Diagnose(d *Delta) []Finding {
 	dg.ip(&fs)
 	dg.rpFilter(&fs)
 	dg.reassembly(&fs)
+	dg.netfilter(&fs)
 	dg.udp(&fs)
 	dg.ignoredMulti(&fs)
 	dg.checksumKnobs(fs)

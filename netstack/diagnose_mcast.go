@@ -173,3 +173,32 @@ func (g diag) checksumKnobs(fs []Finding) {
 		})
 	}
 }
+
+// netfilter reports packets a netfilter rule dropped: kfree_skb records
+// with the reason NETFILTER_DROP (net/netfilter/core.c nf_hook_slow). No
+// MIB counter counts them, so only the drop-event source sees them; the
+// tracepoint fires in every namespace of the host, and neither the reason
+// nor the drop site (nf_hook_slow for every hook) says which hook or rule
+// dropped, so the finding points at the rule counters. The reason's count
+// is attached by dropEvents, like every drop reason of the IP stage.
+func (g diag) netfilter(fs *[]Finding) {
+	var n uint64
+	for _, c := range g.moved(SourceDropEvents, name(reasonNetfilterDrop)) {
+		n += c.Delta
+	}
+	if n == 0 {
+		return
+	}
+	*fs = append(*fs, Finding{Stage: StageIP, Drops: n,
+		Summary: fmt.Sprintf("netfilter rules dropped %d packets (drop reason NETFILTER_DROP, all namespaces)", n),
+		Cause:   "a firewall rule (nftables or iptables) dropped the packets; the drop reason does not name the hook or the rule",
+		Knobs: []Knob{{
+			Name:    "netfilter ruleset",
+			Advice:  "find the rule whose counter rises with the drops (add a counter to drop rules), then accept the multicast group and port before it",
+			Command: "nft list ruleset",
+		}}})
+}
+
+// reasonNetfilterDrop is the kfree_skb reason of a netfilter verdict
+// NF_DROP (enum skb_drop_reason SKB_DROP_REASON_NETFILTER_DROP).
+const reasonNetfilterDrop = "NETFILTER_DROP"

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/binary"
 	"encoding/json"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -71,12 +72,19 @@ func mib(t *testing.T, ns *netnstest.NS, file, counter string) uint64 {
 // knob (when not "") has the current value cur.
 func causeRun(t *testing.T, ns *netnstest.NS, file, counter, stage string, want uint64, knob, cur string, induce func()) {
 	t.Helper()
-	before := mib(t, ns, file, counter)
-	wait := runTopAsync(t, "-once", "-json", "-interval", "500ms", "-netns", ns.Name)
+	causeRunPeer(t, ns, func() uint64 { return mib(t, ns, file, counter) }, counter, stage, want, knob, cur, induce)
+}
+
+// causeRunPeer is causeRun with the kernel's count read by peer, and
+// netstack-top's extra arguments.
+func causeRunPeer(t *testing.T, ns *netnstest.NS, peer func() uint64, counter, stage string, want uint64, knob, cur string, induce func(), extra ...string) {
+	t.Helper()
+	before := peer()
+	wait := runTopAsync(t, append([]string{"-once", "-json", "-interval", "500ms", "-netns", ns.Name}, extra...)...)
 	time.Sleep(200 * time.Millisecond)
 	induce()
 	r := wait()
-	after := mib(t, ns, file, counter)
+	after := peer()
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
@@ -241,4 +249,39 @@ func TestCauseRPFilter(t *testing.T) {
 	causeRun(t, rx, "netstat", "TcpExt.IPReversePathFilter", "rx-ip", 200, "net.ipv4.conf.all.rp_filter", "1", func() {
 		sendAll(t, s, make([]byte, 64), &unix.SockaddrInet4{Port: 5681, Addr: group}, 200)
 	})
+}
+
+// TestCauseNetfilter: an nftables rule (Debian's nft) in the namespace
+// counts and drops UDP to port 5691; 150 datagrams go there. With
+// -sources snmp,sysctls,dropevents the netfilter finding is first, its
+// NETFILTER_DROP count equal to the rule's counter (nft -j list ruleset).
+func TestCauseNetfilter(t *testing.T) {
+	ns := netnstest.New(t)
+	netnstest.RequireTool(t, "nft")
+	if _, err := os.Stat("/sys/kernel/tracing/events"); err != nil {
+		if merr := unix.Mount("nodev", "/sys/kernel/tracing", "tracefs", 0, ""); merr != nil {
+			t.Skipf("skipped: no tracefs and cannot mount it: %v", merr)
+		}
+	}
+	ns.Run("nft", "add", "table", "inet", "pp")
+	ns.Run("nft", "add", "chain", "inet", "pp", "input", "{ type filter hook input priority 0 ; policy accept ; }")
+	ns.Run("nft", "add", "rule", "inet", "pp", "input", "udp", "dport", "5691", "counter", "drop")
+	rule := func() uint64 {
+		out := ns.Run("nft", "-j", "list", "ruleset")
+		_, after, ok := strings.Cut(out, `"counter": {"packets": `)
+		if !ok {
+			t.Fatalf("no counter in %s", out)
+		}
+		num, _, _ := strings.Cut(after, ",")
+		v, err := strconv.ParseUint(strings.TrimSpace(num), 10, 64)
+		if err != nil {
+			t.Fatalf("counter %q: %v", num, err)
+		}
+		return v
+	}
+	causeSocket(t, ns, unix.SOCK_DGRAM, 0, &unix.SockaddrInet4{Port: 5691, Addr: [4]byte{127, 0, 0, 1}})
+	tx := causeSocket(t, ns, unix.SOCK_DGRAM, 0, nil)
+	causeRunPeer(t, ns, rule, "NETFILTER_DROP", "rx-ip", 150, "netfilter ruleset", "", func() {
+		sendAll(t, tx, make([]byte, 64), &unix.SockaddrInet4{Port: 5691, Addr: [4]byte{127, 0, 0, 1}}, 150)
+	}, "-sources", "snmp,sysctls,dropevents")
 }

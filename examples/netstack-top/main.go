@@ -71,6 +71,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/packetpath/packetpath/dropevents"
 	"github.com/packetpath/packetpath/netstack"
 )
 
@@ -196,7 +197,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 // runContext is run once the command line is parsed, under ctx (cancelled
 // by SIGINT or SIGTERM).
 func runContext(ctx context.Context, o *options, stdout, stderr io.Writer) int {
-	c, err := netstack.NewCollectorContext(ctx, netstack.Config{NetNS: o.netns, Bundle: o.root, Sources: o.sources, Devices: o.devices})
+	c, err := netstack.NewCollectorContext(ctx, netstack.Config{NetNS: o.netns, Bundle: o.root, Sources: o.sources, Devices: o.devices,
+		// -sources dropevents counts every drop reason (NETFILTER_DROP, IP_RPFILTER...).
+		DropEvents: dropevents.Options{AllReasons: true}})
 	if err != nil {
 		if ctx.Err() != nil {
 			fmt.Fprintf(stderr, "netstack-top: interrupted while opening %s: %v\n", o.what(), err)
