@@ -20,7 +20,7 @@ const (
 type Attrs struct {
 	b []byte
 	// Off is the offset of the current attribute's header in the data
-	// given to NewAttrs.
+	// given to NewAttrs (after a failed Next: of the bad bytes).
 	Off int
 	// Type is the attribute type without the NLA_F_NESTED and
 	// NLA_F_NET_BYTEORDER bits.
@@ -42,6 +42,7 @@ func (a *Attrs) Next() bool {
 	if len(b) < AttrHeaderLen {
 		for _, c := range b {
 			if c != 0 {
+				a.Off = a.next
 				a.err = fmt.Errorf("%d trailing bytes at byte %d: %w", len(b), a.next, ErrMalformed)
 				break
 			}
@@ -50,6 +51,7 @@ func (a *Attrs) Next() bool {
 	}
 	l := int(binary.NativeEndian.Uint16(b))
 	if l < AttrHeaderLen || l > len(b) {
+		a.Off = a.next
 		a.err = fmt.Errorf("attribute at byte %d: length %d outside %d..%d: %w", a.next, l, AttrHeaderLen, len(b), ErrMalformed)
 		return false
 	}
@@ -63,5 +65,5 @@ func (a *Attrs) Next() bool {
 // Err is the error that ended the walk, nil at a clean end.
 func (a *Attrs) Err() error { return a.err }
 
-// Rest is what follows the current attribute.
-func (a *Attrs) Rest() []byte { return a.b[a.next:] }
+// End is the offset just past the current attribute and its padding.
+func (a *Attrs) End() int { return a.next }
