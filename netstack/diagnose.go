@@ -3,6 +3,7 @@ package netstack
 import (
 	"cmp"
 	"fmt"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -98,7 +99,7 @@ type Knob struct {
 // changes a setting.
 func Diagnose(d *Delta) []Finding {
 	var fs []Finding
-	dg := diag{d: d}
+	dg := diag{d: d, spans: sourceSpans(d)}
 	dg.backlogDevs = dg.backlogRxDropped()
 	dg.nic(&fs)
 	dg.softirq(&fs)
@@ -126,6 +127,109 @@ type diag struct {
 	// backlogDevs are the rx_dropped counters the backlog drops account
 	// for (backlogRxDropped), which the NIC stage leaves to the softirq's.
 	backlogDevs []*CounterDelta
+	// spans bounds where each source's counters lie in d.Counters, so
+	// that the passes of the stages over one source skip the others'.
+	spans *[sourceBits]span
+}
+
+// sourceBits is the number of sources (bits of Source).
+const sourceBits = 12
+
+// span is the range [lo, hi) of d.Counters holding all the counters of a
+// source; collectors emit a source's counters together, so the span is
+// usually exactly those, but any order is correct.
+type span struct{ lo, hi int32 }
+
+// sourceSpans finds each source's span in one pass over d.
+func sourceSpans(d *Delta) *[sourceBits]span {
+	sp := new([sourceBits]span)
+	for i := range d.Counters {
+		b := bits.TrailingZeros32(uint32(d.Counters[i].Source))
+		if b >= sourceBits {
+			continue
+		}
+		if s := &sp[b]; s.hi == 0 {
+			*s = span{int32(i), int32(i) + 1}
+		} else {
+			s.hi = int32(i) + 1
+		}
+	}
+	return sp
+}
+
+// of returns the part of d.Counters that holds every counter of source
+// (a set of sources): the union of their spans.
+func (g diag) of(source Source) []CounterDelta {
+	if g.spans == nil {
+		return g.d.Counters
+	}
+	lo, hi := int32(len(g.d.Counters)), int32(0)
+	for b := range sourceBits {
+		if source&(1<<b) != 0 && g.spans[b].hi > 0 {
+			lo, hi = min(lo, g.spans[b].lo), max(hi, g.spans[b].hi)
+		}
+	}
+	if hi == 0 {
+		return nil
+	}
+	return g.d.Counters[lo:hi]
+}
+
+// find is Delta.Find over the source's span.
+func (g diag) find(source Source, object string, index int64, name string) *CounterDelta {
+	cs := g.of(source)
+	for i := range cs {
+		c := &cs[i]
+		if c.Source == source && c.Index == index && c.Name == name && c.Object == object {
+			return c
+		}
+	}
+	return nil
+}
+
+// objIndex holds the gauges and counters that one stage's findings quote
+// per object (ring sizes, socket buffers, qdisc backlogs), found in one
+// pass over the delta for the objects of those findings only: a Delta.Find
+// per finding made Diagnose grow with the square of the devices, and an
+// index of every counter would cost more than the diagnosis.
+type objIndex map[counterKey]*CounterDelta
+
+// index returns the counters of source (a set of sources) named in names
+// that belong to the given objects, the first of each key as Delta.Find
+// would return it.
+func (g diag) index(source Source, objects []string, names ...string) objIndex {
+	if len(objects) == 0 {
+		return nil
+	}
+	want := make(map[string]bool, len(objects))
+	for _, o := range objects {
+		want[o] = true
+	}
+	x := objIndex{}
+	cs := g.of(source)
+	for i := range cs {
+		c := &cs[i]
+		if c.Source&source == 0 || !slices.Contains(names, c.Name) || !want[c.Object] {
+			continue
+		}
+		if k := c.key(); x[k] == nil {
+			x[k] = c
+		}
+	}
+	return x
+}
+
+// get returns the counter with that key, or nil.
+func (x objIndex) get(source Source, object string, index int64, name string) *CounterDelta {
+	return x[counterKey{source, object, index, name}]
+}
+
+// gauge returns the value of the counter with that key.
+func (x objIndex) gauge(source Source, object string, index int64, name string) (uint64, bool) {
+	if c := x.get(source, object, index, name); c != nil {
+		return c.Value, true
+	}
+	return 0, false
 }
 
 func ev(c *CounterDelta) Evidence {
@@ -156,8 +260,9 @@ func socketRef(c *CounterDelta) string {
 // increased in the interval.
 func (g diag) moved(source Source, match func(name string) bool) []*CounterDelta {
 	var out []*CounterDelta
-	for i := range g.d.Counters {
-		c := &g.d.Counters[i]
+	cs := g.of(source)
+	for i := range cs {
+		c := &cs[i]
 		if c.Source&source != 0 && !c.Gauge && c.Delta > 0 && match(c.Name) {
 			out = append(out, c)
 		}
@@ -166,12 +271,14 @@ func (g diag) moved(source Source, match func(name string) bool) []*CounterDelta
 }
 
 func (g diag) counter(source Source, object string, index int64, name string) *CounterDelta {
-	return g.d.Find(source, object, index, name)
+	return g.find(source, object, index, name)
 }
 
-// gauge returns a gauge or setting from the current snapshot.
+// gauge returns a gauge or setting from the current snapshot. It passes
+// over the delta: for host-wide values, looked up a fixed number of times
+// per Diagnose; per-object values go through an objIndex.
 func (g diag) gauge(source Source, object string, index int64, name string) (uint64, bool) {
-	if c := g.d.Find(source, object, index, name); c != nil {
+	if c := g.find(source, object, index, name); c != nil {
 		return c.Value, true
 	}
 	return 0, false
@@ -280,8 +387,20 @@ func (g diag) backlogRxDropped() []*CounterDelta {
 func (g diag) nic(fs *[]Finding) {
 	link := g.moved(SourceLinks, name("rx_missed_errors", "rx_fifo_errors", "rx_over_errors", "rx_dropped", "rx_crc_errors", "rx_frame_errors", "rx_length_errors", ProcNetDevRxDrop, ProcNetDevRxFrame))
 	drv := g.moved(SourceEthtool, isRxDropStat)
-	folded := g.backlogProcDrop()
+	// The rx_dropped counters and drop columns the softirq finding reports
+	// (backlog drops), as a set: one probe per counter.
+	var skip map[*CounterDelta]bool
+	if folded := g.backlogProcDrop(); len(g.backlogDevs)+len(folded) > 0 {
+		skip = make(map[*CounterDelta]bool, len(g.backlogDevs)+len(folded))
+		for _, c := range g.backlogDevs {
+			skip[c] = true
+		}
+		for _, c := range folded {
+			skip[c] = true
+		}
+	}
 	objects, by := groupByObject(append(link, drv...))
+	rings := g.index(SourceEthtool, objects, ringRx, ringRxMax)
 	for _, dev := range objects {
 		cs := by[dev]
 		f := Finding{Stage: StageNIC, Object: dev}
@@ -290,7 +409,7 @@ func (g diag) nic(fs *[]Finding) {
 		var missed, dropMissed, other, driver uint64
 		for _, c := range cs {
 			switch {
-			case c.Source == SourceLinks && (slices.Contains(g.backlogDevs, c) || slices.Contains(folded, c)):
+			case c.Source == SourceLinks && skip[c]:
 				continue // backlog drops: the softirq finding reports them
 			case c.Source == SourceLinks && (c.Name == "rx_missed_errors" || c.Name == "rx_fifo_errors" || c.Name == "rx_over_errors"):
 				missed += c.Delta
@@ -310,12 +429,12 @@ func (g diag) nic(fs *[]Finding) {
 		if f.Drops == 0 {
 			f.Drops = driver
 		}
-		rx, okRx := g.gauge(SourceEthtool, dev, -1, "ring.rx")
-		rxMax, okMax := g.gauge(SourceEthtool, dev, -1, "ring.rx_max")
+		rx, okRx := rings.gauge(SourceEthtool, dev, -1, ringRx)
+		rxMax, okMax := rings.gauge(SourceEthtool, dev, -1, ringRxMax)
 		if okRx && okMax {
 			f.Evidence = append(f.Evidence,
-				Evidence{Source: SourceEthtool, Object: dev, Index: -1, Name: "ring.rx", Value: rx, Gauge: true},
-				Evidence{Source: SourceEthtool, Object: dev, Index: -1, Name: "ring.rx_max", Value: rxMax, Gauge: true})
+				Evidence{Source: SourceEthtool, Object: dev, Index: -1, Name: ringRx, Value: rx, Gauge: true},
+				Evidence{Source: SourceEthtool, Object: dev, Index: -1, Name: ringRxMax, Value: rxMax, Gauge: true})
 		}
 		switch {
 		case missed > 0 && dropMissed > 0:
@@ -410,11 +529,22 @@ func (g diag) softirq(fs *[]Finding) {
 	}
 }
 
+// objectsOf returns the Object of each of cs (with repeats).
+func objectsOf(cs []*CounterDelta) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.Object
+	}
+	return out
+}
+
 // objectList names the objects of cs, comma-separated, in order.
 func objectList(cs []*CounterDelta) string {
 	var names []string
+	seen := make(map[string]bool, len(cs))
 	for _, c := range cs {
-		if !slices.Contains(names, c.Object) {
+		if !seen[c.Object] {
+			seen[c.Object] = true
 			names = append(names, c.Object)
 		}
 	}
@@ -519,20 +649,24 @@ func (g diag) socket(fs *[]Finding) {
 		f.Summary = fmt.Sprintf("%d datagrams were dropped at socket receive buffers", f.Drops)
 	}
 	var objs, named []string
-	for _, c := range append(socks, own...) {
+	all := append(socks, own...)
+	seen := make(map[string]bool, len(all))
+	mem := g.index(SourceUDP|SourceSockets, objectsOf(all), sockRmemAlloc, sockRcvbuf)
+	for _, c := range all {
 		f.Evidence = append(f.Evidence, ev(c))
 		ref := socketRef(c)
 		detail := fmt.Sprintf("%s +%d", ref, c.Delta)
-		for _, gname := range []string{"rmem_alloc", "rcvbuf"} {
-			if v, ok := g.gauge(c.Source, c.Object, c.Index, gname); ok {
+		for _, gname := range []string{sockRmemAlloc, sockRcvbuf} {
+			if v, ok := mem.gauge(c.Source, c.Object, c.Index, gname); ok {
 				f.Evidence = append(f.Evidence, Evidence{Source: c.Source, Object: c.Object, Index: c.Index, Name: gname,
 					Value: v, Gauge: true, Inode: evInode(c.Source, c.Index)})
-				if gname == "rcvbuf" {
+				if gname == sockRcvbuf {
 					detail += fmt.Sprintf(" with rcvbuf %d", v)
 				}
 			}
 		}
-		if !slices.Contains(objs, ref) {
+		if !seen[ref] {
+			seen[ref] = true
 			objs = append(objs, ref)
 			if len(named) < 3 {
 				named = append(named, detail)
@@ -556,16 +690,21 @@ func (g diag) socket(fs *[]Finding) {
 }
 
 func (g diag) application(fs *[]Finding) {
-	for i := range g.d.Counters {
-		c := &g.d.Counters[i]
-		if c.Source != SourceSockets || c.Name != "pending" || !c.Gauge || c.Value == 0 {
-			continue
+	var pending []*CounterDelta
+	cs := g.of(SourceSockets)
+	for i := range cs {
+		c := &cs[i]
+		if c.Source == SourceSockets && c.Name == sockPending && c.Gauge && c.Value > 0 {
+			pending = append(pending, c)
 		}
+	}
+	delay := g.index(SourceSockets, objectsOf(pending), sockQueueDelayMax)
+	for _, c := range pending {
 		f := Finding{Stage: StageApplication, Object: c.Object, Evidence: []Evidence{ev(c)},
 			Summary: fmt.Sprintf("%s: datagrams were still queued after the last read (next datagram %d bytes)", c.Object, c.Value),
 			Cause:   "the application is behind its socket: packets wait in the receive buffer",
 			Knobs:   []Knob{{Name: "reader", Advice: "read larger batches, move work off the receive thread, pin the reader to a quiet CPU"}}}
-		if q := g.counter(SourceSockets, c.Object, c.Index, "queue_delay_max_ns"); q != nil {
+		if q := delay.get(SourceSockets, c.Object, c.Index, sockQueueDelayMax); q != nil {
 			f.Evidence = append(f.Evidence, ev(q))
 		}
 		*fs = append(*fs, f)
@@ -588,6 +727,7 @@ func (g diag) qdisc(fs *[]Finding) {
 	// (htb, tbf and mq count what their leaves drop), so the device's loss is
 	// the largest drop count among its qdiscs, not their sum.
 	objects, by := groupByObject(cs)
+	queues := g.index(SourceQdisc|SourceLinks, objects, qdiscBacklog, qdiscQlen, linkTxQueueLen)
 	for _, dev := range objects {
 		f := Finding{Stage: StageQdisc, Object: dev}
 		var drops, requeues, over uint64
@@ -608,8 +748,8 @@ func (g diag) qdisc(fs *[]Finding) {
 			}
 			if !seen[c.Index] {
 				seen[c.Index] = true
-				for _, n := range []string{"backlog", "qlen"} {
-					if v, ok := g.gauge(SourceQdisc, dev, c.Index, n); ok {
+				for _, n := range []string{qdiscBacklog, qdiscQlen} {
+					if v, ok := queues.gauge(SourceQdisc, dev, c.Index, n); ok {
 						f.Evidence = append(f.Evidence, Evidence{Source: SourceQdisc, Object: dev, Index: c.Index, Name: n, Value: v, Gauge: true})
 					}
 				}
@@ -628,7 +768,7 @@ func (g diag) qdisc(fs *[]Finding) {
 			f.Cause = "a shaper held packets back: they waited in the qdisc"
 		}
 		txq := "<n>"
-		if v, ok := g.gauge(SourceLinks, dev, -1, "tx_queue_len"); ok {
+		if v, ok := queues.gauge(SourceLinks, dev, -1, linkTxQueueLen); ok {
 			txq = fmt.Sprint(2 * v)
 		}
 		f.Knobs = append(f.Knobs,
@@ -647,6 +787,7 @@ func handleString(idx int64) string {
 func (g diag) txDriver(fs *[]Finding) {
 	cs := append(g.moved(SourceDevices, name("tx_timeout", "bql.stall_cnt")), g.moved(SourceEthtool, isTxDropStat)...)
 	objects, by := groupByObject(cs)
+	rings := g.index(SourceEthtool, objects, ringTx, ringTxMax)
 	for _, dev := range objects {
 		f := Finding{Stage: StageTxDriver, Object: dev}
 		for _, c := range by[dev] {
@@ -654,8 +795,8 @@ func (g diag) txDriver(fs *[]Finding) {
 		}
 		f.Summary = fmt.Sprintf("%s: the driver's transmit queue timed out, stalled or dropped (%d events)", dev, total(by[dev]))
 		f.Cause = "the TX ring did not drain: link pause, a hung queue, or BQL holding packets back"
-		if tx, ok := g.gauge(SourceEthtool, dev, -1, "ring.tx"); ok {
-			if txMax, ok := g.gauge(SourceEthtool, dev, -1, "ring.tx_max"); ok && tx < txMax {
+		if tx, ok := rings.gauge(SourceEthtool, dev, -1, ringTx); ok {
+			if txMax, ok := rings.gauge(SourceEthtool, dev, -1, ringTxMax); ok && tx < txMax {
 				f.Knobs = append(f.Knobs, Knob{Name: "TX ring size", Current: fmt.Sprint(tx), Advice: "raise the TX ring",
 					Command: fmt.Sprintf("ethtool -G %s tx %d", dev, txMax)})
 			}
@@ -748,10 +889,13 @@ func reasonStage(reason string) (Stage, bool) {
 }
 
 // dropEvents attaches kernel drop-reason counts to the findings of the stage
-// each reason pins.
+// each reason pins, in the delta's order: the reasons are grouped by stage
+// first, then each finding takes its stage's, one pass over each.
 func (g diag) dropEvents(fs []Finding) {
-	for i := range g.d.Counters {
-		c := &g.d.Counters[i]
+	var byStage map[Stage][]Evidence
+	cs := g.of(SourceDropEvents)
+	for i := range cs {
+		c := &cs[i]
 		if c.Source != SourceDropEvents || c.Gauge || c.Delta == 0 {
 			continue
 		}
@@ -759,10 +903,15 @@ func (g diag) dropEvents(fs []Finding) {
 		if !ok {
 			continue
 		}
-		for j := range fs {
-			if fs[j].Stage == st {
-				fs[j].Evidence = append(fs[j].Evidence, ev(c))
-			}
+		if byStage == nil {
+			byStage = map[Stage][]Evidence{}
 		}
+		byStage[st] = append(byStage[st], ev(c))
+	}
+	if byStage == nil {
+		return
+	}
+	for j := range fs {
+		fs[j].Evidence = append(fs[j].Evidence, byStage[fs[j].Stage]...)
 	}
 }
