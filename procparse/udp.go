@@ -3,6 +3,7 @@ package procparse
 import (
 	"fmt"
 	"net/netip"
+	"strconv"
 
 	"github.com/packetpath/packetpath/internal/reuse"
 )
@@ -20,13 +21,34 @@ const (
 	FileUDPLite6 UDPFile = "udplite6" // IPv6 UDP-Lite, net/ipv6/udplite.c
 )
 
-// Socket states that UDP sockets show in the st column (include/net/tcp_states.h).
+// UDPState is a UDP socket's sk_state. UDP borrows the TCP state numbers
+// (include/net/tcp_states.h): a socket that called connect(2) is
+// TCP_ESTABLISHED, every other one TCP_CLOSE. The same number is the st
+// column of /proc/net/udp and idiag_state in a sock_diag reply, so this is
+// the one type for both (the socket table uses it too).
+type UDPState uint8
+
+// The states a UDP socket can be in.
 const (
-	// UDPStateEstablished: the socket is connected (connect(2)) to Remote.
-	UDPStateEstablished = 1
-	// UDPStateClose: an unconnected socket, the usual state of a receiver.
-	UDPStateClose = 7
+	// UDPStateConnected is TCP_ESTABLISHED: connect(2) fixed the peer
+	// (Remote).
+	UDPStateConnected UDPState = 1
+	// UDPStateUnconnected is TCP_CLOSE: bound or not, no fixed peer; the
+	// usual state of a receiver.
+	UDPStateUnconnected UDPState = 7
 )
+
+// String names the state as the kernel does ("ESTABLISHED", "CLOSE"), or
+// gives the number of one UDP does not use.
+func (s UDPState) String() string {
+	switch s {
+	case UDPStateConnected:
+		return "ESTABLISHED"
+	case UDPStateUnconnected:
+		return "CLOSE"
+	}
+	return "UDPState(" + strconv.Itoa(int(s)) + ")"
+}
 
 // UDPSocket is one line of /proc/net/udp, udp6, udplite or udplite6: one
 // socket. The kernel prints IPv4 lines in net/ipv4/udp.c udp4_format_sock
@@ -44,8 +66,8 @@ type UDPSocket struct {
 	// on an unconnected socket.
 	Local  netip.AddrPort
 	Remote netip.AddrPort
-	// State (st) is sk_state: UDPStateClose or UDPStateEstablished.
-	State uint8
+	// State (st) is sk_state: UDPStateUnconnected or UDPStateConnected.
+	State UDPState
 	// TxQueue (tx_queue) is the send memory in use, sk_wmem_alloc_get:
 	// bytes of kernel allocation (truesize), not payload.
 	TxQueue uint64

@@ -216,7 +216,7 @@ func (s *UDPScanner) fixedHead(l *fieldLexer) bool {
 	}
 	r := s.cur
 	r.Local, r.Remote = local, remote
-	r.State, r.TxQueue, r.RxQueue = uint8(st), tx, rx
+	r.State, r.TxQueue, r.RxQueue = UDPState(st), tx, rx
 	r.TimerActive, r.TimerExpires, r.Retransmits = uint8(tr), when, retr
 	l.i = q + 42
 	return true
@@ -357,7 +357,7 @@ func head4(h *[head4Len]byte, r *UDPSocket) bool {
 	r.Local = netip.AddrPortFrom(netip.AddrFrom4(a), uint16(ports>>16))
 	binary.NativeEndian.PutUint32(a[:], remote)
 	r.Remote = netip.AddrPortFrom(netip.AddrFrom4(a), uint16(ports))
-	r.State, r.TimerActive = uint8(sttr>>8), uint8(sttr)
+	r.State, r.TimerActive = UDPState(sttr>>8), uint8(sttr)
 	return true
 }
 
@@ -483,7 +483,7 @@ func (s *UDPScanner) parseLineLexer(line []byte, i int) (done, match bool) {
 	if n == 0 || n > 2 || !l.spaces() {
 		return false, false
 	}
-	r.State = uint8(st)
+	r.State = UDPState(st)
 	if r.TxQueue, n = l.hex(); n == 0 || n > 8 || !l.is(':') {
 		return false, false
 	}

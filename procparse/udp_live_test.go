@@ -177,7 +177,7 @@ func TestNetnsUDPDrops(t *testing.T) {
 			if found != 1 {
 				t.Fatalf("found %d sockets with inode %d, want 1", found, inode)
 			}
-			if sock.Local != netip.AddrPortFrom(tc.addr, port) || !sock.HasDrops || sock.State != UDPStateClose {
+			if sock.Local != netip.AddrPortFrom(tc.addr, port) || !sock.HasDrops || sock.State != UDPStateUnconnected {
 				t.Errorf("socket = %+v, want local %s", sock, netip.AddrPortFrom(tc.addr, port))
 			}
 			if sock.Drops == 0 || sock.Drops >= sent {

@@ -201,7 +201,7 @@ func (s *UDPScanner) parseLineSlow(line []byte) (ok bool, err error) {
 	if err != nil || st > 0xff {
 		return false, s.failAt(4, orRange(err), "state %q", f[3])
 	}
-	r.State = uint8(st)
+	r.State = UDPState(st)
 	// tx_queue and rx_queue are %08X of an int: eight digits.
 	if r.TxQueue, r.RxQueue, err = hexPair(f[4]); err == nil && (r.TxQueue > 1<<32-1 || r.RxQueue > 1<<32-1) {
 		err = scan.ErrRange

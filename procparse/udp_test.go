@@ -27,11 +27,11 @@ func TestUDPNetnsDropsFixture(t *testing.T) {
 	}
 	want := []UDPSocket{
 		{Slot: 11200, Local: netip.MustParseAddrPort("0.0.0.0:51913"), Remote: netip.MustParseAddrPort("0.0.0.0:0"),
-			State: UDPStateClose, Inode: 1379241, Ref: 2, Pointer: 0x5120a060, HasDrops: true},
+			State: UDPStateUnconnected, Inode: 1379241, Ref: 2, Pointer: 0x5120a060, HasDrops: true},
 		{Slot: 13439, Local: netip.MustParseAddrPort("0.0.0.0:5000"), Remote: netip.MustParseAddrPort("0.0.0.0:0"),
-			State: UDPStateClose, RxQueue: 7488, Inode: 1379239, Ref: 2, Pointer: 0x88803f53, Drops: 4991, HasDrops: true},
+			State: UDPStateUnconnected, RxQueue: 7488, Inode: 1379239, Ref: 2, Pointer: 0x88803f53, Drops: 4991, HasDrops: true},
 		{Slot: 14439, Local: netip.MustParseAddrPort("127.0.0.1:6000"), Remote: netip.MustParseAddrPort("0.0.0.0:0"),
-			State: UDPStateClose, RxQueue: 212992, Inode: 1379240, Ref: 2, Pointer: 0xe89cb9c0, Drops: 4744, HasDrops: true},
+			State: UDPStateUnconnected, RxQueue: 212992, Inode: 1379240, Ref: 2, Pointer: 0xe89cb9c0, Drops: 4744, HasDrops: true},
 	}
 	if len(u.Sockets) != len(want) {
 		t.Fatalf("%d sockets, want %d", len(u.Sockets), len(want))

@@ -3,6 +3,8 @@ package socketstats
 import (
 	"errors"
 	"net/netip"
+
+	"github.com/packetpath/packetpath/procparse"
 )
 
 // This file holds the portable half of the sock_diag socket table: the
@@ -14,14 +16,6 @@ import (
 // decoder cannot accept: a truncated netlink header, a message shorter than
 // struct inet_diag_msg, an attribute running past its message.
 var ErrMalformedDiag = errors.New("malformed sock_diag message")
-
-// Socket states reported for UDP sockets in UDPSocket.State. UDP borrows the
-// TCP state numbers (include/net/tcp_states.h): a socket that called
-// connect(2) is TCP_ESTABLISHED, every other one TCP_CLOSE.
-const (
-	UDPStateConnected   = 1 // TCP_ESTABLISHED: connect(2) fixed the peer
-	UDPStateUnconnected = 7 // TCP_CLOSE: bound or not, no fixed peer
-)
 
 // IP protocol numbers reported in UDPSocket.Protocol.
 const (
@@ -50,9 +44,9 @@ type UDPSocket struct {
 	// Family is FamilyIPv4 or FamilyIPv6 (idiag_family). An IPv6 socket
 	// carrying IPv4 traffic shows IPv4-mapped addresses (::ffff:a.b.c.d).
 	Family uint8
-	// State is UDPStateConnected or UDPStateUnconnected (idiag_state,
-	// sk->sk_state).
-	State uint8
+	// State is procparse.UDPStateConnected or UDPStateUnconnected
+	// (idiag_state, sk->sk_state).
+	State procparse.UDPState
 
 	// Local is the bound address and port (idiag_src, idiag_sport: the
 	// socket's inet_rcv_saddr and inet_sport). An unbound wildcard shows

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/netip"
 	"syscall"
+
+	"github.com/packetpath/packetpath/procparse"
 )
 
 // Wire layout of a NETLINK_SOCK_DIAG exchange (include/uapi/linux/netlink.h,
@@ -129,7 +131,7 @@ func decodeDiagMsg(s *UDPSocket, p []byte, protocol uint8, off int) error {
 	}
 	s.Protocol = protocol
 	s.Family = p[0]
-	s.State = p[1]
+	s.State = procparse.UDPState(p[1])
 	sport := binary.BigEndian.Uint16(p[4:6])
 	dport := binary.BigEndian.Uint16(p[6:8])
 	switch s.Family {

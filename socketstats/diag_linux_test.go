@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/packetpath/packetpath/internal/netnstest"
+	"github.com/packetpath/packetpath/procparse"
 )
 
 // diagSock is a socket a test opened, with what it was made to look like.
@@ -252,7 +253,7 @@ func TestDiagAgreesWithProcAndSS(t *testing.T) {
 		}
 	}
 	conn := dumped[diagInodeOf(t, sc.socks["conn4"].fd)]
-	if conn.State != UDPStateConnected || conn.Remote != sc.socks["queue4"].local {
+	if conn.State != procparse.UDPStateConnected || conn.Remote != sc.socks["queue4"].local {
 		t.Errorf("conn4: state %d remote %v, want connected to %v", conn.State, conn.Remote, sc.socks["queue4"].local)
 	}
 	if dev := dumped[diagInodeOf(t, sc.socks["dev4"].fd)]; dev.Interface != sc.vethIdx {

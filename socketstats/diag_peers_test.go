@@ -217,7 +217,7 @@ func diagCheckAgreement(t *testing.T, got []UDPSocket, proc map[uint64]diagProcS
 			continue
 		}
 		if s.Mem.Drops != p.drops || s.RxQueue != p.rxQueue || s.TxQueue != p.txQueue ||
-			s.Local != p.local || s.Remote != p.remote || s.State != p.state || s.UID != p.uid {
+			s.Local != p.local || s.Remote != p.remote || uint8(s.State) != p.state || s.UID != p.uid {
 			t.Errorf("inode %d disagrees with /proc/net/udp:\n dump %+v\n proc %+v", s.Inode, *s, p)
 		}
 		q, ok := ss[s.Inode]

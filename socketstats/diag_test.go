@@ -9,6 +9,8 @@ import (
 	"slices"
 	"syscall"
 	"testing"
+
+	"github.com/packetpath/packetpath/procparse"
 )
 
 func diagFixture(t testing.TB, name string) []byte {
@@ -91,7 +93,7 @@ func diagInetMsg(local, remote netip.AddrPort, ifindex uint32, cookie uint64, rq
 	} else {
 		b[0] = FamilyIPv6
 	}
-	b[1] = UDPStateUnconnected
+	b[1] = byte(procparse.UDPStateUnconnected)
 	binary.BigEndian.PutUint16(b[4:6], local.Port())
 	binary.BigEndian.PutUint16(b[6:8], remote.Port())
 	copy(b[8:24], local.Addr().AsSlice())
@@ -135,7 +137,7 @@ func TestDiagDecodeSynthetic(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := UDPSocket{
-		Protocol: ProtocolUDPLite, Family: FamilyIPv6, State: UDPStateUnconnected,
+		Protocol: ProtocolUDPLite, Family: FamilyIPv6, State: procparse.UDPStateUnconnected,
 		Local: local, Remote: remote, Interface: 3, Cookie: 0xabcdef0012345678,
 		UID: 1000, Inode: 4242, RxQueue: 832, TxQueue: 64,
 		Mem: SockMemInfo{RmemAlloc: 832, RcvBuf: 4608, WmemAlloc: 64, SndBuf: 212992, FwdAlloc: -256,
