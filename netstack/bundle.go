@@ -223,7 +223,7 @@ func (c *Collector) captureDumps(ctx context.Context, fw *bundle.FrameWriter) ([
 // captureEthtool makes, for every wanted device, the ethtool requests of
 // the live devices source, recording each reply (or errno).
 func (c *Collector) captureEthtool(fw *bundle.FrameWriter, links []nic.Link) {
-	cl, err := nic.Open(nic.Options{NetNS: c.cfg.NetNS, SysfsRoot: c.cfg.SysRoot, ProcRoot: c.cfg.ProcRoot})
+	cl, err := nic.Open(nic.Options{NetNS: c.cfg.NetNS, SysRoot: c.cfg.SysRoot, ProcRoot: c.cfg.ProcRoot})
 	if err != nil {
 		return
 	}

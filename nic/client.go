@@ -6,20 +6,20 @@ type Options struct {
 	// (/var/run/netns/NAME or /proc/PID/ns/net). Empty means the caller's
 	// namespace. The rtnetlink and ethtool sockets are created inside it.
 	NetNS string
-	// SysfsRoot is where sysfs is mounted ("/sys" when empty). For another
+	// SysRoot is where sysfs is mounted ("/sys" when empty). For another
 	// namespace's devices, pass a sysfs mounted from inside that namespace;
 	// for offline analysis, a fixture tree laid out like /sys.
-	SysfsRoot string
+	SysRoot string
 	// ProcRoot is where procfs is mounted ("/proc" when empty), used for
 	// /proc/interrupts and /proc/irq (which are not per namespace).
 	ProcRoot string
 }
 
-func (o Options) sysfsRoot() string {
-	if o.SysfsRoot == "" {
+func (o Options) sysRoot() string {
+	if o.SysRoot == "" {
 		return "/sys"
 	}
-	return o.SysfsRoot
+	return o.SysRoot
 }
 
 func (o Options) procRoot() string {

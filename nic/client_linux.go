@@ -37,7 +37,7 @@ type Client struct {
 // os.ErrNotExist for a missing namespace and os.ErrPermission without the
 // right to enter it.
 func Open(opts Options) (*Client, error) {
-	c := &Client{opts: opts, sys: NewSysFS(opts.sysfsRoot()), ioFd: -1}
+	c := &Client{opts: opts, sys: NewSysFS(opts.sysRoot()), ioFd: -1}
 	err := netns.Do(opts.NetNS, func() error {
 		conn, err := nl.Dial(unix.NETLINK_ROUTE, 0)
 		if err != nil {
@@ -62,7 +62,7 @@ func Open(opts Options) (*Client, error) {
 	return c, nil
 }
 
-// SysFS returns the sysfs reader for Options.SysfsRoot.
+// SysFS returns the sysfs reader for Options.SysRoot.
 func (c *Client) SysFS() SysFS { return c.sys }
 
 // Close releases both sockets. Calls after Close fail with an error
@@ -79,7 +79,7 @@ func (c *Client) Close() error {
 	return errors.Join(errs...)
 }
 
-// IRQs is DeviceIRQs for dev with the Client's SysfsRoot and ProcRoot.
+// IRQs is DeviceIRQs for dev with the Client's SysRoot and ProcRoot.
 func (c *Client) IRQs(dev string) ([]QueueIRQ, error) {
 	proc, err := procparse.NewFS(c.opts.procRoot())
 	if err != nil {

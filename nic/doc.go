@@ -35,6 +35,6 @@
 // thread inside that namespace (mount("sysfs", dir, "sysfs", MS_RDONLY)
 // after setns, as the package's namespace test does; `ip netns exec` does
 // the same privately for the command it runs) and pass dir as
-// Options.SysfsRoot. Otherwise the sysfs methods answer for the namespace
+// Options.SysRoot. Otherwise the sysfs methods answer for the namespace
 // whose sysfs is mounted at /sys.
 package nic

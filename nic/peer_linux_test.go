@@ -459,13 +459,13 @@ func TestNamespaceVethAgainstPeers(t *testing.T) {
 	}
 	// sysfs as seen from the namespace: mount a sysfs instance from a
 	// thread inside it (sysfs shows the devices of the mounting thread's
-	// namespace) and pass it as SysfsRoot.
+	// namespace) and pass it as SysRoot.
 	dir := t.TempDir()
 	if err := ns.Do(func() error { return unix.Mount("sysfs", dir, "sysfs", unix.MS_RDONLY, "") }); err != nil {
 		t.Fatalf("mounting the namespace's sysfs: %v", err)
 	}
 	t.Cleanup(func() { unix.Unmount(dir, unix.MNT_DETACH) })
-	nsc, err := Open(Options{NetNS: ns.Path, SysfsRoot: dir})
+	nsc, err := Open(Options{NetNS: ns.Path, SysRoot: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
