@@ -6,10 +6,14 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"runtime"
 	"slices"
+	"strconv"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/packetpath/packetpath/procparse"
 )
 
 // MembershipError is returned by Join and Leave (and Open, for
@@ -21,6 +25,13 @@ type MembershipError struct {
 	Interface string // name, or "" when the kernel chose by route
 	Index     int
 	Err       error
+	// Limits, for an IPv4 join refused with ENOBUFS, are the per-socket
+	// limits in force in the socket's network namespace, read from
+	// /proc/sys there when the join failed: net.ipv4.igmp_max_memberships
+	// (groups per socket, 20 by default; net/ipv4/igmp.c
+	// ip_mc_join_group_ssm) and net.ipv4.igmp_max_msf (sources per group,
+	// ip_mc_source). Present is false when they could not be read.
+	MaxMemberships, MaxSources procparse.SysctlInt
 }
 
 func (e *MembershipError) Error() string {
@@ -34,7 +45,8 @@ func (e *MembershipError) Error() string {
 	switch {
 	case errors.Is(e.Err, unix.ENOBUFS):
 		if e.Group.Addr.Is4() {
-			msg += " (per-socket limit reached: net.ipv4.igmp_max_memberships for groups, net.ipv4.igmp_max_msf for sources)"
+			msg += " (per-socket limit reached: net.ipv4.igmp_max_memberships" + sysctlValue(e.MaxMemberships) +
+				" for groups, net.ipv4.igmp_max_msf" + sysctlValue(e.MaxSources) + " for sources, in the socket's namespace)"
 		} else {
 			msg += " (per-socket limit reached: net.ipv6.mld_max_msf for sources)"
 		}
@@ -46,6 +58,13 @@ func (e *MembershipError) Error() string {
 		msg += " (no such interface)"
 	}
 	return msg
+}
+
+func sysctlValue(v procparse.SysctlInt) string {
+	if !v.Present {
+		return ""
+	}
+	return " = " + strconv.FormatInt(v.Value, 10)
 }
 
 // Unwrap returns the errno and, for ENODEV, os.ErrNotExist.
@@ -110,7 +129,11 @@ func (c *Conn) membership(op string, g Group) error {
 		return fail(err)
 	}
 	if serr != nil {
-		return fail(serr)
+		e := &MembershipError{Op: op, Group: g, Interface: c.ifname, Index: c.ifidx, Err: serr}
+		if serr == unix.ENOBUFS && !is6 {
+			e.MaxMemberships, e.MaxSources = c.memberLimits()
+		}
+		return e
 	}
 	c.mu.Lock()
 	if op == "join" {
@@ -120,6 +143,72 @@ func (c *Conn) membership(op string, g Group) error {
 	}
 	c.mu.Unlock()
 	return nil
+}
+
+// memberLimits reads net.ipv4.igmp_max_memberships and igmp_max_msf in
+// the socket's network namespace: /proc/sys/net shows the namespace of the
+// reading thread, so the read runs on a goroutine of its own, locked to
+// its thread, which enters the socket's namespace (SIOCGSKNS) when it is
+// not the thread's. That goroutine ends locked when it cannot switch back,
+// so the runtime discards the thread. Values that cannot be read are left
+// absent. Not a hot path: it runs only after a join failed.
+func (c *Conn) memberLimits() (groups, sources procparse.SysctlInt) {
+	nsfd := -1
+	if err := c.rc.Control(func(fd uintptr) { nsfd, _ = unix.IoctlRetInt(int(fd), unix.SIOCGSKNS) }); err != nil || nsfd < 0 {
+		return groups, sources
+	}
+	defer unix.Close(nsfd)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		runtime.LockOSThread()
+		var sockNS, selfNS unix.Stat_t
+		if unix.Fstat(nsfd, &sockNS) != nil || unix.Stat("/proc/thread-self/ns/net", &selfNS) != nil {
+			runtime.UnlockOSThread()
+			return
+		}
+		if sockNS.Ino != selfNS.Ino || sockNS.Dev != selfNS.Dev {
+			orig, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+			if err != nil {
+				runtime.UnlockOSThread()
+				return
+			}
+			defer unix.Close(orig)
+			if unix.Setns(nsfd, unix.CLONE_NEWNET) != nil {
+				runtime.UnlockOSThread()
+				return
+			}
+			defer func() {
+				if unix.Setns(orig, unix.CLONE_NEWNET) == nil {
+					runtime.UnlockOSThread()
+				}
+			}()
+		} else {
+			defer runtime.UnlockOSThread()
+		}
+		groups, sources = readMemberLimits()
+	}()
+	<-done
+	return groups, sources
+}
+
+// readMemberLimits reads the two limits in the calling thread's namespace.
+func readMemberLimits() (groups, sources procparse.SysctlInt) {
+	fs, err := procparse.NewDefaultFS()
+	if err != nil {
+		return groups, sources
+	}
+	for _, v := range []struct {
+		name string
+		dst  *procparse.SysctlInt
+	}{{"net.ipv4.igmp_max_memberships", &groups}, {"net.ipv4.igmp_max_msf", &sources}} {
+		if s, err := fs.Sysctl(v.name); err == nil {
+			if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+				*v.dst = procparse.SysctlInt{Value: n, Present: true}
+			}
+		}
+	}
+	return groups, sources
 }
 
 // Layout of struct group_req / group_source_req (include/uapi/linux/in.h):
