@@ -95,7 +95,7 @@ func setupScenario(t *testing.T) *netnstest.NS {
 
 // starvePeer makes veth push back (NETDEV_TX_BUSY -> requeue): the peer
 // receives through a threaded NAPI ring whose kthread gets SCHED_IDLE on
-// the senders' CPU (see ../shared/notes/qdisc_drops.sh). Best effort.
+// the senders' CPU. Best effort.
 func starvePeer(t *testing.T, ns *netnstest.NS, d scenarioDev) {
 	if err := ns.Cmd("ethtool", "-K", d.name, "tso", "off", "gso", "off").Run(); err != nil {
 		t.Logf("ethtool -K %s: %v (requeues may stay 0)", d.name, err)
