@@ -16,9 +16,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 
 	"github.com/packetpath/packetpath/internal/netnstest"
+	"github.com/packetpath/packetpath/internal/nl"
 	"github.com/packetpath/packetpath/procparse"
 )
 
@@ -196,12 +198,12 @@ func TestDiagAgreesWithProcAndSS(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var capture []byte
-	tab.capture = func(b []byte) { capture = append(capture, b...) }
+	tab.nl.Tap = func(b []byte) { capture = append(capture, b...) }
 	got, err := tab.Dump(ctx, nil, Filter{})
 	if err != nil {
 		t.Fatalf("Dump: %v", err)
 	}
-	tab.capture = nil
+	tab.nl.Tap = nil
 	var udp, udp6 []byte
 	if err := sc.ns.Do(func() error { udp, udp6 = diagReadProcUDP(t); return nil }); err != nil {
 		t.Fatal(err)
@@ -472,16 +474,13 @@ func TestDiagAbandonedDump(t *testing.T) {
 		t.Fatal(err)
 	}
 	tab := openDiagTable(t, ns)
-	// Start a dump by hand and read only its first datagram.
-	tab.seq++
-	tab.req = buildDiagRequest(tab.req[:0], tab.seq, FamilyIPv4, ProtocolUDP, Filter{})
-	if err := tab.send(); err != nil {
-		t.Fatal(err)
+	// Start a dump and leave it after its first message.
+	stop := errors.New("stop")
+	body := buildDiagBody(nil, FamilyIPv4, ProtocolUDP, Filter{})
+	if err := tab.nl.Dump(context.Background(), nl.Request{Type: diagSockDiagByFamily, Body: body},
+		func(netlink.Message) error { return stop }); err != stop {
+		t.Fatalf("abandoned dump: %v", err)
 	}
-	if _, err := tab.recv(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	tab.abandoned = tab.seq
 	got, err := tab.Dump(context.Background(), nil, Filter{})
 	if err != nil {
 		t.Fatalf("Dump after an abandoned dump: %v", err)
@@ -489,13 +488,26 @@ func TestDiagAbandonedDump(t *testing.T) {
 	if len(got) != n {
 		t.Errorf("got %d sockets, want %d", len(got), n)
 	}
-	// A dump marked abandoned that had in fact ended leaves nothing to
-	// drain: the next Dump must not wait for it.
-	tab.abandoned = tab.seq
+	// A dump left at its last socket, whose NLMSG_DONE was in the datagram
+	// already read, leaves nothing to drain: the next Dump must not wait.
+	seen := 0
+	if err := tab.nl.Dump(context.Background(), nl.Request{Type: diagSockDiagByFamily, Body: body},
+		func(netlink.Message) error {
+			if seen++; seen == n {
+				return stop
+			}
+			return nil
+		}); err != stop {
+		t.Fatalf("dump left at its last socket: %v", err)
+	}
+	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if got, err = tab.Dump(ctx, got[:0], Filter{}); err != nil || len(got) != n {
 		t.Errorf("Dump after a finished dump marked abandoned: %d sockets, %v", len(got), err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("Dump after a finished, abandoned dump took %v", d)
 	}
 }
 

@@ -64,6 +64,9 @@ type Conn struct {
 	Interrupted bool
 	// Restarts counts the restarts of the last Dump.
 	Restarts int
+	// Tap, when set, sees every datagram Dump reads, as the kernel sent it
+	// (for captures and tests). b is valid only during the call.
+	Tap func(b []byte)
 
 	buf        []byte
 	req        []byte
@@ -194,6 +197,9 @@ func (c *Conn) dumpOnce(ctx context.Context, dl time.Time, ctxDL bool, req Reque
 				Err: fmt.Errorf("%d-byte datagram truncated to the %d-byte buffer: %w", rn, had, ErrMalformed)}
 		}
 		b := c.buf[:rn]
+		if c.Tap != nil {
+			c.Tap(b)
+		}
 		for len(b) > 0 {
 			m, rest, err := next(b)
 			if err != nil {
@@ -240,6 +246,11 @@ func status(m netlink.Message) syscall.Errno {
 	}
 	return 0
 }
+
+// Next cuts the first message off b, a buffer of netlink messages; Data
+// aliases b. It fails (wrapping ErrMalformed) on a header shorter than
+// struct nlmsghdr or a length past the buffer.
+func Next(b []byte) (m netlink.Message, rest []byte, err error) { return next(b) }
 
 // next cuts the first message off b.
 func next(b []byte) (netlink.Message, []byte, error) {
@@ -297,7 +308,20 @@ func Messages(b []byte, fn func(m netlink.Message) error) (done bool, err error)
 	return false, nil
 }
 
+// recv reads the next datagram. Before each read it looks at the context
+// (without blocking): a dump ends at its deadline or cancellation even
+// while the kernel keeps answering at once.
 func (c *Conn) recv(ctx context.Context, dl time.Time, ctxDL bool) (int, error) {
+	if done := ctx.Done(); done != nil {
+		select {
+		case <-done:
+			return 0, ctx.Err()
+		default:
+		}
+	}
+	if ctxDL && !time.Now().Before(dl) {
+		return 0, context.DeadlineExceeded
+	}
 	for {
 		n, err := c.t.Recv(c.buf)
 		if err == nil {
