@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"os"
 	"time"
 
+	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
+
+	"github.com/packetpath/packetpath/internal/nl"
 )
 
 // Requests of the dumps a frame records: the ones the live sources make.
@@ -61,69 +63,49 @@ func UDPRequest(family uint8) []byte {
 	return b
 }
 
-// Dump sends one netlink dump request on a new socket of protocol proto
-// (NETLINK_ROUTE, NETLINK_SOCK_DIAG) in the caller's namespace and appends
-// every datagram of the reply, up to and including NLMSG_DONE (or an
-// NLMSG_ERROR), to dst, unchanged: the bytes a frame records. It is the
-// capture side only; the library's sources read the kernel through their
-// own packages. ctx bounds the wait (1 s at most without a deadline).
+// Dump runs one netlink dump of protocol proto (Route, SockDiag) in the
+// caller's namespace through internal/nl, the layer the live sources read
+// with, and appends every datagram the kernel sent for it (its Tap), up to
+// and including NLMSG_DONE, to dst, unchanged: the bytes a frame records.
+// req is the whole request message (as LinkRequest makes it). A dump that
+// nl restarts (NLM_F_DUMP_INTR) is recorded from its last attempt only. A
+// dump the kernel answers with an error is recorded as answered, error
+// included, and the error returned with it, so that a replay fails as the
+// live dump did.
 func Dump(ctx context.Context, proto int, req []byte, dst []byte) ([]byte, error) {
-	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, proto)
+	if len(req) < nlmsgHdrLen {
+		return dst, fmt.Errorf("bundle: netlink request of %d bytes", len(req))
+	}
+	c, err := nl.Dial(proto, 0)
 	if err != nil {
-		return dst, fmt.Errorf("bundle: netlink socket: %w", os.NewSyscallError("socket", err))
+		return dst, fmt.Errorf("bundle: netlink socket: %w", err)
 	}
-	defer unix.Close(fd)
-	deadline := time.Now().Add(time.Second)
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
+	defer c.Close()
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Second)
+		defer cancel()
 	}
-	tv := unix.NsecToTimeval(max(int64(time.Until(deadline)), int64(time.Millisecond)))
-	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
-		return dst, fmt.Errorf("bundle: netlink socket: %w", os.NewSyscallError("setsockopt", err))
+	start := len(dst)
+	var tooLarge bool
+	c.Tap = func(b []byte) {
+		if len(dst)+len(b) > maxDumpBytes {
+			tooLarge = true
+			return
+		}
+		dst = append(dst, b...)
 	}
-	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		return dst, fmt.Errorf("bundle: netlink socket: %w", os.NewSyscallError("bind", err))
+	r := nl.Request{
+		Type:  netlink.HeaderType(binary.NativeEndian.Uint16(req[4:])),
+		Body:  req[nlmsgHdrLen:],
+		Reset: func() { dst = dst[:start] },
 	}
-	const seq = 1
-	binary.NativeEndian.PutUint32(req[8:], seq)
-	if err := unix.Sendto(fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		return dst, fmt.Errorf("bundle: netlink request: %w", os.NewSyscallError("sendto", err))
+	err = c.Dump(ctx, r, func(netlink.Message) error { return nil })
+	if tooLarge {
+		return dst[:start], fmt.Errorf("bundle: netlink dump larger than %d MiB", maxDumpBytes>>20)
 	}
-	buf := make([]byte, 1<<20)
-	for {
-		if err := ctx.Err(); err != nil {
-			return dst, fmt.Errorf("bundle: netlink dump: %w", err)
-		}
-		n, _, err := unix.Recvfrom(fd, buf, 0)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return dst, fmt.Errorf("bundle: netlink dump: %w", os.NewSyscallError("recvfrom", err))
-		}
-		if len(dst)+n > maxDumpBytes {
-			return dst, fmt.Errorf("bundle: netlink dump larger than %d MiB", maxDumpBytes>>20)
-		}
-		dst = append(dst, buf[:n]...)
-		if last(buf[:n], seq) {
-			return dst, nil
-		}
+	if err != nil {
+		return dst, fmt.Errorf("bundle: netlink dump: %w", err)
 	}
-}
-
-// last reports whether a datagram ends the dump of seq: it holds its
-// NLMSG_DONE or NLMSG_ERROR.
-func last(b []byte, seq uint32) bool {
-	for len(b) >= nlmsgHdrLen {
-		l := int(binary.NativeEndian.Uint32(b))
-		typ := binary.NativeEndian.Uint16(b[4:])
-		if l < nlmsgHdrLen || l > len(b) {
-			return true // malformed: the reader reports it
-		}
-		if binary.NativeEndian.Uint32(b[8:]) == seq && (typ == unix.NLMSG_DONE || typ == unix.NLMSG_ERROR) {
-			return true
-		}
-		b = b[min((l+3)&^3, len(b)):]
-	}
-	return false
+	return dst, nil
 }

@@ -2,7 +2,6 @@ package bundle
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"testing"
 
@@ -11,7 +10,7 @@ import (
 	"github.com/packetpath/packetpath/internal/netnstest"
 	"github.com/packetpath/packetpath/nic"
 	"github.com/packetpath/packetpath/qdisc"
-	"github.com/packetpath/packetpath/socketstats"
+	"github.com/packetpath/packetpath/udptable"
 )
 
 // TestDumpDecodes records the dumps a frame holds in a namespace with two
@@ -90,23 +89,11 @@ func TestDumpDecodes(t *testing.T) {
 	if err != nil || len(cs) != 1 || cs[0].Kind != "htb" {
 		t.Fatalf("classes %+v, %v: want one htb class", cs, err)
 	}
-	socks, err := socketstats.DecodeUDPSockets(nil, udp, socketstats.ProtocolUDP)
+	socks, err := udptable.DecodeUDPSockets(nil, udp, udptable.ProtocolUDP)
 	if err != nil || len(socks) != 1 || socks[0].Local.Port() != 5402 {
 		t.Fatalf("sockets %+v, %v: want the one on port 5402", socks, err)
 	}
 	t.Logf("%d links (%d bytes), %d qdiscs (%d bytes), %d class, %d socket recorded and decoded", len(ls), len(links), len(qs), len(qd), len(cs), len(socks))
-}
-
-// FuzzLast: the end-of-dump scan never panics or loops on any datagram.
-func FuzzLast(f *testing.F) {
-	done := make([]byte, 20)
-	binary.NativeEndian.PutUint32(done, 20)
-	binary.NativeEndian.PutUint16(done[4:], 3)
-	binary.NativeEndian.PutUint32(done[8:], 1)
-	f.Add(done)
-	f.Add(append(LinkRequest(), done...))
-	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0})
-	f.Fuzz(func(t *testing.T, b []byte) { last(b, 1) })
 }
 
 func udpSocketFd(t *testing.T) int {

@@ -170,19 +170,26 @@ func (c *Collector) writeFrame(ctx context.Context, fw *bundle.FrameWriter, snap
 	return nil
 }
 
-// captureDumps records the netlink dumps the live sources make. It runs
-// inside the namespace. A dump the kernel refuses is recorded as its
-// NLMSG_ERROR, which replay reports as live collection does.
+// captureDumps records the netlink dumps the live sources make, through
+// bundle.Dump (internal/nl, the live sources' layer). It runs inside the
+// namespace.
 func (c *Collector) captureDumps(ctx context.Context, fw *bundle.FrameWriter) ([]nic.Link, error) {
 	want := func(s Source) bool { return c.cfg.Sources&s != 0 }
 	var links []nic.Link
+	// record writes what the kernel answered, a refusal (NLMSG_ERROR)
+	// included, for the replay to decode as the live source would; a dump
+	// that could not be made at all (no socket) leaves the file out, which
+	// the replay reports. Only a done ctx stops the capture.
 	record := func(proto int, rel string, reqs ...[]byte) ([]byte, error) {
 		var b []byte
 		for _, r := range reqs {
-			var err error
-			if b, err = bundle.Dump(ctx, proto, r, b); err != nil {
+			b, _ = bundle.Dump(ctx, proto, r, b)
+			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
+		}
+		if len(b) == 0 {
+			return nil, nil
 		}
 		return b, fw.WriteFile(rel, b)
 	}

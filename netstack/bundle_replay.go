@@ -17,7 +17,7 @@ import (
 	"github.com/packetpath/packetpath/nic"
 	"github.com/packetpath/packetpath/procparse"
 	"github.com/packetpath/packetpath/qdisc"
-	"github.com/packetpath/packetpath/socketstats"
+	"github.com/packetpath/packetpath/udptable"
 )
 
 // NewCollectorContext is NewCollector with a context: opening a bundle
@@ -306,13 +306,13 @@ func (s *replaySource) replayRaw(ctx context.Context, dst *Snapshot, fr *bundle.
 	if want(SourceUDP) && ctx.Err() == nil {
 		b, err := fr.ReadFile(bundle.UDPDump)
 		if err == nil {
-			d.UDP, err = socketstats.DecodeUDPSockets(d.UDP[:0], b, socketstats.ProtocolUDP)
+			d.UDP, err = udptable.DecodeUDPSockets(d.UDP[:0], b, udptable.ProtocolUDP)
 		}
 		if err != nil {
 			dst.addErr(SourceUDP, "", err)
 		}
 		if ports := c.cfg.UDPPorts; len(ports) > 0 {
-			d.UDP = slices.DeleteFunc(d.UDP, func(u socketstats.UDPSocket) bool {
+			d.UDP = slices.DeleteFunc(d.UDP, func(u udptable.UDPSocket) bool {
 				return !slices.Contains(ports, u.Local.Port())
 			})
 		}
