@@ -16,6 +16,8 @@ type names struct {
 type nameEntry struct {
 	group, key, full string
 	stage            Stage
+	// gauge is the counter's definition's gauge property (mibGauge).
+	gauge bool
 }
 
 // joinName is "Group.Key" for snmp and netstat; snmp6 keys carry their
@@ -27,17 +29,18 @@ func joinName(group, key string) string {
 	return group + "." + key
 }
 
-// get returns the full name and the stage of the i-th counter, whose name
+// get returns the full name, the stage and whether the i-th counter is a
+// gauge (the definition of its name: mibStage, mibGauge), whose name
 // is *key in the group *group (nil for none), computing them only when the
 // file's layout changed. The parsers keep a name's string while the layout
 // holds, and update hands the cache's strings back to every Snapshot it
 // sees, so in the steady state the names are recognised by their string
 // pointers alone, even when the caller alternates Snapshots.
-func (n *names) get(i int, group, key *string) (string, Stage) {
+func (n *names) get(i int, group, key *string) (string, Stage, bool) {
 	if i < len(n.entries) {
 		e := &n.entries[i]
 		if sameString(e.key, *key) && (group == nil || sameString(e.group, *group)) {
-			return e.full, e.stage
+			return e.full, e.stage, e.gauge
 		}
 	}
 	return n.update(i, group, key)
@@ -51,7 +54,7 @@ func sameString(a, b string) bool {
 // update is get for a name seen for the first time, changed, or held in
 // another string than the cache's: then the cache's string replaces it, so
 // that the next collection into the same Snapshot finds it by pointer.
-func (n *names) update(i int, group, key *string) (string, Stage) {
+func (n *names) update(i int, group, key *string) (string, Stage, bool) {
 	for len(n.entries) <= i {
 		n.entries = append(n.entries, nameEntry{})
 	}
@@ -62,14 +65,14 @@ func (n *names) update(i int, group, key *string) (string, Stage) {
 	}
 	if e.group != g || e.key != *key {
 		full := joinName(g, *key)
-		*e = nameEntry{group: g, key: *key, full: full, stage: mibStage(full)}
-		return e.full, e.stage
+		*e = nameEntry{group: g, key: *key, full: full, stage: mibStage(full), gauge: mibGauge(full)}
+		return e.full, e.stage, e.gauge
 	}
 	*key = e.key
 	if group != nil {
 		*group = e.group
 	}
-	return e.full, e.stage
+	return e.full, e.stage, e.gauge
 }
 
 // softnetSource reads /proc/net/softnet_stat.
@@ -180,9 +183,11 @@ func appendMIB(snap *Snapshot, m *procparse.SNMP, cache *names) {
 		g := &m.Groups[gi]
 		for fi := range g.Fields {
 			f := &g.Fields[fi]
-			full, stage := cache.get(n, &g.Name, &f.Name)
+			full, stage, gauge := cache.get(n, &g.Name, &f.Name)
 			n++
-			snap.next().set(src, stage, 64, f.Signed, -1, f.Value, 0, "", full, "")
+			// A signed entry is a level too (Tcp MaxConn's -1): the
+			// kernel prints only those with %ld.
+			snap.next().set(src, stage, 64, gauge || f.Signed, -1, f.Value, 0, "", full, "")
 		}
 	}
 }
@@ -194,8 +199,8 @@ func appendSNMP6(snap *Snapshot, m *procparse.SNMP6, cache *names) {
 	cs := snap.grow(len(m.Fields))
 	for i := range m.Fields {
 		f := &m.Fields[i]
-		_, stage := cache.get(i, nil, &f.Name)
-		cs[i].set(SourceSNMP, stage, 64, false, -1, f.Value, 0, "", f.Name, "")
+		_, stage, gauge := cache.get(i, nil, &f.Name)
+		cs[i].set(SourceSNMP, stage, 64, gauge, -1, f.Value, 0, "", f.Name, "")
 	}
 }
 
