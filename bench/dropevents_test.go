@@ -87,7 +87,7 @@ func BenchmarkDropEvents(b *testing.B) {
 	b.Run("attached=none", loop)
 
 	b.Run("attached=dropevents-seeds", func(b *testing.B) {
-		c, err := dropevents.Open(dropevents.Options{TraceFS: fs, Port: uint16(port)})
+		c, err := dropevents.Open(dropevents.Config{TraceFS: fs, Port: uint16(port)})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -96,7 +96,7 @@ func BenchmarkDropEvents(b *testing.B) {
 	})
 
 	b.Run("attached=dropevents-counting", func(b *testing.B) {
-		c, err := dropevents.Open(dropevents.Options{TraceFS: fs, Port: uint16(port), Reasons: reasons})
+		c, err := dropevents.Open(dropevents.Config{TraceFS: fs, Port: uint16(port), Reasons: reasons})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -145,7 +145,7 @@ func BenchmarkDropEvents(b *testing.B) {
 
 	sampling := func(pages int) func(b *testing.B) {
 		return func(b *testing.B) {
-			c, err := dropevents.Open(dropevents.Options{TraceFS: fs, AllReasons: true, RingPages: pages})
+			c, err := dropevents.Open(dropevents.Config{TraceFS: fs, AllReasons: true, RingPages: pages})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"strconv"
 	"sync"
@@ -14,10 +15,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// ErrClosed is returned by the methods of a closed Collector.
-var ErrClosed = errors.New("dropevents: collector closed")
+// ErrClosed is returned by the methods of a closed Collector, Close
+// included. It wraps net.ErrClosed, as the closed-handle errors of every
+// packetpath package do.
+var ErrClosed = fmt.Errorf("dropevents: collector closed: %w", net.ErrClosed)
 
-// Collector holds the perf events of one Open: counting events for the seed
+// Collector holds the perf events of one Open: counting events for the four
 // tracepoints, the kfree_skb total and the chosen reasons, and in sampling
 // mode one ring buffer per CPU. The events of one CPU form a perf event
 // group, read with one read(2) (PERF_FORMAT_GROUP): reading an event that
@@ -30,12 +33,12 @@ type Collector struct {
 	closed bool
 	// specs lists the events of every CPU's group, leader first; slot k of
 	// a group read is specs[k].
-	specs    []eventSpec
-	groups   []cpuGroup
-	seedSlot [4]int // slot of udp_fail_queue_rcv_skb, sock_rcvqueue_full, sock_exceed_buf_limit, kfree_skb; -1 when absent
-	reasons  []reasonCounter
-	totals   []uint64 // per slot, summed over CPUs by Snapshot
-	rbuf     []byte   // group read buffer: u64 nr, u64 values[nr]
+	specs   []eventSpec
+	groups  []cpuGroup
+	tpSlot  [4]int // slot of udp_fail_queue_rcv_skb, sock_rcvqueue_full, sock_exceed_buf_limit, kfree_skb; -1 when absent
+	reasons []reasonCounter
+	totals  []uint64 // per slot, summed over CPUs by Snapshot
+	rbuf    []byte   // group read buffer: u64 nr, u64 values[nr]
 	// sampling mode
 	sampleSlot int // -1 without sampling
 	rings      []*ring
@@ -67,9 +70,9 @@ type reasonCounter struct {
 	slot  int
 }
 
-type seedSpec struct{ system, name string }
+type tracepointSpec struct{ system, name string }
 
-var seedSpecs = [4]seedSpec{
+var tracepointSpecs = [4]tracepointSpec{
 	{"udp", "udp_fail_queue_rcv_skb"},
 	{"sock", "sock_rcvqueue_full"},
 	{"sock", "sock_exceed_buf_limit"},
@@ -80,9 +83,9 @@ var seedSpecs = [4]seedSpec{
 // os.ErrPermission without root or CAP_PERFMON (or with tracefs
 // unreadable), errors.ErrUnsupported without tracefs or perf support, or
 // when a requested reason or port filter is not available on this kernel.
-// A seed tracepoint the kernel lacks is not an error: its Present stays
+// One of the four tracepoints the kernel lacks is not an error: its Present stays
 // false. Close releases everything.
-func Open(opts Options) (*Collector, error) {
+func Open(opts Config) (*Collector, error) {
 	fs := opts.TraceFS
 	if fs == nil {
 		var err error
@@ -101,7 +104,7 @@ func Open(opts Options) (*Collector, error) {
 			return nil, err
 		}
 	}
-	c := &Collector{epfd: -1, seedSlot: [4]int{-1, -1, -1, -1}, sampleSlot: -1}
+	c := &Collector{epfd: -1, tpSlot: [4]int{-1, -1, -1, -1}, sampleSlot: -1}
 	if err := c.open(fs, cpus, opts); err != nil {
 		c.release()
 		return nil, err
@@ -109,9 +112,9 @@ func Open(opts Options) (*Collector, error) {
 	return c, nil
 }
 
-func (c *Collector) open(fs *TraceFS, cpus []int, opts Options) error {
+func (c *Collector) open(fs *TraceFS, cpus []int, opts Config) error {
 	var kfree *Format
-	for i, s := range seedSpecs {
+	for i, s := range tracepointSpecs {
 		f, err := fs.Format(s.system, s.name)
 		if errors.Is(err, errors.ErrUnsupported) {
 			continue
@@ -128,7 +131,7 @@ func (c *Collector) open(fs *TraceFS, cpus []int, opts Options) error {
 		if i == 3 {
 			kfree = f
 		}
-		c.seedSlot[i] = c.addSpec(f, filter, false)
+		c.tpSlot[i] = c.addSpec(f, filter, false)
 	}
 	if opts.AllReasons || len(opts.Reasons) > 0 {
 		if kfree == nil {
@@ -295,7 +298,7 @@ func (c *Collector) Snapshot(dst *Counts) error {
 		}
 	}
 	seeds := [4]*Tracepoint{&dst.UDPFailQueueRcvSkb, &dst.SockRcvqueueFull, &dst.SockExceedBufLimit, &dst.KfreeSkb}
-	for i, slot := range c.seedSlot {
+	for i, slot := range c.tpSlot {
 		*seeds[i] = Tracepoint{}
 		if slot >= 0 {
 			*seeds[i] = Tracepoint{Present: true, Count: c.totals[slot]}
@@ -393,7 +396,7 @@ func (c *Collector) Close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
-		return nil
+		return ErrClosed
 	}
 	c.closed = true
 	return c.release()

@@ -3,6 +3,7 @@ package dropevents
 import (
 	"context"
 	"errors"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,7 +18,7 @@ import (
 
 func TestCollectorSnapshotAllocs(t *testing.T) {
 	fs := requirePerf(t)
-	for _, o := range []Options{{Port: 5000, Reasons: testReasons}, {AllReasons: true}} {
+	for _, o := range []Config{{Port: 5000, Reasons: testReasons}, {AllReasons: true}} {
 		o.TraceFS = fs
 		c, err := Open(o)
 		if err != nil {
@@ -39,8 +40,8 @@ func TestCollectorSnapshotAllocs(t *testing.T) {
 		if err := c.Close(); err != nil {
 			t.Error(err)
 		}
-		if err := c.Close(); err != nil {
-			t.Errorf("second Close: %v", err)
+		if err := c.Close(); !errors.Is(err, ErrClosed) || !errors.Is(err, net.ErrClosed) {
+			t.Errorf("second Close = %v, want ErrClosed wrapping net.ErrClosed", err)
 		}
 		if err := c.Snapshot(&dst); !errors.Is(err, ErrClosed) {
 			t.Errorf("Snapshot after Close = %v", err)
@@ -53,13 +54,13 @@ func TestCollectorSnapshotAllocs(t *testing.T) {
 
 func TestOpenErrors(t *testing.T) {
 	fs := requirePerf(t)
-	if _, err := Open(Options{TraceFS: fs, Reasons: []string{"NO_SUCH_REASON"}}); !errors.Is(err, errors.ErrUnsupported) {
+	if _, err := Open(Config{TraceFS: fs, Reasons: []string{"NO_SUCH_REASON"}}); !errors.Is(err, errors.ErrUnsupported) {
 		t.Errorf("unknown reason: %v; want ErrUnsupported", err)
 	}
-	if _, err := Open(Options{TraceFS: fs, AllReasons: true, RingPages: 3}); err == nil {
+	if _, err := Open(Config{TraceFS: fs, AllReasons: true, RingPages: 3}); err == nil {
 		t.Error("RingPages 3 accepted")
 	}
-	if _, err := Open(Options{TraceFS: NewTraceFS(t.TempDir())}); err != nil {
+	if _, err := Open(Config{TraceFS: NewTraceFS(t.TempDir())}); err != nil {
 		t.Errorf("tracefs without the events: %v; want a Collector with nothing present", err)
 	}
 	// A 5.4 kernel's tracefs: seeds present, reasons unsupported.
@@ -74,10 +75,10 @@ func TestOpenErrors(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := Open(Options{TraceFS: NewTraceFS(old), CPUs: []int{0}, AllReasons: true}); !errors.Is(err, errors.ErrUnsupported) {
+	if _, err := Open(Config{TraceFS: NewTraceFS(old), CPUs: []int{0}, AllReasons: true}); !errors.Is(err, errors.ErrUnsupported) {
 		t.Errorf("reasons on a 5.4 format: %v; want ErrUnsupported", err)
 	}
-	if _, err := Open(Options{TraceFS: fs, CPUs: []int{4096}}); err == nil {
+	if _, err := Open(Config{TraceFS: fs, CPUs: []int{4096}}); err == nil {
 		t.Error("a CPU that does not exist was accepted")
 	}
 }
@@ -85,7 +86,7 @@ func TestOpenErrors(t *testing.T) {
 func TestWaitAndLost(t *testing.T) {
 	fs := requirePerf(t)
 	ns := netnstest.New(t)
-	c, err := Open(Options{TraceFS: fs, AllReasons: true, RingPages: 1})
+	c, err := Open(Config{TraceFS: fs, AllReasons: true, RingPages: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,13 +207,13 @@ func unprivilegedChild(t *testing.T) {
 	// tracefs itself is mode 0700: unreadable.
 	if _, err := os.Stat("/sys/kernel/tracing/events"); err == nil {
 		t.Log("tracefs readable by nobody on this machine")
-	} else if _, err := Open(Options{}); !errors.Is(err, os.ErrPermission) {
+	} else if _, err := Open(Config{}); !errors.Is(err, os.ErrPermission) {
 		t.Errorf("Open with tracefs unreadable = %v; want os.ErrPermission", err)
 	} else {
 		t.Logf("Open with tracefs unreadable: %v", err)
 	}
 	// Formats readable, perf_event_open refused.
-	_, err := Open(Options{TraceFS: NewTraceFS(os.Getenv("DROPEVENTS_TRACEFS_COPY"))})
+	_, err := Open(Config{TraceFS: NewTraceFS(os.Getenv("DROPEVENTS_TRACEFS_COPY"))})
 	if !errors.Is(err, os.ErrPermission) {
 		t.Errorf("Open as nobody = %v; want os.ErrPermission", err)
 	}
@@ -230,7 +231,7 @@ func TestDropSites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := Open(Options{TraceFS: fs, AllReasons: true})
+	c, err := Open(Config{TraceFS: fs, AllReasons: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,7 +270,7 @@ func TestDropSites(t *testing.T) {
 
 func TestCloseWakesWait(t *testing.T) {
 	fs := requirePerf(t)
-	c, err := Open(Options{TraceFS: fs, AllReasons: true})
+	c, err := Open(Config{TraceFS: fs, AllReasons: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,11 +302,11 @@ func BenchmarkSnapshot(b *testing.B) {
 	}
 	for _, bc := range []struct {
 		name string
-		opts Options
+		opts Config
 	}{
-		{"seeds", Options{Port: 5000}},
-		{"counting-3-reasons", Options{Port: 5000, Reasons: testReasons}},
-		{"sampling", Options{AllReasons: true}},
+		{"seeds", Config{Port: 5000}},
+		{"counting-3-reasons", Config{Port: 5000, Reasons: testReasons}},
+		{"sampling", Config{AllReasons: true}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			bc.opts.TraceFS = fs

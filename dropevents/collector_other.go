@@ -6,17 +6,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 )
 
-// ErrClosed is returned by the methods of a closed Collector.
-var ErrClosed = errors.New("dropevents: collector closed")
+// ErrClosed is returned by the methods of a closed Collector, Close
+// included. It wraps net.ErrClosed, as the closed-handle errors of every
+// packetpath package do.
+var ErrClosed = fmt.Errorf("dropevents: collector closed: %w", net.ErrClosed)
 
 // Collector is not available on this operating system.
 type Collector struct{}
 
 // Open returns an error wrapping errors.ErrUnsupported: perf tracepoints
 // are Linux only.
-func Open(Options) (*Collector, error) {
+func Open(Config) (*Collector, error) {
 	return nil, fmt.Errorf("dropevents: perf tracepoints need Linux: %w", errors.ErrUnsupported)
 }
 

@@ -29,7 +29,7 @@ type Counts struct {
 	// UDPFailQueueRcvSkb counts udp:udp_fail_queue_rcv_skb: a datagram
 	// that __udp_queue_rcv_skb (net/ipv4/udp.c) could not queue to its
 	// socket (receive buffer full, memory accounting failure). With
-	// Options.Port it counts only datagrams for that local port and then
+	// Config.Port it counts only datagrams for that local port and then
 	// equals the drops column of that socket in /proc/net/udp.
 	UDPFailQueueRcvSkb Tracepoint
 	// SockRcvqueueFull counts sock:sock_rcvqueue_full, fired by
@@ -48,8 +48,8 @@ type Counts struct {
 	// skb:consume_skb instead and are not counted), all reasons together.
 	KfreeSkb Tracepoint
 	// Reasons holds the per-reason kfree_skb counts: the reasons named in
-	// Options.Reasons (exact, counted in the kernel) or, with
-	// Options.AllReasons, every reason of the kernel's list in enum order
+	// Config.Reasons (exact, counted in the kernel) or, with
+	// Config.AllReasons, every reason of the kernel's list in enum order
 	// (sampled; see Lost).
 	Reasons []ReasonCount
 	// OtherReasons counts sampled kfree_skb records whose reason is not in
@@ -65,7 +65,7 @@ type Counts struct {
 	// PERF_RECORD_LOST reports (which arrive only once the ring has room
 	// again) and the sampling events' own counts minus the records read,
 	// taken just before the drain (a lower bound that is current at once).
-	// Snapshot more often or give Options.RingPages more pages when it grows.
+	// Snapshot more often or give Config.RingPages more pages when it grows.
 	Lost uint64
 }
 

@@ -8,22 +8,22 @@
 //
 //   - udp:udp_fail_queue_rcv_skb: a UDP datagram that could not be queued
 //     to its socket (net/ipv4/udp.c, __udp_queue_rcv_skb). With
-//     Options.Port the kernel counts only one local port, and the count
+//     Config.Port the kernel counts only one local port, and the count
 //     then equals that socket's drops column in /proc/net/udp.
 //   - sock:sock_rcvqueue_full and sock:sock_exceed_buf_limit
 //     (net/core/sock.c). Note: UDP does not go through
 //     __sock_queue_rcv_skb any more, so UDP receive-buffer drops do NOT
 //     fire sock_rcvqueue_full on current kernels (measured 0 on 6.18 while
 //     udp_fail_queue_rcv_skb and the SOCKET_RCVBUFF reason counted every
-//     drop). The seed article that names it predates that change.
+//     drop); texts that name it for UDP predate that change.
 //   - skb:kfree_skb: every packet freed as a drop, with (since 5.17) an
 //     enum skb_drop_reason: NO_SOCKET, SOCKET_RCVBUFF, QDISC_DROP,
 //     CPU_BACKLOG, NETFILTER_DROP, FULL_RING, NEIGH_QUEUEFULL, ...
 //
-// Per-reason counts come two ways. Options.Reasons counts the named
+// Per-reason counts come two ways. Config.Reasons counts the named
 // reasons exactly in the kernel: one counting event per reason and CPU with
 // the filter "reason == N" (PERF_EVENT_IOC_SET_FILTER); nothing is copied
-// to user space. Options.AllReasons samples every kfree_skb record into a
+// to user space. Config.AllReasons samples every kfree_skb record into a
 // perf ring buffer per CPU (PERF_SAMPLE_RAW) and counts it into a fixed
 // array indexed by reason: bounded memory, no allocation per event, and
 // records the kernel could not write are reported in Counts.Lost.
@@ -46,9 +46,10 @@
 // errors.Is(err, os.ErrPermission). Without tracefs (FindTraceFS looks at
 // /sys/kernel/tracing, /sys/kernel/debug/tracing and
 // /proc/self/mountinfo; it does not mount it) or without perf support the
-// error answers errors.ErrUnsupported. A seed tracepoint the kernel lacks
-// is reported as not Present rather than as an error. Nothing else in
-// packetpath depends on this package.
+// error answers errors.ErrUnsupported. One of the four tracepoints that the
+// kernel lacks is reported as not Present rather than as an error. This
+// package depends on no other packetpath package; netstack uses it to join
+// drop reasons to a snapshot (netstack.Config.DropEvents).
 //
 // # Reading
 //

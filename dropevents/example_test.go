@@ -44,7 +44,7 @@ func ExampleParseFormat() {
 // Count UDP buffer drops of one port and three drop reasons exactly, and
 // print what moved every ten seconds.
 func ExampleOpen() {
-	c, err := dropevents.Open(dropevents.Options{
+	c, err := dropevents.Open(dropevents.Config{
 		Port:    5000,
 		Reasons: []string{"SOCKET_RCVBUFF", "NO_SOCKET", "QDISC_DROP"},
 	})
@@ -71,7 +71,7 @@ func ExampleOpen() {
 
 // Sample every drop by reason, draining the ring buffers when they fill.
 func ExampleCollector_Wait() {
-	c, err := dropevents.Open(dropevents.Options{AllReasons: true})
+	c, err := dropevents.Open(dropevents.Config{AllReasons: true})
 	if err != nil {
 		log.Fatal(err)
 	}

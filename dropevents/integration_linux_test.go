@@ -51,7 +51,7 @@ type interval struct {
 // snapshots inside, so that host deltas bound the collectors' deltas.
 func measure(t *testing.T, fs *TraceFS, port uint16, induce func()) interval {
 	t.Helper()
-	open := func(o Options) *Collector {
+	open := func(o Config) *Collector {
 		o.TraceFS = fs
 		c, err := Open(o)
 		if err != nil {
@@ -60,9 +60,9 @@ func measure(t *testing.T, fs *TraceFS, port uint16, induce func()) interval {
 		t.Cleanup(func() { c.Close() })
 		return c
 	}
-	counting := open(Options{Port: port, Reasons: testReasons})
-	sampling := open(Options{Port: port, AllReasons: true})
-	swapped := open(Options{Port: bits.ReverseBytes16(port)})
+	counting := open(Config{Port: port, Reasons: testReasons})
+	sampling := open(Config{Port: port, AllReasons: true})
+	swapped := open(Config{Port: bits.ReverseBytes16(port)})
 	var c0, c1, s0, s1, w0, w1 Counts
 	snap := func(c *Collector, dst *Counts) {
 		if err := c.Snapshot(dst); err != nil {

@@ -1,8 +1,8 @@
 package dropevents
 
-// Options configure a Collector. The zero value counts the seed tracepoints
+// Config configures a Collector for Open. The zero value counts the four tracepoints
 // and the kfree_skb total, host-wide, without per-reason detail.
-type Options struct {
+type Config struct {
 	// Port, when non-zero, makes the kernel count udp:udp_fail_queue_rcv_skb
 	// only for datagrams to this local UDP port (filter "dport == Port" on
 	// 6.10+ kernels, "lport == Port" before; both fields hold the port in
@@ -21,11 +21,9 @@ type Options struct {
 	AllReasons bool
 	// RingPages is the number of data pages of each CPU's ring buffer in
 	// sampling mode, a power of two; 0 means 64 (256 KiB with 4 KiB pages:
-	// about 4,680 kfree_skb records of 6.18, 56 bytes each). At about
-	// 200,000 drops per second on one CPU, 64 pages lost a median 0.3-2 %
-	// of the records (up to 15 % when the draining goroutine was starved)
-	// on a busy 2-vCPU host, and 1024 pages none
-	// (bench/results/dropevents.md).
+	// about 4,680 kfree_skb records of 6.18, 56 bytes each). A larger
+	// ring loses fewer records when drops come in bursts faster than
+	// Snapshot drains them; BENCHMARKS.md has measured loss rates.
 	RingPages int
 	// TraceFS is the tracefs mount to read formats from; nil means
 	// FindTraceFS.

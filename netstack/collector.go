@@ -47,7 +47,7 @@ type Config struct {
 	Devices []string
 	// DropEvents configures the kernel drop-event counters read when
 	// Sources includes SourceDropEvents (root or CAP_PERFMON needed).
-	DropEvents dropevents.Options
+	DropEvents dropevents.Config
 	// UDPPorts limits the UDP socket table to sockets bound to these local
 	// ports (filtered in the kernel); nil means every socket.
 	UDPPorts []uint16

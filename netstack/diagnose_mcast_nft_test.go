@@ -78,7 +78,7 @@ func TestDiagnoseMcastNetfilter(t *testing.T) {
 		t.Fatal(err)
 	}
 	c, err := NewCollector(Config{NetNS: ns.Path, Sources: mcastSources | SourceDropEvents,
-		DropEvents: dropevents.Options{Reasons: []string{reasonNetfilterDrop}}})
+		DropEvents: dropevents.Config{Reasons: []string{reasonNetfilterDrop}}})
 	if err != nil {
 		t.Fatal(err)
 	}

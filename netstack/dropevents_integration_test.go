@@ -30,7 +30,7 @@ func TestDiagnoseWithDropEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	c, err := NewCollector(Config{NetNS: ns.Path, Sources: SourceAll,
-		DropEvents: dropevents.Options{Port: port, Reasons: []string{"SOCKET_RCVBUFF", "NO_SOCKET", "QDISC_DROP"}}})
+		DropEvents: dropevents.Config{Port: port, Reasons: []string{"SOCKET_RCVBUFF", "NO_SOCKET", "QDISC_DROP"}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,12 +8,12 @@ import (
 
 // dropSource counts kernel drop events (tracepoints and skb drop reasons).
 // Tracepoints see every network namespace of the host, whatever Config.NetNS
-// says; a port filter (dropevents.Options.Port) narrows the UDP tracepoint.
+// says; a port filter (dropevents.Config.Port) narrows the UDP tracepoint.
 type dropSource struct {
 	dc *dropevents.Collector
 }
 
-func openDropSource(opts dropevents.Options) source {
+func openDropSource(opts dropevents.Config) source {
 	dc, err := dropevents.Open(opts)
 	if err != nil {
 		return failedSource{SourceDropEvents, err}

@@ -199,7 +199,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 func runContext(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 	c, err := netstack.NewCollectorContext(ctx, netstack.Config{NetNS: o.netns, Bundle: o.root, Sources: o.sources, Devices: o.devices,
 		// -sources dropevents counts every drop reason (NETFILTER_DROP, IP_RPFILTER...).
-		DropEvents: dropevents.Options{AllReasons: true}})
+		DropEvents: dropevents.Config{AllReasons: true}})
 	if err != nil {
 		if ctx.Err() != nil {
 			fmt.Fprintf(stderr, "netstack-top: interrupted while opening %s: %v\n", o.what(), err)
