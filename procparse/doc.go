@@ -94,8 +94,7 @@
 //   - net/dev has no space after the colon once a counter is wider than its
 //     column, and names may hold colons and non-ASCII bytes.
 //
-// The fixtures in testdata come from Linux 6.18 (a 2-vCPU VM and a network
-// namespace after a UDP drop test) and from the test corpus of
-// prometheus/procfs (older kernels, mixed softnet widths, deliberately
-// broken files).
+// The tests read fixtures in testdata: trees captured on Linux 6.18 and a
+// corpus of files from older kernels (mixed softnet widths, deliberately
+// broken files); testdata/README.md says where each comes from.
 package procparse
