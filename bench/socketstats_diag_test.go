@@ -2,7 +2,7 @@ package bench
 
 // The UDP socket table at 1,000 and 10,000 sockets, in one run:
 //
-//   - sockdiag-all: socketstats.Table.Dump of every UDP socket (IPv4 and
+//   - sockdiag-all: udptable.Table.Dump of every UDP socket (IPv4 and
 //     IPv6 dumps, SKMEMINFO included), into a reused slice.
 //   - sockdiag-port: the same with a kernel filter for one local port.
 //   - netlink-all: the same dump request through github.com/mdlayher/netlink
@@ -35,7 +35,7 @@ import (
 	"github.com/prometheus/procfs"
 	"golang.org/x/sys/unix"
 
-	"github.com/packetpath/packetpath/socketstats"
+	"github.com/packetpath/packetpath/udptable"
 )
 
 // diagOpenSockets opens n more UDP sockets bound to 127.0.0.1:0 and
@@ -119,7 +119,7 @@ func BenchmarkUDPTable(b *testing.B) {
 			unix.Close(fd)
 		}
 	}()
-	tab, err := socketstats.OpenTable(&socketstats.TableOptions{NetNS: nsPath})
+	tab, err := udptable.Open(udptable.Config{NetNS: nsPath})
 	if err != nil {
 		b.Skipf("sock_diag: %v", err)
 	}
@@ -146,22 +146,22 @@ func BenchmarkUDPTable(b *testing.B) {
 		fds = diagOpenSockets(b, fds, n-len(fds))
 		leave()
 		port := diagPort(b, fds[0])
-		var buf []socketstats.UDPSocket
+		var buf []udptable.UDPSocket
 
 		// Every benchmark first checks that it sees the sockets.
 		b.Run(fmt.Sprintf("sockets=%d/sockdiag-all", n), func(b *testing.B) {
-			buf, err = tab.Dump(ctx, buf[:0], socketstats.Filter{})
+			buf, err = tab.Dump(ctx, buf[:0], udptable.Filter{})
 			if err != nil || len(buf) != n {
 				b.Fatalf("dump: %d sockets, %v", len(buf), err)
 			}
 			diagLoop(b, func() {
-				buf, err = tab.Dump(ctx, buf[:0], socketstats.Filter{})
+				buf, err = tab.Dump(ctx, buf[:0], udptable.Filter{})
 				if err != nil {
 					b.Fatal(err)
 				}
 			})
 		})
-		filter := socketstats.FilterLocalPort(port)
+		filter := udptable.FilterLocalPort(port)
 		b.Run(fmt.Sprintf("sockets=%d/sockdiag-port", n), func(b *testing.B) {
 			buf, err = tab.Dump(ctx, buf[:0], filter)
 			if err != nil || len(buf) != 1 {

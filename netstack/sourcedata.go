@@ -5,7 +5,7 @@ import (
 	"github.com/packetpath/packetpath/nic"
 	"github.com/packetpath/packetpath/procparse"
 	"github.com/packetpath/packetpath/qdisc"
-	"github.com/packetpath/packetpath/socketstats"
+	"github.com/packetpath/packetpath/udptable"
 )
 
 // SourceData is the typed data of each source of a snapshot, as the
@@ -18,11 +18,11 @@ type SourceData struct {
 	Softirqs procparse.Softirqs    `json:"softirqs"`
 	Sysctls  procparse.Sysctls     `json:"sysctls"`
 
-	Links   []nic.Link              `json:"links,omitempty"`
-	Devices []DeviceData            `json:"devices,omitempty"`
-	Qdiscs  []qdisc.Qdisc           `json:"qdiscs,omitempty"`
-	Classes []qdisc.Class           `json:"classes,omitempty"`
-	UDP     []socketstats.UDPSocket `json:"udp,omitempty"`
+	Links   []nic.Link           `json:"links,omitempty"`
+	Devices []DeviceData         `json:"devices,omitempty"`
+	Qdiscs  []qdisc.Qdisc        `json:"qdiscs,omitempty"`
+	Classes []qdisc.Class        `json:"classes,omitempty"`
+	UDP     []udptable.UDPSocket `json:"udp,omitempty"`
 	// Sockets holds the statistics of the process's own socketstats
 	// sockets registered with Collector.AddSocket.
 	Sockets []OwnSocket `json:"sockets,omitempty"`

@@ -5,29 +5,29 @@ import (
 	"net/netip"
 
 	"github.com/packetpath/packetpath/procparse"
-	"github.com/packetpath/packetpath/socketstats"
+	"github.com/packetpath/packetpath/udptable"
 )
 
 // udpSource dumps the namespace's UDP sockets over sock_diag (ss -uamn).
 type udpSource struct {
 	c      *Collector
-	table  *socketstats.Table
-	filter socketstats.Filter
+	table  *udptable.Table
+	filter udptable.Filter
 	names  map[netip.AddrPort]string
 }
 
 func openUDPSource(c *Collector) source {
-	t, err := socketstats.OpenTable(&socketstats.TableOptions{ProcRoot: c.cfg.ProcRoot})
+	t, err := udptable.Open(udptable.Config{ProcRoot: c.cfg.ProcRoot})
 	if err != nil {
 		return failedSource{SourceUDP, err}
 	}
 	s := &udpSource{c: c, table: t, names: map[netip.AddrPort]string{}}
 	if len(c.cfg.UDPPorts) > 0 {
-		fs := make([]socketstats.Filter, len(c.cfg.UDPPorts))
+		fs := make([]udptable.Filter, len(c.cfg.UDPPorts))
 		for i, p := range c.cfg.UDPPorts {
-			fs[i] = socketstats.FilterLocalPort(p)
+			fs[i] = udptable.FilterLocalPort(p)
 		}
-		s.filter = socketstats.FilterOr(fs...)
+		s.filter = udptable.FilterOr(fs...)
 	}
 	return s
 }
@@ -61,7 +61,7 @@ func (s *udpSource) close() error { return s.table.Close() }
 // and so new counters; an inode the kernel reuses for another socket comes
 // with another cookie and reads as a reset. names caches the address
 // strings.
-func appendUDP(snap *Snapshot, socks []socketstats.UDPSocket, names map[netip.AddrPort]string) {
+func appendUDP(snap *Snapshot, socks []udptable.UDPSocket, names map[netip.AddrPort]string) {
 	for i := range socks {
 		k := &socks[i]
 		obj, ok := names[k.Local]
@@ -89,9 +89,9 @@ func appendUDP(snap *Snapshot, socks []socketstats.UDPSocket, names map[netip.Ad
 // udpFromProc converts a /proc/net/udp line into the sock_diag form, for
 // trees that have no recorded sock_diag data. /proc has no rcvbuf: the
 // memory info holds only the queue and the drops.
-func udpFromProc(p *procparse.UDPSocket) socketstats.UDPSocket {
-	u := socketstats.UDPSocket{
-		Protocol: socketstats.ProtocolUDP,
+func udpFromProc(p *procparse.UDPSocket) udptable.UDPSocket {
+	u := udptable.UDPSocket{
+		Protocol: udptable.ProtocolUDP,
 		Local:    p.Local,
 		Remote:   p.Remote,
 		State:    p.State,
@@ -100,9 +100,9 @@ func udpFromProc(p *procparse.UDPSocket) socketstats.UDPSocket {
 		RxQueue:  p.RxQueue,
 		TxQueue:  p.TxQueue,
 	}
-	u.Family = socketstats.FamilyIPv4
+	u.Family = udptable.FamilyIPv4
 	if p.Local.Addr().Is6() {
-		u.Family = socketstats.FamilyIPv6
+		u.Family = udptable.FamilyIPv6
 	}
 	if p.HasDrops {
 		u.Mem.Drops = p.Drops

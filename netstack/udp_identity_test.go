@@ -19,7 +19,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/packetpath/packetpath/internal/netnstest"
-	"github.com/packetpath/packetpath/socketstats"
+	"github.com/packetpath/packetpath/udptable"
 )
 
 // findUDP returns the delta of the UDP-table counter name of the only socket
@@ -318,9 +318,9 @@ func TestSocketsSharingAnAddress(t *testing.T) {
 		sent, smallIno, smallBuf, kernel[smallIno], bigIno, bigBuf, kernel[bigIno], findingsText(fs))
 }
 
-func udpSock(local string, inode, cookie, drops, rcvbuf uint64) socketstats.UDPSocket {
-	return socketstats.UDPSocket{Local: netip.MustParseAddrPort(local), Inode: inode, Cookie: cookie,
-		Mem: socketstats.SockMemInfo{Drops: drops, RcvBuf: rcvbuf, RmemAlloc: 832, Fields: 9}}
+func udpSock(local string, inode, cookie, drops, rcvbuf uint64) udptable.UDPSocket {
+	return udptable.UDPSocket{Local: netip.MustParseAddrPort(local), Inode: inode, Cookie: cookie,
+		Mem: udptable.SockMemInfo{Drops: drops, RcvBuf: rcvbuf, RmemAlloc: 832, Fields: 9}}
 }
 
 // TestUDPCountersKeyedByInode checks the counter identity without a
@@ -332,12 +332,12 @@ func TestUDPCountersKeyedByInode(t *testing.T) {
 	var s0, s1 Snapshot
 	s0.Time = time.Unix(100, 0)
 	s1.Time = time.Unix(101, 0)
-	appendUDP(&s0, []socketstats.UDPSocket{
+	appendUDP(&s0, []udptable.UDPSocket{
 		udpSock("0.0.0.0:5002", 7001, 11, 0, 8388608),
 		udpSock("0.0.0.0:5002", 7002, 12, 100, 2304),
 		udpSock("0.0.0.0:5003", 7003, 13, 50, 2304),
 	}, names)
-	appendUDP(&s1, []socketstats.UDPSocket{
+	appendUDP(&s1, []udptable.UDPSocket{
 		udpSock("0.0.0.0:5002", 7001, 11, 0, 8388608),
 		udpSock("0.0.0.0:5002", 7002, 12, 400, 2304),
 		udpSock("0.0.0.0:5003", 7003, 99, 5, 2304),  // inode 7003 reused by another socket

@@ -1,23 +1,8 @@
 package socketstats
 
 import (
-	"slices"
-
 	"github.com/packetpath/packetpath/procparse"
 )
-
-// KeepInodes keeps, in place and in order, the sockets whose Inode is in
-// inodes and returns the shortened slice. inodes is sorted in place.
-func KeepInodes(sockets []UDPSocket, inodes []uint64) []UDPSocket {
-	slices.Sort(inodes)
-	out := sockets[:0]
-	for i := range sockets {
-		if _, found := slices.BinarySearch(inodes, sockets[i].Inode); found {
-			out = append(out, sockets[i])
-		}
-	}
-	return out
-}
 
 // SocketInodes appends to dst the inodes of the sockets process pid holds
 // open (pid 0: the caller), read below procRoot ("" means /proc).

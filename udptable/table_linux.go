@@ -1,6 +1,6 @@
 //go:build linux
 
-package socketstats
+package udptable
 
 import (
 	"context"
@@ -14,20 +14,8 @@ import (
 
 	"github.com/packetpath/packetpath/internal/netns"
 	"github.com/packetpath/packetpath/internal/nl"
+	"github.com/packetpath/packetpath/procparse"
 )
-
-// TableOptions configures OpenTable. The zero value (or nil) dumps the
-// calling thread's network namespace and maps processes through /proc.
-type TableOptions struct {
-	// NetNS is the network namespace to dump, as a path:
-	// /var/run/netns/NAME or /proc/PID/ns/net. Empty means the namespace of
-	// the thread calling OpenTable. The Table's netlink socket is created
-	// inside it and keeps dumping it for its whole life.
-	NetNS string
-	// ProcRoot is where procfs is mounted, for SocketsOfProcess (default
-	// /proc; e.g. /host/proc in a container).
-	ProcRoot string
-}
 
 // Table dumps the UDP sockets of one network namespace through
 // NETLINK_SOCK_DIAG, the interface of `ss -u -a -m -n`. It holds one netlink
@@ -59,16 +47,12 @@ const (
 	diagExtSKMem  = 1 << (diagAttrSKMemInfo - 1)
 )
 
-// OpenTable opens a NETLINK_SOCK_DIAG socket in the configured network
+// Open opens a NETLINK_SOCK_DIAG socket in the configured network
 // namespace. Errors wrap os.ErrNotExist for a missing namespace and
 // os.ErrPermission when entering it is not allowed (CAP_SYS_ADMIN).
-func OpenTable(opts *TableOptions) (*Table, error) {
-	var o TableOptions
-	if opts != nil {
-		o = *opts
-	}
+func Open(o Config) (*Table, error) {
 	if o.ProcRoot == "" {
-		o.ProcRoot = "/proc"
+		o.ProcRoot = procparse.DefaultRoot
 	}
 	var conn *nl.Conn
 	err := netns.Do(o.NetNS, func() error {
@@ -77,7 +61,7 @@ func OpenTable(opts *TableOptions) (*Table, error) {
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("socketstats: opening sock_diag socket: %w", err)
+		return nil, fmt.Errorf("udptable: opening sock_diag socket: %w", err)
 	}
 	t := &Table{
 		nl:       conn,
@@ -125,10 +109,13 @@ func (t *Table) DumpUDPLite(ctx context.Context, dst []UDPSocket, f Filter) ([]U
 // ProcRoot/PID/fd, dumps the Table's namespace and keeps the sockets with
 // those inodes. A process's sockets in another network namespace are not in
 // this Table's dump. The fd listing allocates (one readlink per descriptor);
-// see SocketInodes.
+// see procparse.FS.SocketInodes.
 func (t *Table) SocketsOfProcess(ctx context.Context, dst []UDPSocket, pid int) ([]UDPSocket, error) {
-	var err error
-	t.inodes, err = SocketInodes(t.procRoot, pid, t.inodes[:0])
+	fs, err := procparse.NewFS(t.procRoot)
+	if err != nil {
+		return dst, err
+	}
+	t.inodes, err = fs.SocketInodes(pid, t.inodes[:0])
 	if err != nil {
 		return dst, err
 	}
@@ -143,10 +130,10 @@ func (t *Table) dump(ctx context.Context, dst []UDPSocket, f Filter, proto uint8
 		return dst, f.err
 	}
 	if t.nl.Closed() {
-		return dst, fmt.Errorf("socketstats: sock_diag dump: %w", nl.ErrClosed)
+		return dst, fmt.Errorf("udptable: sock_diag dump: %w", nl.ErrClosed)
 	}
 	if err := ctx.Err(); err != nil {
-		return dst, fmt.Errorf("socketstats: sock_diag dump: %w", err)
+		return dst, fmt.Errorf("udptable: sock_diag dump: %w", err)
 	}
 	for _, family := range [2]uint8{FamilyIPv4, FamilyIPv6} {
 		t.body = buildDiagBody(t.body[:0], family, proto, f)
@@ -187,12 +174,12 @@ func (t *Table) opError(family, proto uint8, err error) error {
 	}
 	var errno syscall.Errno
 	if errors.As(err, &errno) && (errno == unix.ENOENT || errno == unix.EOPNOTSUPP || errno == unix.EPROTONOSUPPORT) {
-		return fmt.Errorf("socketstats: sock_diag dump of %s %s sockets: kernel has no diag handler (%v): %w", fam, what, errno, errors.ErrUnsupported)
+		return fmt.Errorf("udptable: sock_diag dump of %s %s sockets: kernel has no diag handler (%v): %w", fam, what, errno, errors.ErrUnsupported)
 	}
-	if errors.Is(err, nl.ErrMalformed) && !errors.Is(err, ErrMalformedDiag) {
-		err = fmt.Errorf("%w: %w", ErrMalformedDiag, err)
+	if errors.Is(err, nl.ErrMalformed) && !errors.Is(err, ErrMalformed) {
+		err = fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
-	return fmt.Errorf("socketstats: sock_diag dump of %s %s sockets: %w", fam, what, err)
+	return fmt.Errorf("udptable: sock_diag dump of %s %s sockets: %w", fam, what, err)
 }
 
 // buildDiagBody appends struct inet_diag_req_v2 and, when f has a program,

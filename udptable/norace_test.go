@@ -1,5 +1,5 @@
 //go:build !race
 
-package socketstats
+package udptable
 
 const diagRace = false

@@ -1,4 +1,4 @@
-package socketstats
+package udptable
 
 import (
 	"encoding/binary"
@@ -52,7 +52,7 @@ const (
 // them): decoding goes on past each NLMSG_DONE. An error reported by the
 // kernel (NLMSG_ERROR or a negative NLMSG_DONE status) stops decoding and is
 // returned as a syscall.Errno; content
-// that cannot be decoded gives an error wrapping ErrMalformedDiag that says
+// that cannot be decoded gives an error wrapping ErrMalformed that says
 // at which byte offset and why. Sockets decoded before an error are returned.
 // Unknown attributes are skipped. Decoding allocates only to grow dst.
 func DecodeUDPSockets(dst []UDPSocket, b []byte, protocol uint8) ([]UDPSocket, error) {
@@ -206,10 +206,10 @@ type diagMalformedError struct {
 }
 
 func (e *diagMalformedError) Error() string {
-	return fmt.Sprintf("socketstats: sock_diag reply at byte %d: %s", e.off, e.reason)
+	return fmt.Sprintf("udptable: sock_diag reply at byte %d: %s", e.off, e.reason)
 }
 
-func (e *diagMalformedError) Unwrap() error { return ErrMalformedDiag }
+func (e *diagMalformedError) Unwrap() error { return ErrMalformed }
 
 func malformedDiag(off int, format string, args ...any) error {
 	return &diagMalformedError{off: off, reason: fmt.Sprintf(format, args...)}

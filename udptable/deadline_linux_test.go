@@ -1,6 +1,6 @@
 //go:build linux
 
-package socketstats
+package udptable
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package socketstats
+package udptable
 
 import (
 	"encoding/binary"
@@ -214,8 +214,8 @@ func TestDiagDecodeErrors(t *testing.T) {
 					t.Errorf("error %v, want %v", err, c.errno)
 				}
 			case c.malformed:
-				if !errors.Is(err, ErrMalformedDiag) {
-					t.Errorf("error %v, want ErrMalformedDiag", err)
+				if !errors.Is(err, ErrMalformed) {
+					t.Errorf("error %v, want ErrMalformed", err)
 				}
 			default:
 				if err != nil {

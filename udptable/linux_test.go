@@ -1,6 +1,6 @@
 //go:build linux
 
-package socketstats
+package udptable
 
 import (
 	"context"
@@ -161,9 +161,9 @@ func newDiagScene(t *testing.T) *diagScene {
 
 func openDiagTable(t testing.TB, ns *netnstest.NS) *Table {
 	t.Helper()
-	tab, err := OpenTable(&TableOptions{NetNS: ns.Path})
+	tab, err := Open(Config{NetNS: ns.Path})
 	if err != nil {
-		t.Fatalf("OpenTable: %v", err)
+		t.Fatalf("Open: %v", err)
 	}
 	t.Cleanup(func() { tab.Close() })
 	return tab
@@ -371,7 +371,7 @@ func TestDiagFilters(t *testing.T) {
 }
 
 func TestDiagInvalidFilter(t *testing.T) {
-	tab, err := OpenTable(nil)
+	tab, err := Open(Config{})
 	if err != nil {
 		t.Skipf("no sock_diag here: %v", err)
 	}
@@ -512,7 +512,7 @@ func TestDiagAbandonedDump(t *testing.T) {
 }
 
 func TestDiagMissingNamespace(t *testing.T) {
-	_, err := OpenTable(&TableOptions{NetNS: "/var/run/netns/pp-does-not-exist"})
+	_, err := Open(Config{NetNS: "/var/run/netns/pp-does-not-exist"})
 	if !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing namespace: %v, want os.ErrNotExist", err)
 	}

@@ -1,4 +1,4 @@
-package socketstats
+package udptable
 
 import (
 	"net/netip"

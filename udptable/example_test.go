@@ -1,4 +1,4 @@
-package socketstats_test
+package udptable_test
 
 import (
 	"cmp"
@@ -10,13 +10,13 @@ import (
 	"slices"
 	"time"
 
-	"github.com/packetpath/packetpath/socketstats"
+	"github.com/packetpath/packetpath/udptable"
 )
 
 // Dump the sockets of port 5000 and of 127.0.0.0/8 except port 53, then
 // dump again into the same slice, which allocates nothing.
 func ExampleTable_Dump() {
-	tab, err := socketstats.OpenTable(nil) // or &TableOptions{NetNS: "/var/run/netns/blue"}
+	tab, err := udptable.Open(udptable.Config{}) // or udptable.Config{NetNS: "/var/run/netns/blue"}
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -24,14 +24,14 @@ func ExampleTable_Dump() {
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	filter := socketstats.FilterOr(
-		socketstats.FilterLocalPort(5000),
-		socketstats.FilterAnd(
-			socketstats.FilterLocalPrefix(netip.MustParsePrefix("127.0.0.0/8")),
-			socketstats.FilterNot(socketstats.FilterLocalPort(53)),
+	filter := udptable.FilterOr(
+		udptable.FilterLocalPort(5000),
+		udptable.FilterAnd(
+			udptable.FilterLocalPrefix(netip.MustParsePrefix("127.0.0.0/8")),
+			udptable.FilterNot(udptable.FilterLocalPort(53)),
 		),
 	)
-	var socks []socketstats.UDPSocket
+	var socks []udptable.UDPSocket
 	for range 2 {
 		socks, err = tab.Dump(ctx, socks[:0], filter)
 		if err != nil {
@@ -50,11 +50,11 @@ func ExampleDecodeUDPSockets() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	socks, err := socketstats.DecodeUDPSockets(nil, b, socketstats.ProtocolUDP)
+	socks, err := udptable.DecodeUDPSockets(nil, b, udptable.ProtocolUDP)
 	if err != nil {
 		log.Fatal(err)
 	}
-	slices.SortFunc(socks, func(a, b socketstats.UDPSocket) int { return cmp.Compare(a.Inode, b.Inode) })
+	slices.SortFunc(socks, func(a, b udptable.UDPSocket) int { return cmp.Compare(a.Inode, b.Inode) })
 	for _, s := range socks {
 		if s.RxQueue == 0 && s.Mem.Drops == 0 {
 			continue
@@ -72,7 +72,7 @@ func ExampleDecodeUDPSockets() {
 // Map socket inodes to the processes that hold them, here on a fixture
 // /proc tree.
 func ExampleSocketOwners() {
-	owners, err := socketstats.SocketOwners("testdata/diag/proc", []uint64{51369, 51370})
+	owners, err := udptable.SocketOwners("testdata/diag/proc", []uint64{51369, 51370})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -83,9 +83,9 @@ func ExampleSocketOwners() {
 // Widen per-socket drop counters across dumps: the kernel's counter is 32
 // bits and wraps; the tracker's totals do not.
 func ExampleDropTracker() {
-	var d socketstats.DropTracker
-	sock := func(drops uint64) []socketstats.UDPSocket {
-		return []socketstats.UDPSocket{{Cookie: 42, Mem: socketstats.SockMemInfo{Drops: drops, Fields: 9}}}
+	var d udptable.DropTracker
+	sock := func(drops uint64) []udptable.UDPSocket {
+		return []udptable.UDPSocket{{Cookie: 42, Mem: udptable.SockMemInfo{Drops: drops, Fields: 9}}}
 	}
 	d.Update(sock(4294967000))       // first sight: the baseline
 	fmt.Println(d.Update(sock(704))) // wrapped: 296 + 704 new drops

@@ -1,4 +1,4 @@
-package socketstats
+package udptable
 
 import (
 	"errors"
@@ -8,14 +8,13 @@ import (
 )
 
 // This file holds the portable half of the sock_diag socket table: the
-// values a dump produces. The netlink plumbing is in diag_linux.go, the
-// decoder in diag_decode.go, the kernel filters in diag_filter.go and the
-// process mapping in diag_proc.go.
+// values a dump produces. The netlink plumbing is in table_linux.go, the
+// decoder in decode.go, the kernel filters in filter.go.
 
-// ErrMalformedDiag is wrapped by every error about a sock_diag reply the
+// ErrMalformed is wrapped by every error about a sock_diag reply the
 // decoder cannot accept: a truncated netlink header, a message shorter than
 // struct inet_diag_msg, an attribute running past its message.
-var ErrMalformedDiag = errors.New("malformed sock_diag message")
+var ErrMalformed = errors.New("malformed sock_diag message")
 
 // IP protocol numbers reported in UDPSocket.Protocol.
 const (

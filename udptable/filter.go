@@ -1,4 +1,4 @@
-package socketstats
+package udptable
 
 import (
 	"encoding/binary"
@@ -69,7 +69,7 @@ func FilterLocalPort(port uint16) Filter {
 // (INET_DIAG_BC_S_GE and INET_DIAG_BC_S_LE).
 func FilterLocalPortRange(first, last uint16) Filter {
 	if first > last {
-		return Filter{err: fmt.Errorf("socketstats: filter: local port range %d-%d is empty", first, last)}
+		return Filter{err: fmt.Errorf("udptable: filter: local port range %d-%d is empty", first, last)}
 	}
 	return FilterAnd(portLeaf(bcSGE, first), portLeaf(bcSLE, last))
 }
@@ -83,7 +83,7 @@ func FilterRemotePort(port uint16) Filter {
 // FilterRemotePortRange matches sockets whose remote port is in [first, last].
 func FilterRemotePortRange(first, last uint16) Filter {
 	if first > last {
-		return Filter{err: fmt.Errorf("socketstats: filter: remote port range %d-%d is empty", first, last)}
+		return Filter{err: fmt.Errorf("udptable: filter: remote port range %d-%d is empty", first, last)}
 	}
 	return FilterAnd(portLeaf(bcDGE, first), portLeaf(bcDLE, last))
 }
@@ -223,7 +223,7 @@ func portLeaf(code uint8, port uint16) Filter {
 
 func hostLeaf(code uint8, prefix netip.Prefix, side string) Filter {
 	if !prefix.IsValid() {
-		return Filter{err: fmt.Errorf("socketstats: filter: invalid %s prefix %v", side, prefix)}
+		return Filter{err: fmt.Errorf("udptable: filter: invalid %s prefix %v", side, prefix)}
 	}
 	prefix = prefix.Masked()
 	addr := prefix.Addr().WithZone("")
@@ -276,5 +276,5 @@ func bcRelocateReject(prog []byte, reloc int) bool {
 }
 
 func tooLarge(n int) Filter {
-	return Filter{err: fmt.Errorf("socketstats: filter program of %d bytes exceeds the kernel's limit of %d", n, bcMaxLen)}
+	return Filter{err: fmt.Errorf("udptable: filter program of %d bytes exceeds the kernel's limit of %d", n, bcMaxLen)}
 }

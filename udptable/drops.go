@@ -1,4 +1,4 @@
-package socketstats
+package udptable
 
 // DropTracker turns the 32-bit per-socket drop counters of successive dumps
 // into 64-bit totals that survive wraps (sk_drops is an atomic_t: it wraps

@@ -1,6 +1,6 @@
 //go:build linux
 
-package socketstats
+package udptable
 
 import "encoding/binary"
 
@@ -18,4 +18,3 @@ func buildDiagRequest(b []byte, seq uint32, family, proto uint8, f Filter) []byt
 	ne.PutUint32(h[8:12], seq)
 	return b
 }
-

@@ -1,6 +1,6 @@
 //go:build race
 
-package socketstats
+package udptable
 
 // diagRace reports a -race build, where the race runtime allocates and
 // allocation counts are meaningless.
