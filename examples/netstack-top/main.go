@@ -71,7 +71,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/packetpath/packetpath/dropevents"
 	"github.com/packetpath/packetpath/netstack"
 )
 
@@ -198,8 +197,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 // by SIGINT or SIGTERM).
 func runContext(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 	c, err := netstack.NewCollectorContext(ctx, netstack.Config{NetNS: o.netns, Bundle: o.root, Sources: o.sources, Devices: o.devices,
-		// -sources dropevents counts every drop reason (NETFILTER_DROP, IP_RPFILTER...).
-		DropEvents: dropevents.Config{AllReasons: true}})
+		// -sources dropevents counts the drop reasons Diagnose names (dropreasons.go).
+		DropEvents: dropEventsConfig()})
 	if err != nil {
 		if ctx.Err() != nil {
 			fmt.Fprintf(stderr, "netstack-top: interrupted while opening %s: %v\n", o.what(), err)
