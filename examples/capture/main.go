@@ -1,11 +1,12 @@
-// Command capture writes a capture bundle: every /proc and sysfs file the
-// packetpath library reads, plus the rtnetlink, ethtool and sock_diag data as
-// JSON, in two or more frames an interval apart. The bundle is a directory,
-// or a .tar.gz when -o ends in .tar.gz, and netstack-top -root reads it on
-// any machine: for bug reports, and as fixtures for tests of alerting and
-// dashboards. Every frame carries /proc/net/dev beside the rtnetlink dump,
-// so a bundle opened by an older packetpath, or read with plain tools,
-// still has each device's counters. SIGINT or SIGTERM stops the capture
+// Command capture writes a capture bundle (package bundle): every /proc and
+// sysfs file the packetpath library reads, plus the rtnetlink and sock_diag
+// dumps and the ethtool replies as the kernel sent them, in two or more
+// frames an interval apart. The bundle is a directory, or a .tar.gz when
+// -o ends in .tar.gz, and netstack-top -root reads it on any machine, with
+// the decoders that read the live kernel: for bug reports, and as fixtures
+// for tests of alerting and dashboards. Every frame carries /proc/net/dev
+// beside the rtnetlink dump, so plain tools still read each device's
+// counters. SIGINT or SIGTERM stops the capture
 // between frames.
 //
 // Usage:

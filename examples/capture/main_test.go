@@ -8,13 +8,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/packetpath/packetpath/bundle"
 	"github.com/packetpath/packetpath/netstack"
 )
 
 // TestCaptureArchive captures two frames of this host into a .tar.gz and
-// reads it back: each frame holds /proc/net/dev, the archive opens through
-// the safe extraction with no member left out, and the devices of
-// proc/net/dev are those of the rtnetlink dump.
+// reads it back: each frame holds /proc/net/dev beside the raw RTM_GETLINK,
+// RTM_GETQDISC and sock_diag dumps and the ethtool replies, the archive
+// opens through the safe extraction with no member left out, and the
+// devices of proc/net/dev are those of the rtnetlink dump.
 func TestCaptureArchive(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "b.tar.gz")
 	var stdout, stderr bytes.Buffer
@@ -48,6 +50,25 @@ func TestCaptureArchive(t *testing.T) {
 	}
 	if _, err := os.Stat(out); err != nil {
 		t.Fatal(err)
+	}
+	// The frames hold the kernel's bytes: the dumps and ethtool replies.
+	b, err := bundle.OpenBundle(context.Background(), out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if f := b.Info().Format; f != bundle.Format {
+		t.Errorf("format %q, want %q", f, bundle.Format)
+	}
+	for _, fr := range b.Frames() {
+		for _, rel := range []string{bundle.LinkDump, bundle.QdiscDump, bundle.UDPDump, "proc/net/dev"} {
+			if raw, err := fr.ReadFile(rel); err != nil || len(raw) == 0 {
+				t.Errorf("%s: %s: %d bytes, %v", fr.Dir, rel, len(raw), err)
+			}
+		}
+		if !fr.Has("ethtool") {
+			t.Errorf("%s: no ethtool replies", fr.Dir)
+		}
 	}
 }
 
