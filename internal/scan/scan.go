@@ -3,7 +3,10 @@
 // straight from []byte, without converting to string.
 package scan
 
-import "errors"
+import (
+	"bytes"
+	"errors"
+)
 
 // Errors returned by the integer parsers. Callers wrap them with the file,
 // line and field they came from.
@@ -13,12 +16,11 @@ var (
 )
 
 // Line returns the first line of b (without its '\n') and the rest after it.
-// A final line without '\n' is returned whole with an empty rest.
+// A final line without '\n' is returned whole with an empty rest. It is the
+// one line splitter of the procfs, sysfs and tracefs parsers.
 func Line(b []byte) (line, rest []byte) {
-	for i, c := range b {
-		if c == '\n' {
-			return b[:i], b[i+1:]
-		}
+	if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		return b[:i], b[i+1:]
 	}
 	return b, nil
 }
