@@ -74,7 +74,7 @@ func ParseNetDev(b []byte, dst *NetDev) error {
 	lineNo := 0
 	for len(b) > 0 {
 		var line []byte
-		line, b = nextLine(b)
+		line, b = scan.Line(b)
 		lineNo++
 		if len(scan.TrimSpace(line)) == 0 {
 			continue
@@ -125,7 +125,7 @@ func netDevLine(b []byte, i int) int {
 	lineNo := 0
 	for len(b) > 0 {
 		var line []byte
-		line, b = nextLine(b)
+		line, b = scan.Line(b)
 		lineNo++
 		if bytes.IndexByte(line, ':') >= 0 {
 			if i == 0 {

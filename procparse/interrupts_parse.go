@@ -44,7 +44,7 @@ func ParseInterrupts(b []byte, dst *Interrupts) error {
 	lineNo := 1
 	for len(rest) > 0 {
 		var line []byte
-		line, rest = nextLine(rest)
+		line, rest = scan.Line(rest)
 		lineNo++
 		line = scan.TrimSpace(line)
 		if len(line) == 0 {

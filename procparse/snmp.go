@@ -112,7 +112,7 @@ func parseSNMP(file string, b []byte, dst *SNMP) error {
 	dst.checked = 0
 	for len(b) > 0 {
 		var hdr, val []byte
-		hdr, b = nextLine(b)
+		hdr, b = scan.Line(b)
 		lineNo++
 		if (len(hdr) == 0 || scan.IsSpace(hdr[0])) && len(scan.TrimSpace(hdr)) == 0 {
 			continue
@@ -122,7 +122,7 @@ func parseSNMP(file string, b []byte, dst *SNMP) error {
 			dst.Groups = groups
 			return malformed(file, hdrLine, nil, "header line without a value line")
 		}
-		val, b = nextLine(b)
+		val, b = scan.Line(b)
 		lineNo++
 
 		i := len(groups)

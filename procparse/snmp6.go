@@ -69,7 +69,7 @@ func ParseSNMP6(b []byte, dst *SNMP6) error {
 // fields, field by field, and returns what follows it. On an error it
 // returns p unchanged and a *ParseError whose Line the caller fills in.
 func parseSNMP6Line(p []byte, fields []SNMPField) ([]SNMPField, []byte, *ParseError) {
-	line, rest := nextLine(p)
+	line, rest := scan.Line(p)
 	name, tail := scan.Field(line)
 	if len(name) == 0 {
 		return fields, rest, nil
@@ -104,7 +104,7 @@ func snmp6Line(b []byte, i int) int {
 	lineNo := 0
 	for len(b) > 0 {
 		var line []byte
-		line, b = nextLine(b)
+		line, b = scan.Line(b)
 		lineNo++
 		if f, _ := scan.Field(line); len(f) > 0 {
 			if i == 0 {

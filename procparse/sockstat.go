@@ -126,7 +126,7 @@ func ParseSockstat(b []byte, dst *Sockstat) error {
 	rest := b
 	for lineNo := 1; len(rest) > 0; lineNo++ {
 		var line []byte
-		line, rest = nextLine(rest)
+		line, rest = scan.Line(rest)
 		name, kv := scan.Field(line)
 		if len(name) == 0 {
 			continue // a blank line

@@ -100,7 +100,7 @@ func ParseSoftnetStat(b []byte, dst *SoftnetStat) error {
 	width, widthLine := 0, 0
 	for len(b) > 0 {
 		var line []byte
-		line, b = nextLine(b)
+		line, b = scan.Line(b)
 		lineNo++
 		if len(scan.TrimSpace(line)) == 0 {
 			continue

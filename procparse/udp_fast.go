@@ -1,7 +1,6 @@
 package procparse
 
 import (
-	"bytes"
 	"encoding/binary"
 	"net/netip"
 )
@@ -573,12 +572,4 @@ func (s *UDPScanner) fastTail(b []byte, i int) (done, match bool) {
 		return true, false
 	}
 	return true, true
-}
-
-// nextLine splits b at its first newline (the newline is dropped).
-func nextLine(b []byte) (line, rest []byte) {
-	if i := bytes.IndexByte(b, '\n'); i >= 0 {
-		return b[:i], b[i+1:]
-	}
-	return b, nil
 }

@@ -57,7 +57,7 @@ func (s *UDPScanner) Reset(b []byte, filter UDPFilter) {
 	}
 	for len(s.b) > 0 {
 		var hdr []byte
-		hdr, s.b = nextLine(s.b)
+		hdr, s.b = scan.Line(s.b)
 		s.line++
 		if len(scan.TrimSpace(hdr)) == 0 {
 			continue
@@ -106,7 +106,7 @@ func (s *UDPScanner) nextInto(dst *UDPSocket) bool {
 			}
 		}
 		var line []byte
-		line, s.b = nextLine(s.b)
+		line, s.b = scan.Line(s.b)
 		s.line++
 		if done, match := s.parseLineFast(line); done {
 			if match {
