@@ -1,10 +1,18 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"strings"
+	"time"
+
+	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetrichttp"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	colmetricspb "go.opentelemetry.io/proto/otlp/collector/metrics/v1"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/packetpath/packetpath/netstack"
 )
@@ -39,4 +47,77 @@ func Example() {
 	// Output:
 	// # TYPE packetpath_mib_counter_total counter
 	// packetpath_mib_counter_total{otel_scope_name="github.com/packetpath/packetpath/netstack",otel_scope_schema_url="",otel_scope_version="",packetpath_counter="Udp.RcvbufErrors"}
+}
+
+// Example_otlp is what a service that already runs an OpenTelemetry
+// pipeline does instead of running the exporter: it registers the stack's
+// instruments on its own MeterProvider, whose OTLP reader pushes them to
+// its Collector. Here the Collector is a stand-in HTTP server that decodes
+// the OTLP/HTTP request; against a real one, drop WithEndpointURL (the SDK
+// reads OTEL_EXPORTER_OTLP_ENDPOINT) or point it at the Collector.
+func Example_otlp() {
+	got := make(chan *colmetricspb.ExportMetricsServiceRequest, 1)
+	collector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		req := &colmetricspb.ExportMetricsServiceRequest{}
+		if err := proto.Unmarshal(body, req); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		select {
+		case got <- req:
+		default:
+		}
+		w.Header().Set("Content-Type", "application/x-protobuf")
+		b, _ := proto.Marshal(&colmetricspb.ExportMetricsServiceResponse{})
+		_, _ = w.Write(b)
+	}))
+	defer collector.Close()
+
+	ctx := context.Background()
+	exp, err := otlpmetrichttp.New(ctx, otlpmetrichttp.WithEndpointURL(collector.URL+"/v1/metrics"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewPeriodicReader(exp, sdkmetric.WithInterval(time.Minute))))
+	defer mp.Shutdown(ctx)
+
+	coll, err := netstack.NewCollector(netstack.Config{Sources: netstack.SourceSNMP})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer coll.Close()
+	reg, err := coll.RegisterMetrics(netstack.MetricOptions{MeterProvider: mp, MIBGroups: []string{"Udp"}, MaxSockets: -1})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer reg.Unregister()
+
+	// Push now rather than at the interval.
+	if err := mp.ForceFlush(ctx); err != nil {
+		fmt.Println(err)
+		return
+	}
+	req := <-got
+	for _, rm := range req.ResourceMetrics {
+		for _, sm := range rm.ScopeMetrics {
+			for _, m := range sm.Metrics {
+				if m.Name != netstack.MetricMIB {
+					continue
+				}
+				for _, dp := range m.GetSum().GetDataPoints() {
+					for _, kv := range dp.Attributes {
+						if kv.Key == string(netstack.AttrCounter) && kv.Value.GetStringValue() == "Udp.RcvbufErrors" {
+							fmt.Printf("%s %s{%s=%q} monotonic=%v\n", sm.Scope.Name, m.Name, kv.Key, kv.Value.GetStringValue(), m.GetSum().IsMonotonic)
+						}
+					}
+				}
+			}
+		}
+	}
+	// Output:
+	// github.com/packetpath/packetpath/netstack packetpath.mib.counter{packetpath.counter="Udp.RcvbufErrors"} monotonic=true
 }

@@ -45,7 +45,19 @@ func newExporter(o *options, logw io.Writer) (*exporter, error) {
 		return nil, fmt.Errorf("prometheus exporter: %w", err)
 	}
 	res := resource.NewSchemaless(attribute.String("service.name", "packetpath-exporter"))
-	e.mp = sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader), sdkmetric.WithResource(res))
+	mpOpts := []sdkmetric.Option{sdkmetric.WithReader(reader), sdkmetric.WithResource(res)}
+	if o.otlp != "" {
+		// A second reader on the same provider: the same instruments
+		// pushed to a Collector. Creating the exporter does not connect
+		// (gRPC dials lazily), so a Collector that is down only fails
+		// pushes, which the SDK reports through otel.Handle.
+		push, err := otlpReader(context.Background(), o.otlp, o.otlpProtocol, o.otlpInterval, o.otlpTimeout)
+		if err != nil {
+			return nil, err
+		}
+		mpOpts = append(mpOpts, sdkmetric.WithReader(push))
+	}
+	e.mp = sdkmetric.NewMeterProvider(mpOpts...)
 
 	e.coll, err = netstack.NewCollector(netstack.Config{NetNS: o.netns, ProcRoot: o.procRoot, Sources: o.sources, Devices: o.devices})
 	if err != nil {

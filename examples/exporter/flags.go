@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/packetpath/packetpath/netstack"
 )
@@ -28,6 +29,11 @@ type options struct {
 	join        []netip.AddrPort
 	iface       string
 	rcvbuf      int
+
+	otlp         string        // OTLP endpoint URL; "" for none
+	otlpProtocol string        // otlpGRPC or otlpHTTP
+	otlpInterval time.Duration // push interval
+	otlpTimeout  time.Duration // timeout of one push
 }
 
 // errUsage marks a command-line error: the usage is printed, exit 2.
@@ -73,9 +79,14 @@ func parseFlags(args []string, out io.Writer) (*options, error) {
 	})
 	fs.StringVar(&o.iface, "iface", "", "`interface` for -join (default: the route to the group)")
 	fs.IntVar(&o.rcvbuf, "rcvbuf", 0, "receive buffer `bytes` to ask for with -join (0: the kernel default)")
+	fs.StringVar(&o.otlp, "otlp", "", "also push the same metrics over OTLP to the collector at `URL` (http://host:4317 for gRPC, http://host:4318 for HTTP; https:// for TLS)")
+	fs.StringVar(&o.otlpProtocol, "otlp-protocol", otlpGRPC, "OTLP `protocol`: grpc or http/protobuf")
+	fs.DurationVar(&o.otlpInterval, "otlp-interval", 10*time.Second, "OTLP push `interval` (each push collects a snapshot)")
+	fs.DurationVar(&o.otlpTimeout, "otlp-timeout", 5*time.Second, "`timeout` of one OTLP push")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: exporter [-listen ADDR:PORT] [-netns PATH] [flags]\n\n"+
-			"Serves packetpath's network-stack metrics at /metrics through the OpenTelemetry Prometheus exporter.\n\nFlags:\n")
+			"Serves packetpath's network-stack metrics at /metrics through the OpenTelemetry Prometheus exporter\n"+
+			"and, with -otlp, pushes the same metrics to an OpenTelemetry Collector.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	fail := func(format string, a ...any) (*options, error) {
@@ -140,6 +151,17 @@ func parseFlags(args []string, out io.Writer) (*options, error) {
 			if g.Port() != port || g.Addr().Is4() != o.join[0].Addr().Is4() {
 				return fail("-join %s: every group must share the port and family of %s", g, o.join[0])
 			}
+		}
+	}
+	if o.otlp != "" {
+		if err := validOTLPEndpoint(o.otlp); err != nil {
+			return fail("-otlp %q: %v", o.otlp, err)
+		}
+		if o.otlpProtocol != otlpGRPC && o.otlpProtocol != otlpHTTP {
+			return fail("-otlp-protocol %q: want %s or %s", o.otlpProtocol, otlpGRPC, otlpHTTP)
+		}
+		if o.otlpInterval <= 0 || o.otlpTimeout <= 0 {
+			return fail("-otlp-interval %s, -otlp-timeout %s: want positive durations", o.otlpInterval, o.otlpTimeout)
 		}
 	}
 	if o.rcvbuf < 0 {

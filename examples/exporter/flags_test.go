@@ -34,6 +34,10 @@ func TestBadFlagsExit2(t *testing.T) {
 		{[]string{"-iface", "lo"}, "only used with -join"},
 		{[]string{"-rcvbuf", "4096"}, "only used with -join"},
 		{[]string{"-join", "239.1.1.1:5000", "-iface", "e:0"}, `-iface "e:0"`},
+		{[]string{"-otlp", "localhost:4317"}, `-otlp "localhost:4317": want an http:// or https:// URL`},
+		{[]string{"-otlp", "http://"}, "no host"},
+		{[]string{"-otlp", "http://127.0.0.1:4317", "-otlp-protocol", "http/json"}, `-otlp-protocol "http/json"`},
+		{[]string{"-otlp", "http://127.0.0.1:4317", "-otlp-interval", "0s"}, "positive durations"},
 	} {
 		var stderr bytes.Buffer
 		if code := run(tc.args, &stderr); code != 2 {

@@ -8,6 +8,7 @@
 //	         [-devices eth0,eth1] [-percpu] [-driver-stats 'rx_*,tx_timeout']
 //	         [-mib-groups Udp,Ip] [-max-sockets 50] [-sources snmp,udp,...]
 //	         [-join 239.1.1.1:5000 -iface eth0 -rcvbuf 8388608]
+//	         [-otlp http://collector:4317 [-otlp-protocol grpc|http/protobuf] [-otlp-interval 10s]]
 //
 // GET /metrics returns the Prometheus text format. Each scrape takes a fresh
 // snapshot of the stack (netstack.Collector: /proc/net/snmp and netstat,
@@ -54,9 +55,19 @@
 // to the stack's; a real application registers its own sockets the same way
 // with socketstats.Conn.RegisterMetrics on the exporter's MeterProvider.
 //
-// OTLP push is not included: it would add the OTLP exporter and its gRPC or
-// protobuf dependencies; an application that wants it adds an OTLP reader to
-// the same MeterProvider.
+// -otlp also pushes the same instruments over OTLP (the OpenTelemetry
+// SDK's otlpmetricgrpc or otlpmetrichttp exporter, chosen by
+// -otlp-protocol) every -otlp-interval to a Collector, alongside /metrics:
+// a second reader of the same MeterProvider, with the OpenTelemetry names
+// (packetpath.mib.counter, packetpath.udp.socket.drops, ...) that the
+// Prometheus names above are translated from. The URL is http:// (no TLS)
+// or https://; for HTTP the path defaults to /v1/metrics. Each push
+// collects its own snapshot, so packetpath.stage.drops and the findings
+// are computed between successive collections by either reader. A push
+// that fails is reported on stderr by the SDK and retried at the next
+// interval; it does not stop /metrics. An application that wants the same
+// adds an OTLP reader to its own MeterProvider and registers
+// netstack.Collector.RegisterMetrics on it (see Example_otlp).
 //
 // Exit status: 0 after SIGINT or SIGTERM, 1 when the collector or the
 // listener cannot start, 2 for a bad command line.
