@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"time"
 	"unsafe"
 
@@ -166,6 +167,11 @@ func (c *Conn) finish(msgs []Message) int {
 		ctl                  Control
 	)
 	ts := c.tsMode != TimestampsOff
+	pk := c.pk.on
+	var unjoined uint64
+	if pk && n > 0 {
+		c.refreshJoined()
+	}
 	for i := 0; i < n; i++ {
 		h := &c.hdrs[i]
 		m := &msgs[i]
@@ -182,6 +188,13 @@ func (c *Conn) finish(msgs []Message) int {
 		}
 		if m.CTruncated {
 			ctrunc++
+		}
+		if pk {
+			cb := c.ctrl[i*c.ctrlSpace : i*c.ctrlSpace+min(int(h.Hdr.Controllen), c.ctrlSpace)]
+			m.Dst, _ = pktinfoDst(cb)
+			if d := m.Dst.Unmap(); d.IsMulticast() && !slices.Contains(c.pk.joined, d) {
+				unjoined++
+			}
 		}
 		if !ts {
 			m.KernelTime = time.Time{}
@@ -239,6 +252,9 @@ func (c *Conn) finish(msgs []Message) int {
 	}
 	if trunc > 0 {
 		ctr.truncated.Add(uint64(trunc))
+	}
+	if unjoined > 0 {
+		c.pk.unjoined.Add(unjoined)
 	}
 	if ctrunc > 0 {
 		ctr.ctruncated.Add(uint64(ctrunc))

@@ -93,6 +93,15 @@ type Config struct {
 	// joined by any socket on the host, not just its own. Leave false for
 	// correct per-socket accounting: Open turns it off.
 	MulticastAll bool
+	// PacketInfo asks for each datagram's destination address
+	// (IP_PKTINFO's ipi_addr, IPV6_RECVPKTINFO's ipi6_addr: the address
+	// in the IP header, net/ipv4/ip_sockglue.c ipv4_pktinfo_prepare), set
+	// in Message.Dst. The Conn then counts the datagrams whose destination
+	// is a multicast group it has not joined (Conn.Unjoined): with
+	// MulticastAll on, a socket bound to the unspecified address receives
+	// the traffic of every group joined on the host. Costs one control
+	// message per datagram (32 bytes of ControlSpace for IPv4, 40 for IPv6).
+	PacketInfo bool
 
 	// ReceiveBuffer, when positive, is the receive buffer to ask for in
 	// bytes: SO_RCVBUFFORCE (needs CAP_NET_ADMIN, ignores
@@ -157,4 +166,8 @@ type Message struct {
 	CTruncated bool
 	// KernelTime is the kernel receive timestamp, zero without timestamps.
 	KernelTime time.Time
+	// Dst is the datagram's destination address (a multicast group, or a
+	// unicast address of the host), with Config.PacketInfo; invalid
+	// otherwise or when the kernel sent none.
+	Dst netip.Addr
 }

@@ -40,6 +40,7 @@ type Conn struct {
 	ctr       counters
 	memEvery  int
 	ctrlSpace int
+	pk        pktinfoState // Config.PacketInfo (pktinfo_linux.go)
 
 	// Reader-only state, preallocated once.
 	hdrs   []unix.Mmsghdr
@@ -391,6 +392,11 @@ func (c *Conn) configure(fd int, cfg Config) error {
 		}
 	default:
 		return fmt.Errorf("socketstats: unknown TimestampMode %d", cfg.Timestamps)
+	}
+	if cfg.PacketInfo {
+		if err := c.pk.enable(fd, c.family); err != nil {
+			return err
+		}
 	}
 	if !cfg.MulticastAll {
 		if c.family == unix.AF_INET6 {
