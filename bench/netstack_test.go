@@ -159,7 +159,7 @@ func floorFor(b *testing.B, nsPath string, fast bool, own []int) *snapshotFloor 
 	b.Helper()
 	var f *snapshotFloor
 	err := netns.Do(nsPath, func() error {
-		cl, err := nic.Open(nic.Options{})
+		cl, err := nic.Open(nic.Config{})
 		if err != nil {
 			return err
 		}

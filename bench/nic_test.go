@@ -41,7 +41,7 @@ func nicClient(tb testing.TB) *nic.Client {
 	if _, err := os.Stat("/sys/class/net/" + nicBenchDev); err != nil {
 		tb.Skipf("no %s: %v", nicBenchDev, err)
 	}
-	c, err := nic.Open(nic.Options{})
+	c, err := nic.Open(nic.Config{})
 	if err != nil {
 		tb.Skip(err)
 	}

@@ -84,7 +84,7 @@ func (c *Collector) openDeviceSources(fs procparse.FS) []source {
 	want := c.cfg.Sources & (SourceLinks | SourceEthtool | SourceDevices)
 	var out []source
 	if want != 0 {
-		cl, err := nic.Open(nic.Options{SysRoot: c.cfg.SysRoot, ProcRoot: c.cfg.ProcRoot})
+		cl, err := nic.Open(nic.Config{SysRoot: c.cfg.SysRoot, ProcRoot: c.cfg.ProcRoot})
 		if err != nil {
 			out = append(out, failedSource{want, err})
 		} else {

@@ -1,7 +1,7 @@
 package nic
 
-// Options configures Open.
-type Options struct {
+// Config configures Open.
+type Config struct {
 	// NetNS is the network namespace to work in, as a namespace file
 	// (/var/run/netns/NAME or /proc/PID/ns/net). Empty means the caller's
 	// namespace. The rtnetlink and ethtool sockets are created inside it.
@@ -15,16 +15,21 @@ type Options struct {
 	ProcRoot string
 }
 
-func (o Options) sysRoot() string {
+func (o Config) sysRoot() string {
 	if o.SysRoot == "" {
 		return "/sys"
 	}
 	return o.SysRoot
 }
 
-func (o Options) procRoot() string {
+func (o Config) procRoot() string {
 	if o.ProcRoot == "" {
 		return "/proc"
 	}
 	return o.ProcRoot
 }
+
+// Options is the old name of Config.
+//
+// Deprecated: use Config.
+type Options = Config

@@ -18,7 +18,7 @@ import (
 // namespace given at Open. A Client is not safe for concurrent use; open
 // one per goroutine.
 type Client struct {
-	opts Options
+	opts Config
 	sys  SysFS
 
 	// nl is the NETLINK_ROUTE socket (internal/nl: off the Go netpoller,
@@ -36,7 +36,7 @@ type Client struct {
 // Open creates the sockets, inside opts.NetNS when set. The error wraps
 // os.ErrNotExist for a missing namespace and os.ErrPermission without the
 // right to enter it.
-func Open(opts Options) (*Client, error) {
+func Open(opts Config) (*Client, error) {
 	c := &Client{opts: opts, sys: NewSysFS(opts.sysRoot()), ioFd: -1}
 	err := netns.Do(opts.NetNS, func() error {
 		conn, err := nl.Dial(unix.NETLINK_ROUTE, 0)
@@ -62,7 +62,7 @@ func Open(opts Options) (*Client, error) {
 	return c, nil
 }
 
-// SysFS returns the sysfs reader for Options.SysRoot.
+// SysFS returns the sysfs reader for Config.SysRoot.
 func (c *Client) SysFS() SysFS { return c.sys }
 
 // Close releases both sockets. Calls after Close fail with an error

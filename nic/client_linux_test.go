@@ -15,7 +15,7 @@ import (
 
 func openHost(t testing.TB) *Client {
 	t.Helper()
-	c, err := Open(Options{})
+	c, err := Open(Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,13 +115,13 @@ func TestEthtoolErrors(t *testing.T) {
 }
 
 func TestOpenMissingNamespace(t *testing.T) {
-	if _, err := Open(Options{NetNS: "/var/run/netns/packetpath-does-not-exist"}); !errors.Is(err, os.ErrNotExist) {
+	if _, err := Open(Config{NetNS: "/var/run/netns/packetpath-does-not-exist"}); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing namespace: %v", err)
 	}
 }
 
 func TestClosedClient(t *testing.T) {
-	c, err := Open(Options{})
+	c, err := Open(Config{})
 	if err != nil {
 		t.Fatal(err)
 	}

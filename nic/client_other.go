@@ -15,7 +15,7 @@ type Client struct{ sys SysFS }
 var errNotLinux = fmt.Errorf("nic: rtnetlink and the ethtool ioctl need Linux: %w", errors.ErrUnsupported)
 
 // Open answers errors.ErrUnsupported outside Linux.
-func Open(opts Options) (*Client, error) { return nil, errNotLinux }
+func Open(opts Config) (*Client, error) { return nil, errNotLinux }
 
 // SysFS returns the sysfs reader.
 func (c *Client) SysFS() SysFS { return c.sys }

@@ -9,7 +9,10 @@
 //   - rtnetlink (Client.Links): one RTM_GETLINK dump returns every device
 //     with the 24 counters of struct rtnl_link_stats64 (IFLA_STATS64) that
 //     `ip -s -s link` prints, filled in by the kernel's dev_get_stats
-//     (net/core/dev.c) from the driver's ndo_get_stats64.
+//     (net/core/dev.c) from the driver's ndo_get_stats64. The dump runs on
+//     internal/nl (the project's one netlink layer: deadlines, restarts on
+//     NLM_F_DUMP_INTR, abandoned dumps, *netlink.OpError errors);
+//     DecodeLinks decodes a captured dump's bytes the same way.
 //   - sysfs (SysFS): /sys/class/net/DEV: speed, duplex, carrier, queues
 //     rx-N and tx-N (RPS, XPS, BQL), and the same link counters in
 //     statistics/* (net/core/net-sysfs.c). SysFS can be rooted at an offline
@@ -23,11 +26,12 @@
 // Errors answer errors.Is: os.ErrNotExist for a missing device or file,
 // os.ErrPermission, and errors.ErrUnsupported when the driver lacks the
 // operation (lo has no ethtool operations; veth has no ring parameters).
-// One failing operation never spoils the others.
+// One failing operation never spoils the others. After Close, calls fail
+// with an error wrapping nl.ErrClosed (errors.Is matches net.ErrClosed).
 //
 // # Network namespaces
 //
-// Open with Options.NetNS set to a namespace file (/var/run/netns/NAME or
+// Open with Config.NetNS set to a namespace file (/var/run/netns/NAME or
 // /proc/PID/ns/net): the rtnetlink and ethtool sockets are created inside
 // that namespace and keep addressing it. sysfs is different: a sysfs mount
 // lists the devices of the network namespace of the thread that mounted it,
@@ -35,6 +39,6 @@
 // thread inside that namespace (mount("sysfs", dir, "sysfs", MS_RDONLY)
 // after setns, as the package's namespace test does; `ip netns exec` does
 // the same privately for the command it runs) and pass dir as
-// Options.SysRoot. Otherwise the sysfs methods answer for the namespace
+// Config.SysRoot. Otherwise the sysfs methods answer for the namespace
 // whose sysfs is mounted at /sys.
 package nic

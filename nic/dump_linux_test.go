@@ -29,7 +29,7 @@ func TestLinksMultiChunkAndAbandonedDump(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("ip -batch: %v: %s", err, out)
 	}
-	c, err := Open(Options{NetNS: ns.Path})
+	c, err := Open(Config{NetNS: ns.Path})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,9 +9,9 @@ import (
 )
 
 // Dump every link's counters, then re-read one device's driver statistics.
-// Set Options.NetNS to work inside another network namespace.
+// Set Config.NetNS to work inside another network namespace.
 func ExampleClient() {
-	c, err := nic.Open(nic.Options{})
+	c, err := nic.Open(nic.Config{})
 	if err != nil {
 		log.Fatal(err)
 	}

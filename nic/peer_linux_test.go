@@ -394,7 +394,7 @@ func sendBroadcast(dev, bcast string, n int) error {
 func TestHostDevicesAgainstPeers(t *testing.T) {
 	netnstest.RequireRoot(t)
 	netnstest.RequireTool(t, "ethtool")
-	c, err := Open(Options{})
+	c, err := Open(Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -408,7 +408,7 @@ func TestHostDevicesAgainstPeers(t *testing.T) {
 func TestNamespaceVethAgainstPeers(t *testing.T) {
 	netnstest.RequireTool(t, "ethtool")
 	ns := netnstest.New(t, netnstest.WithVeth("ppva", "ppvb", "10.77.0.1/24", "10.77.0.2/24"))
-	c, err := Open(Options{NetNS: ns.Path})
+	c, err := Open(Config{NetNS: ns.Path})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -465,7 +465,7 @@ func TestNamespaceVethAgainstPeers(t *testing.T) {
 		t.Fatalf("mounting the namespace's sysfs: %v", err)
 	}
 	t.Cleanup(func() { unix.Unmount(dir, unix.MNT_DETACH) })
-	nsc, err := Open(Options{NetNS: ns.Path, SysRoot: dir})
+	nsc, err := Open(Config{NetNS: ns.Path, SysRoot: dir})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -81,7 +81,7 @@ func TestLiveVethIfbNames(t *testing.T) {
 	ns.Run("ip", "link", "add", "ppqa", "numtxqueues", "3", "numrxqueues", "2", "type", "veth",
 		"peer", "name", "ppqb", "numtxqueues", "1", "numrxqueues", "4")
 	ns.Run("ip", "link", "add", "ppifb", "numtxqueues", "3", "numrxqueues", "3", "type", "ifb")
-	c, err := Open(Options{NetNS: ns.Path})
+	c, err := Open(Config{NetNS: ns.Path})
 	if err != nil {
 		t.Fatal(err)
 	}
