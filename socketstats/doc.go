@@ -1,12 +1,13 @@
 // Package socketstats shows what happens to datagrams at the last two stages
-// of the Linux receive path: the socket's receive buffer and the application
-// that drains it.
-//
-// It has two halves.
+// of the Linux receive path, for a socket the program reads: the socket's
+// receive buffer and the application that drains it. The host's socket
+// table, for sockets the program does not own, is package udptable; which
+// process holds a socket is procparse.FS.SocketOwners.
 //
 // # The instrumented receive socket
 //
-// [Conn] is a UDP socket, usually joined to multicast groups, that reads in
+// [Conn], made by [Open] (or wrapping a socket: [FromUDPConn], [FromFD]), is a
+// UDP socket, usually joined to multicast groups, that reads in
 // batches with recvmmsg(2) on the Go runtime poller and accounts, per batch
 // and at almost no cost, for everything the kernel knows about it:
 //
@@ -40,19 +41,14 @@
 // OpenTelemetry observable instruments, so no OpenTelemetry call is made per
 // packet.
 //
-// # The host's UDP socket table
+// # Namespaces and buffers
 //
-// The sock_diag half lists every UDP socket of a network namespace with its
-// receive queue, buffer and drops, as `ss -u -a -m -n` prints them, for
-// sockets the program does not own, without executing ss: OpenTable opens a
-// NETLINK_SOCK_DIAG socket (in a namespace given by path if asked) and
-// Table.Dump fills a caller-owned []UDPSocket from one reused buffer,
-// allocating nothing once the slice has grown. Filters (FilterLocalPort,
-// FilterLocalPrefix, FilterInterface, FilterAnd/Or/Not, ...) compile to
-// inet_diag bytecode and run in the kernel, so asking for one port on a host
-// with 100,000 sockets returns one socket. SocketsOfProcess keeps the
-// sockets whose inodes a process holds. The kernel keeps per-socket drops in
-// 32 bits: DropTracker widens them to 64-bit totals across wraps.
+// Config.NetNS creates the socket inside another network namespace (by
+// ip-netns name or by path) without moving the rest of the program there:
+// the socket stays in that namespace for its life. Config.ReceiveBuffer asks
+// for SO_RCVBUFFORCE and falls back to SO_RCVBUF; [Conn.Buffer] reports what
+// the kernel granted and net.core.rmem_max of the socket's namespace (read
+// with procparse), the cap SO_RCVBUF is subject to.
 //
 // # Kernel notes
 //
