@@ -120,9 +120,9 @@ var statFiles = [...]struct {
 
 // Stats reads the 24 files of /sys/class/net/DEV/statistics (23 before
 // Linux 4.6: rx_nohandler then sets HasRxNohandler). sysfs has no
-// rx_otherhost_dropped. It costs one open/read/close per file (about 8 us
-// each on the project's VM); Client.Links gets the same counters for every
-// device in one dump. A missing device gives an error wrapping
+// rx_otherhost_dropped. It costs one open/read/close per file;
+// Client.Links gets the same counters for every device in one dump. A
+// missing device gives an error wrapping
 // os.ErrNotExist.
 func (s SysFS) Stats(dev string) (LinkStats, error) {
 	var st LinkStats
