@@ -371,3 +371,17 @@ func FuzzMessages(f *testing.F) {
 		_ = c.Dump(context.Background(), Request{Type: 18}, func(netlink.Message) error { return nil })
 	})
 }
+
+// A captured message larger than the Conn's buffer: the Conn grows the
+// buffer and restarts, and Replay answers the restart with the same dump.
+func TestReplayLargerThanBuffer(t *testing.T) {
+	c := NewConn(NewReplay(fixture(t)))
+	c.buf = make([]byte, 1000) // every link message is about 1.5 KB
+	var cnt counter
+	if err := dump(t, c, context.Background(), &cnt); err != nil {
+		t.Fatal(err)
+	}
+	if cnt.n != fixtureLinks || c.Restarts != 1 {
+		t.Fatalf("links %d restarts %d", cnt.n, c.Restarts)
+	}
+}

@@ -25,6 +25,8 @@ type Replay struct {
 
 	answers [][]byte
 	next    int
+	last    []byte // the answer being served
+	again   bool   // a datagram was truncated: the restart gets last again
 	queue   []byte
 	seq     uint32
 	done    [20]byte
@@ -45,8 +47,16 @@ func (r *Replay) Send(b []byte) error {
 		return syscall.EINVAL
 	}
 	r.seq = binary.NativeEndian.Uint32(b[8:])
+	if r.again {
+		// The Conn restarts after a truncated datagram (with a larger
+		// buffer): answer it with the same dump.
+		r.again = false
+		r.queue = r.last
+		return nil
+	}
 	if r.next < len(r.answers) {
 		r.queue = r.answers[r.next]
+		r.last = r.queue
 		r.next++
 		return nil
 	}
@@ -89,6 +99,9 @@ func (r *Replay) Recv(b []byte) (int, error) {
 	}
 	chunk := r.queue[:n]
 	r.queue = r.queue[n:]
+	if n > len(b) {
+		r.again = true
+	}
 	copy(b, chunk)
 	// Rewrite the sequence numbers in the copy.
 	for off := 0; off+HeaderLen <= min(n, len(b)); {
