@@ -368,11 +368,11 @@ func isTxDropStat(n string) bool {
 // backlog drops, or devices whose rx_dropped together are no more than
 // them. Otherwise nothing is folded and both findings stand.
 func (g diag) backlogRxDropped() []*CounterDelta {
-	backlog := total(g.moved(SourceSoftnet, name("dropped")))
+	backlog := total(g.moved(SourceSoftnet, name(SoftnetDropped)))
 	if backlog == 0 {
 		return nil
 	}
-	moved := g.moved(SourceLinks, name("rx_dropped"))
+	moved := g.moved(SourceLinks, name(LinkRxDropped))
 	for _, c := range moved {
 		if c.Delta == backlog {
 			return []*CounterDelta{c}
@@ -385,7 +385,7 @@ func (g diag) backlogRxDropped() []*CounterDelta {
 }
 
 func (g diag) nic(fs *[]Finding) {
-	link := g.moved(SourceLinks, name("rx_missed_errors", "rx_fifo_errors", "rx_over_errors", "rx_dropped", "rx_crc_errors", "rx_frame_errors", "rx_length_errors", ProcNetDevRxDrop, ProcNetDevRxFrame))
+	link := g.moved(SourceLinks, name(LinkRxMissedErrors, LinkRxFIFOErrors, LinkRxOverErrors, LinkRxDropped, LinkRxCRCErrors, LinkRxFrameErrors, LinkRxLengthErrors, ProcNetDevRxDrop, ProcNetDevRxFrame))
 	drv := g.moved(SourceEthtool, isRxDropStat)
 	// The rx_dropped counters and drop columns the softirq finding reports
 	// (backlog drops), as a set: one probe per counter.
@@ -400,7 +400,7 @@ func (g diag) nic(fs *[]Finding) {
 		}
 	}
 	objects, by := groupByObject(append(link, drv...))
-	rings := g.index(SourceEthtool, objects, ringRx, ringRxMax)
+	rings := g.index(SourceEthtool, objects, EthtoolRingRx, EthtoolRingRxMax)
 	for _, dev := range objects {
 		cs := by[dev]
 		f := Finding{Stage: StageNIC, Object: dev}
@@ -411,7 +411,7 @@ func (g diag) nic(fs *[]Finding) {
 			switch {
 			case c.Source == SourceLinks && skip[c]:
 				continue // backlog drops: the softirq finding reports them
-			case c.Source == SourceLinks && (c.Name == "rx_missed_errors" || c.Name == "rx_fifo_errors" || c.Name == "rx_over_errors"):
+			case c.Source == SourceLinks && (c.Name == LinkRxMissedErrors || c.Name == LinkRxFIFOErrors || c.Name == LinkRxOverErrors):
 				missed += c.Delta
 			case c.Source == SourceLinks && c.Name == ProcNetDevRxDrop:
 				dropMissed += c.Delta
@@ -429,12 +429,12 @@ func (g diag) nic(fs *[]Finding) {
 		if f.Drops == 0 {
 			f.Drops = driver
 		}
-		rx, okRx := rings.gauge(SourceEthtool, dev, -1, ringRx)
-		rxMax, okMax := rings.gauge(SourceEthtool, dev, -1, ringRxMax)
+		rx, okRx := rings.gauge(SourceEthtool, dev, -1, EthtoolRingRx)
+		rxMax, okMax := rings.gauge(SourceEthtool, dev, -1, EthtoolRingRxMax)
 		if okRx && okMax {
 			f.Evidence = append(f.Evidence,
-				Evidence{Source: SourceEthtool, Object: dev, Index: -1, Name: ringRx, Value: rx, Gauge: true},
-				Evidence{Source: SourceEthtool, Object: dev, Index: -1, Name: ringRxMax, Value: rxMax, Gauge: true})
+				Evidence{Source: SourceEthtool, Object: dev, Index: -1, Name: EthtoolRingRx, Value: rx, Gauge: true},
+				Evidence{Source: SourceEthtool, Object: dev, Index: -1, Name: EthtoolRingRxMax, Value: rxMax, Gauge: true})
 		}
 		switch {
 		case missed > 0 && dropMissed > 0:
@@ -474,7 +474,7 @@ func (g diag) nic(fs *[]Finding) {
 }
 
 func (g diag) softirq(fs *[]Finding) {
-	if cs := g.moved(SourceSoftnet, name("dropped")); len(cs) > 0 {
+	if cs := g.moved(SourceSoftnet, name(SoftnetDropped)); len(cs) > 0 {
 		f := Finding{Stage: StageSoftirq, Object: cpuList(cs), Drops: total(cs)}
 		for _, c := range cs {
 			f.Evidence = append(f.Evidence, ev(c))
@@ -497,7 +497,7 @@ func (g diag) softirq(fs *[]Finding) {
 				Command: "echo <cpu-mask> > /sys/class/net/<dev>/queues/rx-<n>/rps_cpus"})
 		*fs = append(*fs, f)
 	}
-	if cs := g.moved(SourceSoftnet, name("time_squeeze")); len(cs) > 0 {
+	if cs := g.moved(SourceSoftnet, name(SoftnetTimeSqueeze)); len(cs) > 0 {
 		f := Finding{Stage: StageSoftirq, Object: cpuList(cs)}
 		for _, c := range cs {
 			f.Evidence = append(f.Evidence, ev(c))
@@ -517,7 +517,7 @@ func (g diag) softirq(fs *[]Finding) {
 				Command: "echo <cpu-list> > /proc/irq/<irq>/smp_affinity_list"})
 		*fs = append(*fs, f)
 	}
-	if cs := g.moved(SourceSoftnet, name("flow_limit_count")); len(cs) > 0 {
+	if cs := g.moved(SourceSoftnet, name(SoftnetFlowLimitCount)); len(cs) > 0 {
 		f := Finding{Stage: StageSoftirq, Object: cpuList(cs), Drops: total(cs)}
 		for _, c := range cs {
 			f.Evidence = append(f.Evidence, ev(c))
@@ -636,9 +636,9 @@ func (g diag) socket(fs *[]Finding) {
 	// Per-socket evidence: the sockets whose drops moved, most drops first.
 	// Each socket quotes its own memory gauges (same Object and Index:
 	// the inode), never those of another socket on the same address.
-	socks := g.moved(SourceUDP, name("drops"))
+	socks := g.moved(SourceUDP, name(UDPDrops))
 	slices.SortStableFunc(socks, func(a, b *CounterDelta) int { return cmp.Compare(b.Delta, a.Delta) })
-	own := g.moved(SourceSockets, name("drops"))
+	own := g.moved(SourceSockets, name(SocketDrops))
 	if !hostOK && len(socks) == 0 && len(own) == 0 {
 		return
 	}
@@ -651,16 +651,16 @@ func (g diag) socket(fs *[]Finding) {
 	var objs, named []string
 	all := append(socks, own...)
 	seen := make(map[string]bool, len(all))
-	mem := g.index(SourceUDP|SourceSockets, objectsOf(all), sockRmemAlloc, sockRcvbuf)
+	mem := g.index(SourceUDP|SourceSockets, objectsOf(all), SocketRmemAlloc, SocketRcvbuf) // the same names in both sources
 	for _, c := range all {
 		f.Evidence = append(f.Evidence, ev(c))
 		ref := socketRef(c)
 		detail := fmt.Sprintf("%s +%d", ref, c.Delta)
-		for _, gname := range []string{sockRmemAlloc, sockRcvbuf} {
+		for _, gname := range []string{SocketRmemAlloc, SocketRcvbuf} {
 			if v, ok := mem.gauge(c.Source, c.Object, c.Index, gname); ok {
 				f.Evidence = append(f.Evidence, Evidence{Source: c.Source, Object: c.Object, Index: c.Index, Name: gname,
 					Value: v, Gauge: true, Inode: evInode(c.Source, c.Index)})
-				if gname == sockRcvbuf {
+				if gname == SocketRcvbuf {
 					detail += fmt.Sprintf(" with rcvbuf %d", v)
 				}
 			}
@@ -694,17 +694,17 @@ func (g diag) application(fs *[]Finding) {
 	cs := g.of(SourceSockets)
 	for i := range cs {
 		c := &cs[i]
-		if c.Source == SourceSockets && c.Name == sockPending && c.Gauge && c.Value > 0 {
+		if c.Source == SourceSockets && c.Name == SocketPending && c.Gauge && c.Value > 0 {
 			pending = append(pending, c)
 		}
 	}
-	delay := g.index(SourceSockets, objectsOf(pending), sockQueueDelayMax)
+	delay := g.index(SourceSockets, objectsOf(pending), SocketQueueDelayMax)
 	for _, c := range pending {
 		f := Finding{Stage: StageApplication, Object: c.Object, Evidence: []Evidence{ev(c)},
 			Summary: fmt.Sprintf("%s: datagrams were still queued after the last read (next datagram %d bytes)", c.Object, c.Value),
 			Cause:   "the application is behind its socket: packets wait in the receive buffer",
 			Knobs:   []Knob{{Name: "reader", Advice: "read larger batches, move work off the receive thread, pin the reader to a quiet CPU"}}}
-		if q := delay.get(SourceSockets, c.Object, c.Index, sockQueueDelayMax); q != nil {
+		if q := delay.get(SourceSockets, c.Object, c.Index, SocketQueueDelayMax); q != nil {
 			f.Evidence = append(f.Evidence, ev(q))
 		}
 		*fs = append(*fs, f)
@@ -722,12 +722,12 @@ func (g diag) txSocket(fs *[]Finding) {
 }
 
 func (g diag) qdisc(fs *[]Finding) {
-	cs := g.moved(SourceQdisc, name("drops", "requeues", "overlimits"))
+	cs := g.moved(SourceQdisc, name(QdiscDrops, QdiscRequeues, QdiscOverlimits))
 	// One finding per device: a parent's counters include its children's
 	// (htb, tbf and mq count what their leaves drop), so the device's loss is
 	// the largest drop count among its qdiscs, not their sum.
 	objects, by := groupByObject(cs)
-	queues := g.index(SourceQdisc|SourceLinks, objects, qdiscBacklog, qdiscQlen, linkTxQueueLen)
+	queues := g.index(SourceQdisc|SourceLinks, objects, QdiscBacklog, QdiscQlen, LinkTxQueueLen)
 	for _, dev := range objects {
 		f := Finding{Stage: StageQdisc, Object: dev}
 		var drops, requeues, over uint64
@@ -736,19 +736,19 @@ func (g diag) qdisc(fs *[]Finding) {
 		for _, c := range by[dev] {
 			f.Evidence = append(f.Evidence, ev(c))
 			switch c.Name {
-			case "drops":
+			case QdiscDrops:
 				if c.Delta > drops {
 					drops = c.Delta
 					where = fmt.Sprintf("%s %s", c.Label, handleString(c.Index))
 				}
-			case "requeues":
+			case QdiscRequeues:
 				requeues = max(requeues, c.Delta)
-			case "overlimits":
+			case QdiscOverlimits:
 				over = max(over, c.Delta)
 			}
 			if !seen[c.Index] {
 				seen[c.Index] = true
-				for _, n := range []string{qdiscBacklog, qdiscQlen} {
+				for _, n := range []string{QdiscBacklog, QdiscQlen} {
 					if v, ok := queues.gauge(SourceQdisc, dev, c.Index, n); ok {
 						f.Evidence = append(f.Evidence, Evidence{Source: SourceQdisc, Object: dev, Index: c.Index, Name: n, Value: v, Gauge: true})
 					}
@@ -768,7 +768,7 @@ func (g diag) qdisc(fs *[]Finding) {
 			f.Cause = "a shaper held packets back: they waited in the qdisc"
 		}
 		txq := "<n>"
-		if v, ok := queues.gauge(SourceLinks, dev, -1, linkTxQueueLen); ok {
+		if v, ok := queues.gauge(SourceLinks, dev, -1, LinkTxQueueLen); ok {
 			txq = fmt.Sprint(2 * v)
 		}
 		f.Knobs = append(f.Knobs,
@@ -785,9 +785,9 @@ func handleString(idx int64) string {
 }
 
 func (g diag) txDriver(fs *[]Finding) {
-	cs := append(g.moved(SourceDevices, name("tx_timeout", "bql.stall_cnt")), g.moved(SourceEthtool, isTxDropStat)...)
+	cs := append(g.moved(SourceDevices, name(DeviceTxTimeout, DeviceBQLStallCnt)), g.moved(SourceEthtool, isTxDropStat)...)
 	objects, by := groupByObject(cs)
-	rings := g.index(SourceEthtool, objects, ringTx, ringTxMax)
+	rings := g.index(SourceEthtool, objects, EthtoolRingTx, EthtoolRingTxMax)
 	for _, dev := range objects {
 		f := Finding{Stage: StageTxDriver, Object: dev}
 		for _, c := range by[dev] {
@@ -795,8 +795,8 @@ func (g diag) txDriver(fs *[]Finding) {
 		}
 		f.Summary = fmt.Sprintf("%s: the driver's transmit queue timed out, stalled or dropped (%d events)", dev, total(by[dev]))
 		f.Cause = "the TX ring did not drain: link pause, a hung queue, or BQL holding packets back"
-		if tx, ok := rings.gauge(SourceEthtool, dev, -1, ringTx); ok {
-			if txMax, ok := rings.gauge(SourceEthtool, dev, -1, ringTxMax); ok && tx < txMax {
+		if tx, ok := rings.gauge(SourceEthtool, dev, -1, EthtoolRingTx); ok {
+			if txMax, ok := rings.gauge(SourceEthtool, dev, -1, EthtoolRingTxMax); ok && tx < txMax {
 				f.Knobs = append(f.Knobs, Knob{Name: "TX ring size", Current: fmt.Sprint(tx), Advice: "raise the TX ring",
 					Command: fmt.Sprintf("ethtool -G %s tx %d", dev, txMax)})
 			}
@@ -808,14 +808,14 @@ func (g diag) txDriver(fs *[]Finding) {
 }
 
 func (g diag) txNIC(fs *[]Finding) {
-	cs := g.moved(SourceLinks, name("tx_errors", "tx_dropped", "tx_aborted_errors", "tx_carrier_errors", "tx_fifo_errors", "tx_heartbeat_errors", "tx_window_errors", ProcNetDevTxCarrier))
+	cs := g.moved(SourceLinks, name(LinkTxErrors, LinkTxDropped, LinkTxAbortedErrors, LinkTxCarrierErrors, LinkTxFIFOErrors, LinkTxHeartbeatErrors, LinkTxWindowErrors, ProcNetDevTxCarrier))
 	objects, by := groupByObject(cs)
 	for _, dev := range objects {
 		f := Finding{Stage: StageTxNIC, Object: dev}
 		var drops uint64
 		for _, c := range by[dev] {
 			f.Evidence = append(f.Evidence, ev(c))
-			if c.Name == "tx_errors" || c.Name == "tx_dropped" {
+			if c.Name == LinkTxErrors || c.Name == LinkTxDropped {
 				drops += c.Delta
 			}
 		}

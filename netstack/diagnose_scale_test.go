@@ -36,19 +36,19 @@ func scaleDelta(n int) *Delta {
 		add(SourceLinks, StageNIC, false, dev, -1, gen, "rx_dropped", missed, missed)
 		add(SourceLinks, StageNIC, false, dev, -1, gen, "rx_missed_errors", missed, missed)
 		add(SourceLinks, StageTxNIC, false, dev, -1, gen, "tx_packets", 1000, 10)
-		add(SourceLinks, StageQdisc, true, dev, -1, gen, linkTxQueueLen, 1000, 0)
-		add(SourceEthtool, StageNIC, true, dev, -1, gen, ringRx, 256, 0)
-		add(SourceEthtool, StageNIC, true, dev, -1, gen, ringRxMax, 4096, 0)
-		add(SourceEthtool, StageTxDriver, true, dev, -1, gen, ringTx, 256, 0)
-		add(SourceEthtool, StageTxDriver, true, dev, -1, gen, ringTxMax, 4096, 0)
+		add(SourceLinks, StageQdisc, true, dev, -1, gen, LinkTxQueueLen, 1000, 0)
+		add(SourceEthtool, StageNIC, true, dev, -1, gen, EthtoolRingRx, 256, 0)
+		add(SourceEthtool, StageNIC, true, dev, -1, gen, EthtoolRingRxMax, 4096, 0)
+		add(SourceEthtool, StageTxDriver, true, dev, -1, gen, EthtoolRingTx, 256, 0)
+		add(SourceEthtool, StageTxDriver, true, dev, -1, gen, EthtoolRingTxMax, 4096, 0)
 		add(SourceQdisc, StageQdisc, false, dev, 0x10000, gen, "drops", qdrops, qdrops)
-		add(SourceQdisc, StageQdisc, true, dev, 0x10000, gen, qdiscBacklog, 1500, 0)
-		add(SourceQdisc, StageQdisc, true, dev, 0x10000, gen, qdiscQlen, 1, 0)
+		add(SourceQdisc, StageQdisc, true, dev, 0x10000, gen, QdiscBacklog, 1500, 0)
+		add(SourceQdisc, StageQdisc, true, dev, 0x10000, gen, QdiscQlen, 1, 0)
 		if i%10 == 9 {
 			obj, ino := fmt.Sprintf("10.0.%d.%d:5000", i/256%256, i%256), int64(100000+i)
 			add(SourceUDP, StageSocket, false, obj, ino, gen, "drops", sdrops, sdrops)
-			add(SourceUDP, StageSocket, true, obj, ino, gen, sockRmemAlloc, 4096, 0)
-			add(SourceUDP, StageSocket, true, obj, ino, gen, sockRcvbuf, 212992, 0)
+			add(SourceUDP, StageSocket, true, obj, ino, gen, SocketRmemAlloc, 4096, 0)
+			add(SourceUDP, StageSocket, true, obj, ino, gen, SocketRcvbuf, 212992, 0)
 		}
 	}
 	add(SourceSoftnet, StageSoftirq, false, "", 0, 0, "dropped", backlog, backlog)
@@ -154,7 +154,7 @@ func TestDiagnoseLinearInDevices(t *testing.T) {
 	if last.Stage != StageNIC || last.Object != "veth199999" || last.Drops != 200 {
 		t.Fatalf("200th finding %s %s %d drops, want rx-nic veth199999 200", last.Stage, last.Object, last.Drops)
 	}
-	if len(last.Evidence) != 3 || last.Evidence[1].Name != ringRx || last.Evidence[1].Value != 256 || last.Evidence[2].Value != 4096 {
+	if len(last.Evidence) != 3 || last.Evidence[1].Name != EthtoolRingRx || last.Evidence[1].Value != 256 || last.Evidence[2].Value != 4096 {
 		t.Errorf("veth199999 evidence %v, want rx_missed_errors +200, ring.rx 256, ring.rx_max 4096", last.Evidence)
 	}
 	if len(last.Knobs) == 0 || last.Knobs[0].Command != "ethtool -G veth199999 rx 4096" {

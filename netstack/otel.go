@@ -47,6 +47,11 @@ const (
 	// netstat counters of the selected groups (attribute packetpath.counter,
 	// e.g. Udp.RcvbufErrors).
 	MetricMIB = "packetpath.mib.counter"
+	// MetricMIBGauge is packetpath.mib.gauge {1}: the entries of those
+	// files that are levels, not counts (Tcp.CurrEstab, Tcp.MaxConn,
+	// Ip.Forwarding, ...: the MIB* constants), which a monotonic counter
+	// would misreport when they fall (attribute packetpath.counter).
+	MetricMIBGauge = "packetpath.mib.gauge"
 	// MetricDriver is packetpath.driver.counter {1}: allow-listed ethtool -S
 	// statistics (attributes network.interface.name, packetpath.counter).
 	MetricDriver = "packetpath.driver.counter"
@@ -245,6 +250,7 @@ func (c *Collector) RegisterMetrics(opts MetricOptions) (metric.Registration, er
 	ins.backlog = gauge(MetricSoftnetBacklog, "{packet}", "Per-CPU input backlog length (softnet_stat, kernel 6.4+).")
 	ins.softirqs = counter(MetricSoftirqs, "{run}", "NET_RX and NET_TX softirq runs (/proc/softirqs).")
 	ins.mib = counter(MetricMIB, "{1}", "Counters of /proc/net/snmp, snmp6 and netstat (e.g. Udp.RcvbufErrors).")
+	ins.mibGauge = gauge(MetricMIBGauge, "{1}", "Levels of /proc/net/snmp and netstat (e.g. Tcp.CurrEstab, Ip.DefaultTTL).")
 	ins.driver = counter(MetricDriver, "{1}", "Allow-listed driver statistics (ethtool -S).")
 	ins.qdisc = counter(MetricQdiscCounter, "{1}", "qdisc counters as tc -s shows them: bytes, packets, drops, overlimits, requeues.")
 	ins.qdiscQ = gauge(MetricQdiscQueue, "{1}", "qdisc queue: qlen (packets) and backlog (bytes).")
@@ -264,13 +270,13 @@ func (c *Collector) RegisterMetrics(opts MetricOptions) (metric.Registration, er
 	}
 	return m.RegisterCallback(st.observe,
 		ins.dropped, ins.errors, ins.packets, ins.io, ins.link, ins.softnet, ins.backlog,
-		ins.softirqs, ins.mib, ins.driver, ins.qdisc, ins.qdiscQ, ins.sockDrops, ins.sockMem,
+		ins.softirqs, ins.mib, ins.mibGauge, ins.driver, ins.qdisc, ins.qdiscQ, ins.sockDrops, ins.sockMem,
 		ins.reasons, ins.stage, ins.findings, ins.sourceUp, ins.sourceErrs)
 }
 
 type otelInstruments struct {
 	dropped, errors, packets, io, link, softnet, softirqs, mib, driver, qdisc, sockDrops, reasons, stage, sourceErrs metric.Int64ObservableCounter
-	backlog, qdiscQ, sockMem, findings, sourceUp                                                                     metric.Int64ObservableGauge
+	backlog, qdiscQ, sockMem, findings, sourceUp, mibGauge                                                           metric.Int64ObservableGauge
 }
 
 type otelState struct {
@@ -377,8 +383,8 @@ func (s *otelState) observeSockets(o metric.Observer, socks []otelSocket) {
 		}
 		if k.hasM {
 			n := len(attrs)
-			o.ObserveInt64(s.ins.sockMem, i64(k.rmem), metric.WithAttributes(append(attrs, AttrCounter.String("rmem_alloc"))...))
-			o.ObserveInt64(s.ins.sockMem, i64(k.rbuf), metric.WithAttributes(append(attrs[:n], AttrCounter.String("rcvbuf"))...))
+			o.ObserveInt64(s.ins.sockMem, i64(k.rmem), metric.WithAttributes(append(attrs, AttrCounter.String(UDPRmemAlloc))...))
+			o.ObserveInt64(s.ins.sockMem, i64(k.rbuf), metric.WithAttributes(append(attrs[:n], AttrCounter.String(UDPRcvbuf))...))
 		}
 	}
 }
@@ -535,7 +541,7 @@ func observeSnapshot(o metric.Observer, ins *otelInstruments, opts *MetricOption
 			}
 		case SourceSoftnet:
 			if c.Gauge {
-				if c.Name == "backlog_len" {
+				if c.Name == SoftnetBacklogLen {
 					if opts.PerCPU {
 						o.ObserveInt64(ins.backlog, i64(c.Value), metric.WithAttributes(AttrCPU.Int64(c.Index)))
 					} else {
@@ -556,7 +562,12 @@ func observeSnapshot(o metric.Observer, ins *otelInstruments, opts *MetricOption
 				softirqs[c.Name] += c.Value
 			}
 		case SourceSNMP, SourceNetstat:
-			if opts.mibGroup(c.Name) {
+			if !opts.mibGroup(c.Name) {
+				continue
+			}
+			if c.Gauge {
+				o.ObserveInt64(ins.mibGauge, i64(c.Value), metric.WithAttributes(AttrCounter.String(c.Name)))
+			} else {
 				o.ObserveInt64(ins.mib, i64(c.Value), metric.WithAttributes(AttrCounter.String(c.Name)))
 			}
 		case SourceEthtool:
@@ -585,11 +596,11 @@ func observeSnapshot(o metric.Observer, ins *otelInstruments, opts *MetricOption
 				socks = append(socks, otelSocket{obj: c.Object, inode: uint64(max(c.Index, 0)), cookie: c.Gen})
 			}
 			switch c.Name {
-			case "drops":
+			case UDPDrops:
 				socks[j].drops, socks[j].hasDr = c.Value, true
-			case "rmem_alloc":
+			case UDPRmemAlloc:
 				socks[j].rmem, socks[j].hasM = c.Value, true
-			case "rcvbuf":
+			case UDPRcvbuf:
 				socks[j].rbuf, socks[j].hasM = c.Value, true
 			}
 		case SourceDropEvents:

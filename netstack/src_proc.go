@@ -95,26 +95,24 @@ func appendSoftnet(snap *Snapshot, d *procparse.SoftnetStat) {
 	for i := range d.CPUs {
 		c := &d.CPUs[i]
 		idx := int64(c.CPU)
-		add := func(name string, v uint64, gauge bool) {
-			snap.next().set(SourceSoftnet, StageSoftirq, 32, gauge, idx, v, 0, "", name, "")
-		}
-		add("processed", c.Processed, false)
-		add("dropped", c.Dropped, false)
-		add("time_squeeze", c.TimeSqueeze, false)
+		add := func(id counterID, v uint64) { snap.put(id, idx, v, 0, "", "") }
+		add(cSoftnetProcessed, c.Processed)
+		add(cSoftnetDropped, c.Dropped)
+		add(cSoftnetTimeSqueeze, c.TimeSqueeze)
 		if c.ReceivedRPS.Present {
-			add("received_rps", c.ReceivedRPS.Value, false)
+			add(cSoftnetReceivedRPS, c.ReceivedRPS.Value)
 		}
 		if c.FlowLimitCount.Present {
-			add("flow_limit_count", c.FlowLimitCount.Value, false)
+			add(cSoftnetFlowLimitCount, c.FlowLimitCount.Value)
 		}
 		if c.BacklogLen.Present {
-			add("backlog_len", c.BacklogLen.Value, true)
+			add(cSoftnetBacklogLen, c.BacklogLen.Value)
 		}
 		if c.InputQueueLen.Present {
-			add("input_qlen", c.InputQueueLen.Value, true)
+			add(cSoftnetInputQlen, c.InputQueueLen.Value)
 		}
 		if c.ProcessQueueLen.Present {
-			add("process_qlen", c.ProcessQueueLen.Value, true)
+			add(cSoftnetProcessQlen, c.ProcessQueueLen.Value)
 		}
 	}
 }

@@ -87,24 +87,22 @@ func appendOwn(snap *Snapshot, socks []OwnSocket) {
 	for i := range socks {
 		k := &socks[i]
 		st := &k.Stats
-		add := func(stage Stage, name string, v uint64, gauge bool) {
-			snap.next().set(SourceSockets, stage, 64, gauge, -1, v, 0, k.Name, name, "")
-		}
-		add(StageApplication, "packets", st.Packets, false)
-		add(StageApplication, "bytes", st.Bytes, false)
-		add(StageApplication, "batches", st.Batches, false)
+		add := func(id counterID, v uint64) { snap.put(id, -1, v, 0, k.Name, "") }
+		add(cSocketPackets, st.Packets)
+		add(cSocketBytes, st.Bytes)
+		add(cSocketBatches, st.Batches)
 		if st.DropsKnown {
-			add(StageSocket, "drops", st.Drops, false)
+			add(cSocketDrops, st.Drops)
 		}
-		add(StageApplication, "truncated", st.Truncated, false)
-		add(StageApplication, "pending", st.NextDatagram, true)
+		add(cSocketTruncated, st.Truncated)
+		add(cSocketPending, st.NextDatagram)
 		if st.BufferKnown {
-			add(StageSocket, "rmem_alloc", st.Buffer.Used, true)
-			add(StageSocket, "rcvbuf", st.Buffer.Size, true)
-			add(StageSocket, "rmem_high_water", st.HighWater, true)
+			add(cSocketRmemAlloc, st.Buffer.Used)
+			add(cSocketRcvbuf, st.Buffer.Size)
+			add(cSocketRmemHighWater, st.HighWater)
 		}
 		if st.QueueDelay.Count > 0 {
-			add(StageApplication, "queue_delay_max_ns", st.QueueDelay.Max, true)
+			add(cSocketQueueDelayMax, st.QueueDelay.Max)
 		}
 	}
 }
