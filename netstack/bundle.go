@@ -227,32 +227,6 @@ func (c *Collector) captureDumps(ctx context.Context, fw *bundle.FrameWriter) ([
 	return links, nil
 }
 
-// captureEthtool makes, for every wanted device, the ethtool requests of
-// the live devices source, recording each reply (or errno).
-func (c *Collector) captureEthtool(fw *bundle.FrameWriter, links []nic.Link) {
-	cl, err := nic.Open(nic.Options{NetNS: c.cfg.NetNS, SysRoot: c.cfg.SysRoot, ProcRoot: c.cfg.ProcRoot})
-	if err != nil {
-		return
-	}
-	defer cl.Close()
-	cl.RecordEthtool(func(dev, op string, reply []byte, err error) {
-		fw.WriteEthtool(dev, op, reply, err)
-	})
-	for i := range links {
-		dev := links[i].Name
-		if !c.device(dev) {
-			continue
-		}
-		cl.DriverInfo(dev)
-		if st, err := cl.OpenStats(dev); err == nil {
-			st.Read(nil)
-			st.Close()
-		}
-		cl.Rings(dev)
-		cl.Channels(dev)
-	}
-}
-
 // copyDevice copies /sys/class/net/DEV: its attributes, statistics and
 // queues, and the bus device's numa_node, driver link and msi_irqs.
 func (c *Collector) copyDevice(fw *bundle.FrameWriter, dev string) {
