@@ -38,3 +38,18 @@ func TestDoMissing(t *testing.T) {
 		t.Fatalf("err = %v, want os.ErrNotExist", err)
 	}
 }
+
+func TestPath(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                    "",
+		"demo":                "/var/run/netns/demo",
+		"/var/run/netns/demo": "/var/run/netns/demo",
+		"/proc/1234/ns/net":   "/proc/1234/ns/net",
+		"./ns":                "./ns",
+		"pp-0123456789abcdef": "/var/run/netns/pp-0123456789abcdef",
+	} {
+		if got := netns.Path(in); got != want {
+			t.Errorf("Path(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
