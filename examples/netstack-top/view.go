@@ -157,19 +157,19 @@ func gather(d *netstack.Delta) *totals {
 				a.procDev = true
 			}
 			switch c.Name {
-			case "rx_packets":
+			case netstack.LinkRxPackets:
 				a.rxPkts += c.Rate
-			case "rx_bytes":
+			case netstack.LinkRxBytes:
 				a.rxBytes += c.Rate
-			case "rx_missed_errors", "rx_fifo_errors", "rx_over_errors":
+			case netstack.LinkRxMissedErrors, netstack.LinkRxFIFOErrors, netstack.LinkRxOverErrors:
 				a.rxMissed += c.Delta
-			case "rx_dropped", netstack.ProcNetDevRxDrop:
+			case netstack.LinkRxDropped, netstack.ProcNetDevRxDrop:
 				a.rxDropped += c.Delta
-			case "tx_packets":
+			case netstack.LinkTxPackets:
 				a.txPkts += c.Rate
-			case "tx_errors":
+			case netstack.LinkTxErrors:
 				a.txErrors += c.Delta
-			case "tx_dropped":
+			case netstack.LinkTxDropped:
 				a.txDropped += c.Delta
 			}
 		case netstack.SourceSoftirqs:
@@ -181,13 +181,13 @@ func gather(d *netstack.Delta) *totals {
 				continue
 			}
 			switch c.Name {
-			case "processed":
+			case netstack.SoftnetProcessed:
 				t.processed += c.Rate
-			case "time_squeeze":
+			case netstack.SoftnetTimeSqueeze:
 				t.squeeze += c.Delta
-			case "dropped":
+			case netstack.SoftnetDropped:
 				t.backlogDrops += c.Delta
-			case "flow_limit_count":
+			case netstack.SoftnetFlowLimitCount:
 				t.flowLimit += c.Delta
 			}
 		case netstack.SourceSNMP:
@@ -219,14 +219,14 @@ func gather(d *netstack.Delta) *totals {
 				t.sndbuf += c.Delta
 			}
 		case netstack.SourceUDP:
-			if !c.Gauge && c.Name == "drops" {
+			if !c.Gauge && c.Name == netstack.UDPDrops {
 				t.sockDrops += c.Delta
 			}
 		case netstack.SourceSockets:
-			if c.Name == "packets" && !c.Gauge {
+			if c.Name == netstack.SocketPackets && !c.Gauge {
 				t.ownPkts += c.Rate
 			}
-			if c.Name == "pending" && c.Value > 0 {
+			if c.Name == netstack.SocketPending && c.Value > 0 {
 				t.pending++
 			}
 			if c.Object != "" {
@@ -250,13 +250,13 @@ func gather(d *netstack.Delta) *totals {
 			}
 			q := &t.qds[j]
 			switch c.Name {
-			case "packets":
+			case netstack.QdiscPackets:
 				q.sent = max(q.sent, c.Rate)
-			case "drops":
+			case netstack.QdiscDrops:
 				q.drops = max(q.drops, c.Delta)
-			case "requeues":
+			case netstack.QdiscRequeues:
 				q.requeue = max(q.requeue, c.Delta)
-			case "backlog":
+			case netstack.QdiscBacklog:
 				q.backlog = max(q.backlog, c.Value)
 				if q.kind == "" {
 					q.kind = c.Label
@@ -267,9 +267,9 @@ func gather(d *netstack.Delta) *totals {
 				continue
 			}
 			switch c.Name {
-			case "tx_timeout":
+			case netstack.DeviceTxTimeout:
 				t.txTimeout += c.Delta
-			case "bql.stall_cnt":
+			case netstack.DeviceBQLStallCnt:
 				t.bqlStalls += c.Delta
 			}
 		}
