@@ -35,10 +35,11 @@
 //
 // Drops, overlimits and requeues are u32 counters in the kernel
 // (struct gnet_stats_queue) and wrap at 2^32; they are widened to uint64
-// without wrap correction, since one snapshot cannot see a wrap. Use
-// [Delta32] on successive snapshots of the same qdisc, after [Recreated]
-// said that it was not deleted and added again in between (its counters
-// then start at 0, which is no wrap).
+// without wrap correction, since one snapshot cannot see a wrap. The
+// differences between snapshots are netstack's (ComputeDelta), which reads
+// a fall as a wrap only when it is believable; [Recreated] tells a qdisc
+// deleted and added again in between (its counters then start at 0, which
+// is no wrap).
 //
 // # The tree
 //

@@ -111,14 +111,6 @@ type Stats struct {
 // Has reports whether all the given bits are set in s.Present.
 func (s *Stats) Has(f StatsFields) bool { return s.Present&f == f }
 
-// Delta32 returns how far a 32-bit kernel counter advanced from prev to cur,
-// assuming at most one wrap in between: use it for Drops, Overlimits and
-// Requeues (and legacy Packets) from successive snapshots of the same
-// qdisc. Check Recreated first: a qdisc deleted and added again between
-// the snapshots starts its counters at 0, which Delta32 would read as a
-// wrap of almost 2^32.
-func Delta32(prev, cur uint64) uint64 { return uint64(uint32(cur) - uint32(prev)) }
-
 // Recreated reports whether cur, from a later dump, cannot be prev
 // continued, so that its counters started again: it is on another device,
 // has another handle, parent or kind, or its bytes and packets are both
