@@ -9,6 +9,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/packetpath/packetpath/internal/nl"
 )
 
 // ifreq is struct ifreq (include/uapi/linux/if.h) with the ifr_data member
@@ -27,6 +29,24 @@ type ioctlState struct {
 	buf [256]byte
 	// record, when set (RecordEthtool), sees every reply.
 	record func(dev, op string, reply []byte, err error)
+	// replay, when set (OpenReplay), answers every request instead of
+	// the kernel.
+	replay func(dev, op string, buf []byte) error
+}
+
+// OpenReplay returns a Client that answers from bytes recorded from the
+// kernel instead of sockets, through the same code as a live Client: Links
+// decodes linkDump (a captured RTM_GETLINK dump, NLMSG_DONE included) as
+// the kernel's answer to its first request (internal/nl's Replay), and
+// every ethtool request calls ethtool with the device, the command's
+// kernel name and the request buffer, which it fills with the recorded
+// reply; an error holding a syscall.Errno is mapped as the ioctl's errno
+// is. cfg's SysRoot and ProcRoot name the recorded trees.
+func OpenReplay(cfg Config, linkDump []byte, ethtool func(dev, op string, buf []byte) error) *Client {
+	c := &Client{opts: cfg, sys: NewSysFS(cfg.sysRoot()), ioFd: -1, nl: nl.NewConn(nl.NewReplay(linkDump))}
+	c.resetFn, c.linkFn = c.resetLinks, c.onLink
+	c.io.replay = ethtool
+	return c
 }
 
 // RecordEthtool makes the Client call fn after every SIOCETHTOOL request
@@ -83,6 +103,14 @@ func ethtoolError(cmd uint32, dev string, e syscall.Errno) error {
 // u32 is the command, already set by the caller).
 func (c *Client) ethtool(dev string, buf []byte) error {
 	cmd := binary.NativeEndian.Uint32(buf)
+	if c.io.replay != nil {
+		err := c.io.replay(dev, ethtoolOpName(cmd), buf)
+		var e syscall.Errno
+		if errors.As(err, &e) {
+			return ethtoolError(cmd, dev, e)
+		}
+		return err
+	}
 	if c.ioFd < 0 {
 		return fmt.Errorf("nic: %s on %q: %w", ethtoolOpName(cmd), dev, os.ErrClosed)
 	}
