@@ -206,17 +206,14 @@ func (c *Collector) captureDumps(ctx context.Context, fw *bundle.FrameWriter) ([
 			return nil, err
 		}
 		qs, _ := qdisc.DecodeQdiscs(b, nil)
-		for i := 0; i < len(qs); {
-			idx := qs[i].Ifindex
-			classful := false
-			for ; i < len(qs) && qs[i].Ifindex == idx; i++ {
-				classful = classful || !qdisc.Classless(qs[i].Kind)
+		var cerr error
+		classfulDevices(qs, func(idx int, _ string) {
+			if cerr == nil {
+				_, cerr = record(bundle.Route, bundle.ClassDump(idx), bundle.ClassRequest(idx))
 			}
-			if classful {
-				if _, err := record(bundle.Route, bundle.ClassDump(idx), bundle.ClassRequest(idx)); err != nil {
-					return nil, err
-				}
-			}
+		})
+		if cerr != nil {
+			return nil, cerr
 		}
 	}
 	if want(SourceUDP) {

@@ -326,18 +326,13 @@ func (s *replaySource) replayQdiscs(dst *Snapshot, fr *bundle.FrameData) {
 	qs := d.Qdiscs
 	namesFromLinks(qs, d.Links)
 	d.Classes = d.Classes[:0]
-	for i := 0; i < len(qs); {
-		idx, dev := qs[i].Ifindex, qs[i].Device
-		classful := false
-		for ; i < len(qs) && qs[i].Ifindex == idx; i++ {
-			classful = classful || !qdisc.Classless(qs[i].Kind)
-		}
-		if !classful || !s.c.device(dev) {
-			continue
+	classfulDevices(qs, func(idx int, dev string) {
+		if !s.c.device(dev) {
+			return
 		}
 		b, err := fr.ReadFile(bundle.ClassDump(idx))
 		if errors.Is(err, os.ErrNotExist) {
-			continue // the device vanished between the dumps
+			return // the device vanished between the dumps
 		}
 		n := len(d.Classes)
 		var got []qdisc.Class
@@ -350,6 +345,22 @@ func (s *replaySource) replayQdiscs(dst *Snapshot, fr *bundle.FrameData) {
 		d.Classes = append(d.Classes[:n], got...)
 		for j := n; j < len(d.Classes); j++ {
 			d.Classes[j].Device = dev
+		}
+	})
+}
+
+// classfulDevices calls fn with the ifindex and name of every device with
+// a classful qdisc (qdisc.Classless), in dump order: the devices whose
+// classes the qdisc source dumps. A device's qdiscs arrive together.
+func classfulDevices(qs []qdisc.Qdisc, fn func(ifindex int, dev string)) {
+	for i := 0; i < len(qs); {
+		idx, dev := qs[i].Ifindex, qs[i].Device
+		classful := false
+		for ; i < len(qs) && qs[i].Ifindex == idx; i++ {
+			classful = classful || !qdisc.Classless(qs[i].Kind)
+		}
+		if classful {
+			fn(idx, dev)
 		}
 	}
 }
