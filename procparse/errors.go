@@ -3,7 +3,15 @@ package procparse
 import (
 	"errors"
 	"fmt"
+	"net"
+	"os"
 )
+
+// ErrClosed is wrapped by the error of every method of a closed reader
+// ([Reader], [SysctlsReader], [UDPScanFile]), Close included. errors.Is
+// matches it, net.ErrClosed (the closed-handle error of every packetpath
+// package) and os.ErrClosed (the handles are files).
+var ErrClosed = fmt.Errorf("procparse: reader closed: %w (%w)", net.ErrClosed, os.ErrClosed)
 
 // ErrMalformed is wrapped by every error about content the parser cannot
 // accept: a missing header, a short line, a number that does not parse.

@@ -80,12 +80,16 @@ func (fs FS) NetPath(elem ...string) string {
 // the file's size, Read allocates nothing. A Reader opened inside a network
 // namespace keeps reading that namespace. It is not safe for concurrent use.
 type Reader[T any] struct {
-	f     *readfile.File
-	parse func([]byte, *T) error
+	f      *readfile.File
+	parse  func([]byte, *T) error
+	closed bool
 }
 
 // Read re-reads the file and parses it into dst, reusing dst's slices.
 func (r *Reader[T]) Read(dst *T) error {
+	if r.closed {
+		return fmt.Errorf("procparse: reading %s: %w", r.f.Path(), ErrClosed)
+	}
 	b, err := r.f.Read()
 	if err != nil {
 		return fmt.Errorf("procparse: reading %s: %w", r.f.Path(), err)
@@ -96,8 +100,15 @@ func (r *Reader[T]) Read(dst *T) error {
 // Path is the file the Reader reads.
 func (r *Reader[T]) Path() string { return r.f.Path() }
 
-// Close closes the file.
-func (r *Reader[T]) Close() error { return r.f.Close() }
+// Close closes the file. Closing it again returns an error wrapping
+// ErrClosed.
+func (r *Reader[T]) Close() error {
+	if r.closed {
+		return fmt.Errorf("procparse: closing %s: %w", r.f.Path(), ErrClosed)
+	}
+	r.closed = true
+	return r.f.Close()
+}
 
 func openReader[T any](path string, parse func([]byte, *T) error) (*Reader[T], error) {
 	f, err := readfile.Open(path)

@@ -63,7 +63,8 @@ func (fs FS) Sysctls() (Sysctls, error) {
 // string while the value does not change). It is not safe for concurrent
 // use.
 type SysctlsReader struct {
-	files [len(sysctlNames)]*readfile.File
+	files  [len(sysctlNames)]*readfile.File
+	closed bool
 }
 
 // SysctlsReader opens the sysctl files for repeated reads. Missing files are
@@ -90,6 +91,9 @@ func (fs FS) SysctlsReader() (*SysctlsReader, error) {
 // open are marked absent. A failing file marks its sysctl absent and its
 // error is returned, joined with the others; the rest are still read.
 func (r *SysctlsReader) Read(dst *Sysctls) error {
+	if r.closed {
+		return fmt.Errorf("procparse: reading sysctls: %w", ErrClosed)
+	}
 	var errs []error
 	for i, f := range r.files {
 		if f == nil {
@@ -137,8 +141,13 @@ func (r *SysctlsReader) Restrict(keep func(name string) bool) int {
 	return n
 }
 
-// Close closes every file.
+// Close closes every file. Closing it again returns an error wrapping
+// ErrClosed.
 func (r *SysctlsReader) Close() error {
+	if r.closed {
+		return fmt.Errorf("procparse: closing sysctls: %w", ErrClosed)
+	}
+	r.closed = true
 	var errs []error
 	for i, f := range r.files {
 		if f != nil {

@@ -11,8 +11,9 @@ import (
 // and a reused UDPScanner walks it. Opened inside a network namespace, it
 // keeps reading that namespace. It is not safe for concurrent use.
 type UDPScanFile struct {
-	f  *readfile.File
-	sc UDPScanner
+	f      *readfile.File
+	sc     UDPScanner
+	closed bool
 }
 
 // OpenUDPScan opens one UDP socket table for repeated scans. The error wraps
@@ -33,6 +34,9 @@ func (fs FS) OpenUDPScan(file UDPFile) (*UDPScanFile, error) {
 // socket that passes filter. The scanner and the sockets it returns are
 // valid until the next Scan or Close.
 func (u *UDPScanFile) Scan(filter UDPFilter) (*UDPScanner, error) {
+	if u.closed {
+		return nil, fmt.Errorf("procparse: reading %s: %w", u.f.Path(), ErrClosed)
+	}
 	b, err := u.f.Read()
 	if err != nil {
 		return nil, fmt.Errorf("procparse: reading %s: %w", u.f.Path(), err)
@@ -48,5 +52,12 @@ func (u *UDPScanFile) Scan(filter UDPFilter) (*UDPScanner, error) {
 // Path is the file being read.
 func (u *UDPScanFile) Path() string { return u.f.Path() }
 
-// Close closes the file.
-func (u *UDPScanFile) Close() error { return u.f.Close() }
+// Close closes the file. Closing it again returns an error wrapping
+// ErrClosed.
+func (u *UDPScanFile) Close() error {
+	if u.closed {
+		return fmt.Errorf("procparse: closing %s: %w", u.f.Path(), ErrClosed)
+	}
+	u.closed = true
+	return u.f.Close()
+}
