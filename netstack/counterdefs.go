@@ -129,6 +129,8 @@ const (
 	SocketDrops = "drops"
 	// SocketTruncated is datagrams truncated to the read buffer (MSG_TRUNC).
 	SocketTruncated = "truncated"
+	// SocketUnjoined is datagrams read for a multicast group the socket did not join (IP_PKTINFO; socketstats Config.PacketInfo).
+	SocketUnjoined = "unjoined"
 	// SocketPending is the size in bytes of the next datagram queued after the last read (FIONREAD), a level.
 	SocketPending = "pending"
 	// SocketRmemAlloc is bytes of receive memory in use (SK_MEMINFO_RMEM_ALLOC).
@@ -231,6 +233,7 @@ const (
 	cSocketBatches
 	cSocketDrops
 	cSocketTruncated
+	cSocketUnjoined
 	cSocketPending
 	cSocketRmemAlloc
 	cSocketRcvbuf
@@ -317,6 +320,7 @@ var counterTable = [numCounterIDs]counterDef{
 	cSocketBatches:              {SourceSockets, SocketBatches, StageApplication, 64, false},
 	cSocketDrops:                {SourceSockets, SocketDrops, StageSocket, 64, false},
 	cSocketTruncated:            {SourceSockets, SocketTruncated, StageApplication, 64, false},
+	cSocketUnjoined:             {SourceSockets, SocketUnjoined, StageSocket, 64, false},
 	cSocketPending:              {SourceSockets, SocketPending, StageApplication, 64, true},
 	cSocketRmemAlloc:            {SourceSockets, SocketRmemAlloc, StageSocket, 64, true},
 	cSocketRcvbuf:               {SourceSockets, SocketRcvbuf, StageSocket, 64, true},

@@ -110,6 +110,7 @@ func Diagnose(d *Delta) []Finding {
 	dg.udp(&fs)
 	dg.ignoredMulti(&fs)
 	dg.checksumKnobs(fs)
+	dg.unjoinedGroups(&fs)
 	dg.socket(&fs)
 	dg.application(&fs)
 	dg.txSocket(&fs)

@@ -202,3 +202,24 @@ func (g diag) netfilter(fs *[]Finding) {
 // reasonNetfilterDrop is the kfree_skb reason of a netfilter verdict
 // NF_DROP (enum skb_drop_reason SKB_DROP_REASON_NETFILTER_DROP).
 const reasonNetfilterDrop = "NETFILTER_DROP"
+
+// unjoinedGroups reports own sockets (Collector.AddSocket with
+// socketstats Config.PacketInfo) that read datagrams addressed to groups
+// they never joined: with IP_MULTICAST_ALL on (the kernel's default), a
+// socket bound to the unspecified address receives every group any socket
+// of the host joined on that port (net/ipv4/igmp.c ip_mc_sf_allow). Not a
+// loss: the application reads traffic that is not its own, which costs
+// its buffer and its CPU and corrupts its sequence accounting.
+func (g diag) unjoinedGroups(fs *[]Finding) {
+	for _, c := range g.moved(SourceSockets, name(SocketUnjoined)) {
+		*fs = append(*fs, Finding{Stage: StageSocket, Object: c.Object, Evidence: []Evidence{ev(c)},
+			Summary: fmt.Sprintf("%s read %d datagrams for multicast groups it never joined", c.Object, c.Delta),
+			Cause:   "the socket is bound to the unspecified address with IP_MULTICAST_ALL on, so it receives the groups other sockets of the host joined on its port",
+			Knobs: []Knob{{
+				Name:    "IP_MULTICAST_ALL",
+				Current: "1",
+				Advice:  "turn it off on the socket (socketstats: leave Config.MulticastAll false), or bind the socket to its group address",
+				Command: "setsockopt(fd, IPPROTO_IP, IP_MULTICAST_ALL, 0)",
+			}}})
+	}
+}

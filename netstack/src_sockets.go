@@ -95,6 +95,9 @@ func appendOwn(snap *Snapshot, socks []OwnSocket) {
 			add(cSocketDrops, st.Drops)
 		}
 		add(cSocketTruncated, st.Truncated)
+		if st.UnjoinedKnown {
+			add(cSocketUnjoined, st.Unjoined)
+		}
 		add(cSocketPending, st.NextDatagram)
 		if st.BufferKnown {
 			add(cSocketRmemAlloc, st.Buffer.Used)

@@ -254,7 +254,7 @@ func (c *Conn) finish(msgs []Message) int {
 		ctr.truncated.Add(uint64(trunc))
 	}
 	if unjoined > 0 {
-		c.pk.unjoined.Add(unjoined)
+		ctr.unjoined.Add(unjoined)
 	}
 	if ctrunc > 0 {
 		ctr.ctruncated.Add(uint64(ctrunc))

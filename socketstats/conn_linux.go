@@ -397,6 +397,7 @@ func (c *Conn) configure(fd int, cfg Config) error {
 		if err := c.pk.enable(fd, c.family); err != nil {
 			return err
 		}
+		c.ctr.packetInfo = true
 	}
 	if !cfg.MulticastAll {
 		if c.family == unix.AF_INET6 {

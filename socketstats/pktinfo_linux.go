@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/netip"
-	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -12,9 +11,6 @@ import (
 // pktinfoState is the reader's state for Config.PacketInfo.
 type pktinfoState struct {
 	on bool
-	// unjoined counts datagrams whose destination was a multicast group
-	// the Conn had not joined.
-	unjoined atomic.Uint64
 	// joined is the reader's copy of the groups held, refreshed once per
 	// batch under Conn.mu; its backing array is reused, so the copy
 	// allocates only when the Conn holds more groups than ever before.
@@ -41,7 +37,7 @@ func (p *pktinfoState) enable(fd, family int) error {
 // delivers every group any socket of the host joined on that port
 // (net/ipv4/igmp.c ip_mc_sf_allow), which the application may count as its
 // own traffic.
-func (c *Conn) Unjoined() uint64 { return c.pk.unjoined.Load() }
+func (c *Conn) Unjoined() uint64 { return c.ctr.unjoined.Load() }
 
 // refreshJoined copies the group addresses held into the reader's list.
 func (c *Conn) refreshJoined() {

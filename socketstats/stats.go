@@ -45,6 +45,14 @@ type Stats struct {
 	// path.
 	Truncated, CTruncated uint64
 
+	// Unjoined counts datagrams read whose destination (IP_PKTINFO) was a
+	// multicast group the socket had not joined: the traffic of other
+	// sockets' groups that IP_MULTICAST_ALL delivers to a socket bound to
+	// the unspecified address. UnjoinedKnown is true with
+	// Config.PacketInfo, without which the destination is not known.
+	Unjoined      uint64
+	UnjoinedKnown bool
+
 	// NextDatagram is the last SIOCINQ value (kernel, read after each batch
 	// and by Sample and metrics collections, not by SampleStats): the
 	// length in bytes of the datagram at the head of the queue (not the
@@ -137,6 +145,8 @@ type kernelSample struct {
 type counters struct {
 	packets, bytes, batches atomic.Uint64
 	truncated, ctruncated   atomic.Uint64
+	unjoined                atomic.Uint64
+	packetInfo              bool // set before the Conn is shared
 	batchSizes              atomicHistogram
 	queueDelay              atomicHistogram
 
@@ -200,6 +210,7 @@ func (c *counters) snapshot(s *Stats) {
 	s.DropsKnown = c.dropsKnown.Load()
 	s.Truncated = c.truncated.Load()
 	s.CTruncated = c.ctruncated.Load()
+	s.Unjoined, s.UnjoinedKnown = c.unjoined.Load(), c.packetInfo
 	s.NextDatagram = c.nextDatagram.Load()
 	s.Behind = s.NextDatagram != 0
 	s.BufferKnown = c.bufKnown.Load()
