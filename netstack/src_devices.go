@@ -248,20 +248,18 @@ func appendEthtool(snap *Snapshot, dd *DeviceData, gen uint64, stages []Stage) {
 		stage := stages[i]
 		snap.next().set(SourceEthtool, stage, 64, false, -1, dd.StatValues[i], gen, dd.Name, name, dd.Driver.Driver)
 	}
-	gauge := func(stage Stage, name string, v uint32) {
-		snap.next().set(SourceEthtool, stage, 32, true, -1, uint64(v), gen, dd.Name, name, dd.Driver.Driver)
-	}
+	gauge := func(id counterID, v uint32) { snap.put(id, -1, uint64(v), gen, dd.Name, dd.Driver.Driver) }
 	if dd.HasRings {
-		gauge(StageNIC, "ring.rx", dd.Rings.Rx)
-		gauge(StageNIC, "ring.rx_max", dd.Rings.RxMax)
-		gauge(StageTxDriver, "ring.tx", dd.Rings.Tx)
-		gauge(StageTxDriver, "ring.tx_max", dd.Rings.TxMax)
+		gauge(cEthtoolRingRx, dd.Rings.Rx)
+		gauge(cEthtoolRingRxMax, dd.Rings.RxMax)
+		gauge(cEthtoolRingTx, dd.Rings.Tx)
+		gauge(cEthtoolRingTxMax, dd.Rings.TxMax)
 	}
 	if dd.HasChannels {
-		gauge(StageNIC, "channels.combined", dd.Channels.Combined)
-		gauge(StageNIC, "channels.max_combined", dd.Channels.MaxCombined)
-		gauge(StageNIC, "channels.rx", dd.Channels.Rx)
-		gauge(StageTxDriver, "channels.tx", dd.Channels.Tx)
+		gauge(cEthtoolChannelsCombined, dd.Channels.Combined)
+		gauge(cEthtoolChannelsMaxCombined, dd.Channels.MaxCombined)
+		gauge(cEthtoolChannelsRx, dd.Channels.Rx)
+		gauge(cEthtoolChannelsTx, dd.Channels.Tx)
 	}
 }
 
@@ -302,9 +300,9 @@ func appendSysfs(snap *Snapshot, dd *DeviceData, gen uint64) {
 				snap.next().set(SourceDevices, StageTxDriver, 64, gauge, idx, a.Value, gen, dd.Name, name, "")
 			}
 		}
-		add("tx_timeout", q.TxTimeout, false)
+		add(DeviceTxTimeout, q.TxTimeout, false)
 		if q.BQL.Present {
-			add("bql.stall_cnt", q.BQL.StallCnt, false)
+			add(DeviceBQLStallCnt, q.BQL.StallCnt, false)
 			add("bql.limit", q.BQL.Limit, true)
 			add("bql.inflight", q.BQL.Inflight, true)
 			add("bql.stall_max", q.BQL.StallMax, true)

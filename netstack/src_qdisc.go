@@ -138,15 +138,15 @@ func appendQdiscs(snap *Snapshot, qs []qdisc.Qdisc, cls []qdisc.Class, want func
 		if st.Has(qdisc.HasPkt64) {
 			pktBits = 64
 		}
-		c("bytes", st.Bytes, 64, false)
-		c("packets", st.Packets, pktBits, false)
-		c("drops", st.Drops, 32, false)
-		c("overlimits", st.Overlimits, 32, false)
+		c(QdiscBytes, st.Bytes, 64, false)
+		c(QdiscPackets, st.Packets, pktBits, false)
+		c(QdiscDrops, st.Drops, 32, false)
+		c(QdiscOverlimits, st.Overlimits, 32, false)
 		if !st.Has(qdisc.HasLegacy) {
-			c("requeues", st.Requeues, 32, false)
+			c(QdiscRequeues, st.Requeues, 32, false)
 		}
-		c("qlen", st.Qlen, 32, true)
-		c("backlog", st.Backlog, 32, true)
+		c(QdiscQlen, st.Qlen, 32, true)
+		c(QdiscBacklog, st.Backlog, 32, true)
 	}
 	for i := range qs {
 		add(&qs[i], qs[i].Kind)

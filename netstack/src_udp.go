@@ -72,16 +72,14 @@ func appendUDP(snap *Snapshot, socks []udptable.UDPSocket, names map[netip.AddrP
 		// Inodes are unsigned int in the kernel (get_next_ino): they always
 		// fit; the clamp only keeps a corrupt value from going negative.
 		idx := int64(min(k.Inode, 1<<63-1))
-		add := func(name string, v uint64, bits uint8, gauge bool) {
-			snap.next().set(SourceUDP, StageSocket, bits, gauge, idx, v, k.Cookie, obj, name, "")
-		}
+		add := func(id counterID, v uint64) { snap.put(id, idx, v, k.Cookie, obj, "") }
 		if k.Mem.HasDrops() {
-			add("drops", k.Mem.Drops, 32, false)
+			add(cUDPDrops, k.Mem.Drops)
 		}
-		add("rx_queue", k.RxQueue, 32, true)
+		add(cUDPRxQueue, k.RxQueue)
 		if k.Mem.Fields > 0 && k.Mem.RcvBuf > 0 {
-			add("rmem_alloc", k.Mem.RmemAlloc, 32, true)
-			add("rcvbuf", k.Mem.RcvBuf, 32, true)
+			add(cUDPRmemAlloc, k.Mem.RmemAlloc)
+			add(cUDPRcvbuf, k.Mem.RcvBuf)
 		}
 	}
 }
