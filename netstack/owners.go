@@ -1,9 +1,6 @@
 package netstack
 
 import (
-	"bytes"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -71,7 +68,7 @@ func (o *OwnerCache) Resolve(inodes []uint64) error {
 		var so SocketOwner
 		if pids := owners[ino]; len(pids) > 0 {
 			so.PID = pids[0]
-			so.Comm = readComm(o.procRoot, so.PID)
+			so.Comm, _ = fs.Comm(so.PID) // "" when it cannot be read
 		}
 		o.known[ino] = so
 	}
@@ -138,13 +135,4 @@ func (so SocketOwner) String() string {
 		s += " " + so.Comm
 	}
 	return s
-}
-
-// readComm reads /proc/PID/comm, "" when it cannot be read.
-func readComm(procRoot string, pid int) string {
-	b, err := os.ReadFile(filepath.Join(procRoot, strconv.Itoa(pid), "comm"))
-	if err != nil {
-		return ""
-	}
-	return string(bytes.TrimRight(b, "\n"))
 }

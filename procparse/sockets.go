@@ -5,6 +5,8 @@ import (
 	"os"
 	"slices"
 	"strconv"
+
+	"github.com/packetpath/packetpath/internal/readfile"
 )
 
 // SocketInodes appends to dst the inode numbers of the sockets that process
@@ -120,4 +122,24 @@ func parseSocketLink(target string) (uint64, bool) {
 		return 0, false
 	}
 	return ino, true
+}
+
+// Comm returns the command name of process pid (pid 0: the caller), read
+// from ROOT/PID/comm: the kernel's task comm (include/linux/sched.h
+// TASK_COMM_LEN), normally the executable's base name cut to 15 bytes, or
+// the name a thread gave itself with prctl(PR_SET_NAME). The error names
+// the file and wraps os.ErrNotExist when the process does not exist.
+func (fs FS) Comm(pid int) (string, error) {
+	path := fs.Path(strconv.Itoa(pid), "comm")
+	if pid == 0 {
+		path = fs.Path("self", "comm")
+	}
+	b, err := readfile.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("procparse: command name: %w", err)
+	}
+	if n := len(b); n > 0 && b[n-1] == '\n' {
+		b = b[:n-1]
+	}
+	return string(b), nil
 }

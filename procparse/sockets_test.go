@@ -138,3 +138,34 @@ func FuzzParseSocketLink(f *testing.F) {
 		}
 	})
 }
+
+// TestComm reads command names from the fixture tree (whitespace kept
+// inside the name, only the kernel's final newline dropped) and the
+// caller's own, which the test binary names after itself.
+func TestComm(t *testing.T) {
+	fs, err := NewFS(filepath.Join("testdata", "fdproc"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for pid, want := range map[int]string{100: "mcast-recv", 200: "worker thread"} {
+		if got, err := fs.Comm(pid); err != nil || got != want {
+			t.Errorf("Comm(%d) = %q, %v; want %q", pid, got, err, want)
+		}
+	}
+	if _, err := fs.Comm(999); !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), filepath.Join("999", "comm")) {
+		t.Errorf("Comm(999) error %v, want os.ErrNotExist naming the file", err)
+	}
+	live, err := NewFS(DefaultRoot)
+	if err != nil {
+		t.Skip(err)
+	}
+	want, err := os.ReadFile("/proc/self/comm")
+	if err != nil {
+		t.Skip(err)
+	}
+	for _, pid := range []int{0, os.Getpid()} {
+		if got, err := live.Comm(pid); err != nil || got+"\n" != string(want) {
+			t.Errorf("live Comm(%d) = %q, %v; want %q", pid, got, err, want)
+		}
+	}
+}

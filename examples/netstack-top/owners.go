@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -42,7 +40,7 @@ func (c *ownerCache) lookup(inodes []uint64) map[uint64]string {
 		for _, ino := range missing {
 			c.names[ino] = ""
 			if err == nil {
-				c.names[ino] = c.describe(owners[ino])
+				c.names[ino] = c.describe(fs, owners[ino])
 			}
 		}
 	}
@@ -57,7 +55,7 @@ func (c *ownerCache) lookup(inodes []uint64) map[uint64]string {
 }
 
 // describe names up to three PIDs with their command (/proc/PID/comm).
-func (c *ownerCache) describe(pids []int) string {
+func (c *ownerCache) describe(fs procparse.FS, pids []int) string {
 	var parts []string
 	for i, pid := range pids {
 		if i == 3 {
@@ -65,8 +63,8 @@ func (c *ownerCache) describe(pids []int) string {
 			break
 		}
 		s := strconv.Itoa(pid)
-		if b, err := os.ReadFile(filepath.Join(c.proc, s, "comm")); err == nil {
-			s += " (" + strings.TrimSpace(string(b)) + ")"
+		if comm, err := fs.Comm(pid); err == nil {
+			s += " (" + strings.TrimSpace(comm) + ")"
 		}
 		parts = append(parts, s)
 	}
