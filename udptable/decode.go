@@ -6,9 +6,13 @@ import (
 	"net/netip"
 	"syscall"
 
-	"github.com/packetpath/packetpath/internal/nl"
 	"github.com/packetpath/packetpath/procparse"
 )
+
+// The message and attribute walks below are written out rather than using
+// internal/nl's Next and Attrs: they run once per socket per dump, and the
+// calls cost 2.7x the decode (BenchmarkDecodeUDPSockets, interleaved: 85
+// against 229 ns per socket). The live Table reads datagrams through nl.
 
 // Wire layout of a NETLINK_SOCK_DIAG exchange (include/uapi/linux/netlink.h,
 // include/uapi/linux/inet_diag.h, include/uapi/linux/sock_diag.h). Netlink
@@ -40,6 +44,7 @@ const (
 	// Request attribute carrying the filter program.
 	diagReqAttrBytecode = 1 // INET_DIAG_REQ_BYTECODE
 
+	diagNlaTypeMask = 0x3fff // ~(NLA_F_NESTED | NLA_F_NET_BYTEORDER)
 )
 
 // DecodeUDPSockets decodes the netlink messages of a SOCK_DIAG_BY_FAMILY dump
@@ -76,15 +81,22 @@ func DecodeUDPSockets(dst []UDPSocket, b []byte, protocol uint8) ([]UDPSocket, e
 // the number of bytes consumed (up to and including NLMSG_DONE).
 func decodeDiag(dst []UDPSocket, b []byte, protocol uint8, seq uint32, checkSeq bool) (out []UDPSocket, done bool, n int, err error) {
 	off := 0
-	for off < len(b) {
-		m, rest, err := nl.Next(b[off:])
-		if err != nil {
-			return dst, false, off, malformedDiag(off, "%v", err)
+	for len(b)-off >= diagNlmsgHdrLen {
+		h := b[off:]
+		mlen := int(binary.NativeEndian.Uint32(h[0:4]))
+		typ := binary.NativeEndian.Uint16(h[4:6])
+		mseq := binary.NativeEndian.Uint32(h[8:12])
+		if mlen < diagNlmsgHdrLen || mlen > len(h) {
+			return dst, false, off, malformedDiag(off, "netlink message length %d with %d bytes left", mlen, len(h))
 		}
-		next := len(b) - len(rest)
-		payload := m.Data
-		if !checkSeq || m.Header.Sequence == seq {
-			switch m.Header.Type {
+		payload := h[diagNlmsgHdrLen:mlen]
+		// Messages are padded to 4 bytes (NLMSG_ALIGN).
+		next := off + (mlen+3)&^3
+		if next > len(b) {
+			next = len(b)
+		}
+		if !checkSeq || mseq == seq {
+			switch typ {
 			case diagNlmsgDone:
 				if len(payload) >= 4 {
 					if e := int32(binary.NativeEndian.Uint32(payload)); e < 0 {
@@ -108,6 +120,9 @@ func decodeDiag(dst []UDPSocket, b []byte, protocol uint8, seq uint32, checkSeq 
 			}
 		}
 		off = next
+	}
+	if off != len(b) {
+		return dst, false, off, malformedDiag(off, "%d trailing bytes, shorter than a netlink header", len(b)-off)
 	}
 	return dst, false, off, nil
 }
@@ -143,11 +158,16 @@ func decodeDiagMsg(s *UDPSocket, p []byte, protocol uint8, off int) error {
 	s.UID = ne.Uint32(p[64:68])
 	s.Inode = uint64(ne.Uint32(p[68:72]))
 
+	a := p[diagMsgLen:]
 	aoff := off + diagNlmsgHdrLen + diagMsgLen
-	a := nl.NewAttrs(p[diagMsgLen:])
-	for a.Next() {
-		v := a.Data
-		switch a.Type {
+	for len(a) >= diagNlaHdrLen {
+		alen := int(ne.Uint16(a[0:2]))
+		atyp := ne.Uint16(a[2:4]) & diagNlaTypeMask
+		if alen < diagNlaHdrLen || alen > len(a) {
+			return malformedDiag(aoff, "attribute %d of length %d with %d bytes left", atyp, alen, len(a))
+		}
+		v := a[diagNlaHdrLen:alen]
+		switch atyp {
 		case diagAttrSKMemInfo:
 			decodeSKMemInfo(&s.Mem, v)
 		case diagAttrShutdown:
@@ -167,9 +187,12 @@ func decodeDiagMsg(s *UDPSocket, p []byte, protocol uint8, off int) error {
 				s.CgroupID, s.HasCgroupID = ne.Uint64(v), true
 			}
 		}
-	}
-	if err := a.Err(); err != nil {
-		return malformedDiag(aoff+a.Off, "%v", err)
+		step := (alen + 3) &^ 3
+		if step > len(a) {
+			step = len(a)
+		}
+		a = a[step:]
+		aoff += step
 	}
 	return nil
 }
