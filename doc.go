@@ -16,7 +16,7 @@
 //	                full (dropped), flow limit                      (netdev_budget, netdev_max_backlog, ...)
 //	IP              InDiscards, InHdrErrors, InAddrErrors         procparse: SNMP, Netstat, SNMP6
 //	UDP             NoPorts, InErrors, InCsumErrors               procparse: SNMP (Udp, UdpLite), SNMP6 (Udp6)
-//	socket buffer   RcvbufErrors, MemErrors, per-socket drops,    socketstats: Table (sock_diag, ss -uamn);
+//	socket buffer   RcvbufErrors, MemErrors, per-socket drops,    udptable: Table (sock_diag, ss -uamn);
 //	                memory held against rcvbuf                      procparse: UDP (/proc/net/udp)
 //	application     datagrams still queued, time they waited,     socketstats: Conn (recvmmsg, SO_RXQ_OVFL,
 //	                drops seen per batch                            SIOCINQ, SO_MEMINFO, SO_TIMESTAMPNS)
@@ -41,6 +41,14 @@
 // dropevents counts the kernel's drop tracepoints
 // (udp:udp_fail_queue_rcv_skb, sock:*, skb:kfree_skb) and skb drop reasons
 // through perf_event_open, so a drop is pinned to its site and reason.
+//
+// bundle is the capture format: frames holding /proc and /sys trees and the
+// kernel's raw netlink dumps and ethtool replies as received, so a capture
+// replays through the same decoders as a live collection (netstack
+// Config.Bundle, examples/capture, netstack-top -root).
+//
+// Underneath, internal/nl is the single netlink layer of nic, qdisc and
+// udptable, and internal/readfile the single reader of /proc and /sys files.
 //
 // The examples directory holds the programs people run: netstack-top (the
 // live stack view), capture (bundles for offline analysis), mcast-recv (a
