@@ -37,7 +37,11 @@ type Counter struct {
 	// /proc/net/udp); for a qdisc or class the ifindex in the high 32 bits
 	// and a hash of its parent handle and kind in the low 32; 0 when the
 	// source has none. A different Gen between two snapshots means the
-	// object was re-created and its counters restarted.
+	// object was re-created and its counters restarted; Gen 0 on either
+	// side means the identity is unknown (the same device read from
+	// /proc/net/dev instead of rtnetlink, the same socket from
+	// /proc/net/udp instead of sock_diag), and only the values decide
+	// (see ComputeDelta).
 	Gen uint64
 	// Object names what the counter belongs to: a device ("eth0"), a
 	// socket ("0.0.0.0:5000"), a qdisc's device, or "" for host-wide
@@ -128,7 +132,12 @@ type Delta struct {
 //   - A counter absent from prev is New, with no delta.
 //   - A different Gen means the object was re-created (a device deleted and
 //     added again gets a new ifindex, a socket a new cookie): Reset, and
-//     Delta is the value counted since the re-creation, Value.
+//     Delta is the value counted since the re-creation, Value. Gen 0 on
+//     either side is no identity: a source that knows none (/proc/net/dev
+//     has no ifindex, /proc/net/udp no cookie) may stand in for one that
+//     does (rtnetlink, sock_diag) from one snapshot to the next, so a Gen
+//     that changed from or to 0 is not a re-creation, and the rules below
+//     compare the values (a decrease is then a reset or a wrap as usual).
 //   - A counter that did not go backwards moved by Value-Prev.
 //   - A 32-bit counter that went backwards wrapped past 2^32 only when the
 //     wrap is believable: the wrapped delta uint32(Value-Prev) is below half
@@ -195,7 +204,7 @@ func ComputeDelta(prev, cur *Snapshot, dst *Delta) {
 			d.New = true
 		default:
 			d.Prev = p.Value
-			if c.Value < p.Value && p.Gen == c.Gen && isVolume(c) {
+			if c.Value < p.Value && sameGen(p, c) && isVolume(c) {
 				recreated = true
 			}
 			d.Delta, d.Reset, d.Wrapped = counterDelta(p, c, limit)
@@ -208,6 +217,12 @@ func ComputeDelta(prev, cur *Snapshot, dst *Delta) {
 	if recreated {
 		resetRecreated(dst.Counters, secs)
 	}
+}
+
+// sameGen reports whether p and c may be the same incarnation of their
+// object: equal Gens, or a Gen of 0 (unknown) on either side.
+func sameGen(p, c *Counter) bool {
+	return p.Gen == c.Gen || p.Gen == 0 || c.Gen == 0
 }
 
 // maxWrapRate is the highest rate, per second, at which ComputeDelta
@@ -230,7 +245,7 @@ func wrapLimit(secs float64) uint64 {
 // counterDelta is the increase from p to c given the counter's width and
 // identity, limit the largest believable 32-bit wrap (wrapLimit).
 func counterDelta(p, c *Counter, limit uint64) (delta uint64, reset, wrapped bool) {
-	if p.Gen != c.Gen {
+	if !sameGen(p, c) {
 		return c.Value, true, false
 	}
 	if c.Value >= p.Value {

@@ -41,6 +41,12 @@ type ownSockets struct {
 // batches, truncated, pending (the last SIOCINQ reading, taken after each
 // batch and by Conn.Sample: the length in bytes of the next queued
 // datagram) and queue_delay_max_ns.
+//
+// When the sample fails (a socket closed without RemoveSocket) the
+// snapshot has an error for the socket (Source SourceSockets, Object name)
+// and leaves out its kernel-side counters (drops, rmem_alloc, rcvbuf,
+// rmem_high_water; Stats.DropsKnown and BufferKnown are false): an earlier
+// sample's values are not the kernel's now. The read-path counters stay.
 func (c *Collector) AddSocket(name string, conn *socketstats.Conn) {
 	c.own.mu.Lock()
 	defer c.own.mu.Unlock()
@@ -75,6 +81,10 @@ func (s ownSource) collect(_ context.Context, snap *Snapshot) error {
 		// has them now, not as the reader's last batch left them.
 		if err := conn.SampleStats(&k.Stats); err != nil {
 			snap.addErr(SourceSockets, k.Name, err)
+			// The kernel was not asked: what Stats holds of it is an
+			// earlier sample's. Leave it out rather than show it as now.
+			k.Stats.DropsKnown = false
+			k.Stats.BufferKnown = false
 		}
 	}
 	appendOwn(snap, d.Sockets)
