@@ -202,7 +202,9 @@ func (f *FrameData) EthtoolReply(dev, op string) ([]byte, error) {
 
 // OpenBundle opens the bundle at path: a directory (a bundle, or a proc
 // tree read as one frame) or a .tar.gz of one, which is extracted into a
-// temporary directory that Close removes. Extraction stops when ctx is
+// temporary directory that Close removes. Anything else (a FIFO, a device,
+// a socket) fails at once with an error wrapping readfile.ErrNotRegular and
+// ErrNotBundle; nothing is opened that could block. Extraction stops when ctx is
 // done, with an error wrapping ctx.Err(). A path that is neither gives an
 // error wrapping ErrNotBundle.
 func OpenBundle(ctx context.Context, path string) (*Bundle, error) {
@@ -213,6 +215,11 @@ func OpenBundle(ctx context.Context, path string) (*Bundle, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("bundle %s: %w", path, err)
+	}
+	if !st.IsDir() && !st.Mode().IsRegular() {
+		// Opening a FIFO would wait for a writer: refuse what is neither
+		// before opening it (extractTarGz checks again, without waiting).
+		return nil, fmt.Errorf("bundle %s: neither a directory nor an archive: %w (%s): %w", path, readfile.ErrNotRegular, kind(st.Mode()), ErrNotBundle)
 	}
 	if !st.IsDir() {
 		tmp, problems, err := extractTarGz(ctx, path)
@@ -270,6 +277,21 @@ func (b *Bundle) open(ctx context.Context) error {
 		b.frames = append(b.frames, fr)
 	}
 	return nil
+}
+
+// kind names a file type in messages.
+func kind(m os.FileMode) string {
+	switch {
+	case m&os.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&os.ModeCharDevice != 0:
+		return "a character device"
+	case m&os.ModeDevice != 0:
+		return "a block device"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	}
+	return "file mode " + m.Type().String()
 }
 
 // Info returns bundle.json (for a bare proc tree, one frame ".").

@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -14,15 +15,26 @@ import (
 )
 
 // Limits of bundle extraction. A bundle written by WriteBundle holds a few
-// hundred to a few thousand members per frame, each a kernel file; none of
-// these is reached by a real capture.
+// hundred to a few thousand members per frame, each a kernel file, and
+// takes a few MB; none of these is reached by a real capture.
 const (
 	// maxMember is the largest member extracted: the size past which
 	// the readers refuse a file anyway (readfile.MaxSize, 256 MiB).
 	maxMember = readfile.MaxSize
 	// maxTotal bounds the member data read from an archive, written
-	// or skipped (1 GiB): past it extraction stops.
-	maxTotal = 1 << 30
+	// or skipped (512 MiB): past it extraction stops. The largest legit
+	// member is /proc/net/udp of a host with very many sockets (128
+	// bytes a socket: 573,440 sockets print 73 MB), and a frame's
+	// other files take a few MB, so two such frames fit with room.
+	maxTotal = 512 << 20
+	// maxRatio bounds the bytes extracted per compressed byte read
+	// (200): kernel text files compress 5-20 times (the test captures'
+	// /proc/net/udp 12 times), zeros over 1,000 times, so a small
+	// archive cannot fill the temporary directory with a gzip bomb.
+	maxRatio = 200
+	// ratioSlack is extracted before maxRatio applies (1 MiB), so that
+	// the first members, before gzip has read much, are not held to it.
+	ratioSlack = 1 << 20
 	// maxEntries bounds the number of members (262,144).
 	maxEntries = 1 << 18
 	// maxDepth bounds the components of a member's path.
@@ -45,22 +57,21 @@ type Problem struct {
 // directories, regular files and symbolic links whose target stays inside
 // the bundle (relative, with ".." only leading and not climbing above the
 // bundle) are extracted; hard links, devices, FIFOs, unsafe names, paths
-// deeper than maxDepth, duplicate names and members larger than
-// maxMember are left out and returned as problems, as is the end of
-// an archive that exceeds maxTotal bytes or maxEntries members
-// or that is cut short. ctx is checked between members and while copying.
+// deeper than maxDepth, duplicate names, sparse members and members larger
+// than maxMember are left out and returned as problems, as is the end of
+// an archive that exceeds maxTotal bytes or maxEntries members, that
+// expands more than maxRatio times the compressed bytes read, or that is
+// cut short. ctx is checked between members and while copying. file is
+// opened without waiting (O_NONBLOCK, see readfile.OpenRegular) and must
+// be a regular file: a FIFO, device or socket fails at once.
 func extractTarGz(ctx context.Context, file string) (string, []Problem, error) {
-	f, err := os.Open(file)
+	f, err := readfile.OpenRegular(file)
 	if err != nil {
 		return "", nil, err
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err != nil {
-		return "", nil, err
-	} else if !st.Mode().IsRegular() {
-		return "", nil, fmt.Errorf("%s: %w (%v)", file, readfile.ErrNotRegular, st.Mode().Type())
-	}
-	zr, err := gzip.NewReader(f)
+	cr := &countReader{r: f}
+	zr, err := gzip.NewReader(cr)
 	if err != nil {
 		return "", nil, fmt.Errorf("%s: not a gzip archive: %w", file, err)
 	}
@@ -68,7 +79,9 @@ func extractTarGz(ctx context.Context, file string) (string, []Problem, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	problems, err := extractTar(ctx, zr, file, tmp, defaultExtractLimits())
+	lim := defaultExtractLimits()
+	lim.compressed = &cr.n
+	problems, err := extractTar(ctx, zr, file, tmp, lim)
 	if err != nil {
 		os.RemoveAll(tmp)
 		return "", nil, err
@@ -81,10 +94,60 @@ func extractTarGz(ctx context.Context, file string) (string, []Problem, error) {
 type extractLimits struct {
 	member, total int64
 	entries       int
+	// ratio bounds the bytes written per byte of *compressed (the
+	// archive bytes read so far) past slack; nil compressed: no bound.
+	ratio, slack int64
+	compressed   *int64
 }
 
 func defaultExtractLimits() extractLimits {
-	return extractLimits{member: maxMember, total: maxTotal, entries: maxEntries}
+	return extractLimits{member: maxMember, total: maxTotal, entries: maxEntries, ratio: maxRatio, slack: ratioSlack}
+}
+
+// countReader counts the bytes read through it.
+type countReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countReader) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	c.n += int64(n)
+	return n, err
+}
+
+// errRatio is the cause of a member cut by the compression-ratio bound.
+var errRatio = errors.New("compression ratio bound")
+
+// ratioWriter writes to w until more than lim.slack + lim.ratio times the
+// compressed bytes read so far have been written in all (*written).
+type ratioWriter struct {
+	w       io.Writer
+	written *int64
+	lim     *extractLimits
+}
+
+func (r *ratioWriter) Write(b []byte) (int, error) {
+	if r.lim.compressed != nil && *r.written+int64(len(b)) > r.lim.slack+r.lim.ratio**r.lim.compressed {
+		return 0, errRatio
+	}
+	n, err := r.w.Write(b)
+	*r.written += int64(n)
+	return n, err
+}
+
+// sparse reports whether h is a sparse member (old GNU or PAX GNU.sparse
+// records), whose holes archive/tar would expand to h.Size zero bytes.
+func sparse(h *tar.Header) bool {
+	if h.Typeflag == tar.TypeGNUSparse {
+		return true
+	}
+	for k := range h.PAXRecords {
+		if strings.HasPrefix(k, "GNU.sparse.") {
+			return true
+		}
+	}
+	return false
 }
 
 // extractTar unpacks the tar stream r (named file in messages) into the
@@ -98,7 +161,7 @@ func extractTar(ctx context.Context, r io.Reader, file, dir string, lim extractL
 	defer x.close()
 	tr := tar.NewReader(r)
 	var problems []Problem
-	var total int64
+	var total, written int64
 	for n := 0; ; n++ {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("%s: extraction stopped after %d members: %w", file, n, err)
@@ -118,6 +181,10 @@ func extractTar(ctx context.Context, r io.Reader, file, dir string, lim extractL
 			problems = append(problems, Problem{"", fmt.Errorf("archive %s has more than %d members; extraction stopped at %q", file, lim.entries, h.Name)})
 			return problems, nil
 		}
+		if sparse(h) {
+			problems = append(problems, Problem{h.Name, fmt.Errorf("archive member %q left out: sparse members are not extracted (no kernel file is sparse; its %d bytes would be mostly holes)", h.Name, h.Size)})
+			continue
+		}
 		if h.Size > 0 {
 			total += h.Size
 		}
@@ -125,9 +192,14 @@ func extractTar(ctx context.Context, r io.Reader, file, dir string, lim extractL
 			problems = append(problems, Problem{"", fmt.Errorf("archive %s holds more than %d MiB of files; extraction stopped at %q", file, lim.total>>20, h.Name)})
 			return problems, nil
 		}
-		if err := x.member(ctx, h, tr, lim.member); err != nil {
+		w := func(out io.Writer) io.Writer { return &ratioWriter{w: out, written: &written, lim: &lim} }
+		if err := x.member(ctx, h, tr, lim.member, w); err != nil {
 			if ctx.Err() != nil {
 				return nil, fmt.Errorf("%s: extracting %s: %w", file, h.Name, ctx.Err())
+			}
+			if errors.Is(err, errRatio) {
+				problems = append(problems, Problem{"", fmt.Errorf("archive %s expands more than %d times its compressed size (%d MiB written from %d KiB read), which no capture does; extraction stopped at %q", file, lim.ratio, written>>20, *lim.compressed>>10, h.Name)})
+				return problems, nil
 			}
 			problems = append(problems, Problem{h.Name, fmt.Errorf("archive member %q left out: %w", h.Name, err)})
 		}

@@ -22,6 +22,6 @@ func newExtractor(root string) (*extractor, error) {
 
 func (x *extractor) close() {}
 
-func (x *extractor) member(context.Context, *tar.Header, io.Reader, int64) error {
+func (x *extractor) member(context.Context, *tar.Header, io.Reader, int64, func(io.Writer) io.Writer) error {
 	return errors.ErrUnsupported
 }

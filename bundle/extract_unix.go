@@ -38,7 +38,8 @@ func (x *extractor) close() {
 	unix.Close(x.root)
 }
 
-func (x *extractor) member(ctx context.Context, h *tar.Header, r io.Reader, maxSize int64) error {
+// member extracts h, writing a regular file's data through wrap(file).
+func (x *extractor) member(ctx context.Context, h *tar.Header, r io.Reader, maxSize int64, wrap func(io.Writer) io.Writer) error {
 	parts, err := memberPath(h.Name)
 	if err != nil {
 		return err
@@ -63,6 +64,8 @@ func (x *extractor) member(ctx context.Context, h *tar.Header, r io.Reader, maxS
 		return fmt.Errorf("device nodes are not extracted")
 	case tar.TypeFifo:
 		return fmt.Errorf("FIFOs are not extracted")
+	case tar.TypeGNUSparse:
+		return fmt.Errorf("sparse members are not extracted")
 	default:
 		return fmt.Errorf("entries of type %q are not extracted", h.Typeflag)
 	}
@@ -88,7 +91,7 @@ func (x *extractor) member(ctx context.Context, h *tar.Header, r io.Reader, maxS
 		return dupErr(err)
 	}
 	out := os.NewFile(uintptr(fd), base)
-	err = copyCtx(ctx, out, r, h.Size)
+	err = copyCtx(ctx, wrap(out), r, h.Size)
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}

@@ -12,7 +12,23 @@ import (
 // open opens path read-only without following it into a FIFO's wait, and
 // returns the descriptor and the size fstat reports, after checking that
 // it is a regular file of at most MaxSize bytes.
-func open(path string) (int, int, error) {
+func open(path string) (int, int, error) { return openMax(path, MaxSize) }
+
+// OpenRegular opens path for reading as open does (O_NONBLOCK, so that a
+// FIFO does not wait for a writer, then fstat), without the MaxSize bound:
+// it is for a file the caller streams (a bundle archive). The error wraps
+// ErrNotRegular for anything but a regular file, os.ErrNotExist or
+// os.ErrPermission when that is the cause.
+func OpenRegular(path string) (*os.File, error) {
+	fd, _, err := openMax(path, -1)
+	if err != nil {
+		return nil, err
+	}
+	return os.NewFile(uintptr(fd), path), nil
+}
+
+// openMax is open with the size bound max (none when negative).
+func openMax(path string, max int64) (int, int, error) {
 	var fd int
 	var err error
 	for {
@@ -39,7 +55,7 @@ func open(path string) (int, int, error) {
 		unix.Close(fd)
 		return -1, 0, &os.PathError{Op: "open", Path: path, Err: fmt.Errorf("%w (%s)", ErrNotRegular, fileType(st.Mode))}
 	}
-	if st.Size > MaxSize {
+	if max >= 0 && st.Size > max {
 		unix.Close(fd)
 		return -1, 0, &os.PathError{Op: "open", Path: path, Err: tooLarge(st.Size)}
 	}
