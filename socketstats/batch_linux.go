@@ -145,15 +145,34 @@ func (c *Conn) doRead(fd uintptr) bool {
 	}
 	c.memOK = false
 	if c.memDue {
+		// The sample is published (Stats.Buffer) only when no sampler is
+		// reading at the same time: publications are serialised by smu in
+		// the order of their getsockopt calls, so an older sample never
+		// replaces a newer one. The reader does not wait for a sampler; the
+		// sampler's concurrent sample stands for the batch's in Stats (the
+		// batch's own is in BatchInfo either way).
+		locked := c.smu.TryLock()
 		c.memLen = uint32(unsafe.Sizeof(c.meminfo))
 		_, _, e := unix.RawSyscall6(unix.SYS_GETSOCKOPT, fd, unix.SOL_SOCKET, unix.SO_MEMINFO,
 			uintptr(unsafe.Pointer(&c.meminfo)), uintptr(unsafe.Pointer(&c.memLen)), 0)
 		c.memOK = e == 0 && c.memLen >= unix.SK_MEMINFO_DROPS*4+4
+		if locked {
+			if c.memOK {
+				c.ctr.observeBuffer(c.memUsage())
+			}
+			c.smu.Unlock()
+		}
 	}
 	if c.tsMode != TimestampsOff {
 		c.now = time.Now().UnixNano()
 	}
 	return true
+}
+
+// memUsage is the reader's last SO_MEMINFO read.
+func (c *Conn) memUsage() BufferUsage {
+	return BufferUsage{Used: uint64(c.meminfo[unix.SK_MEMINFO_RMEM_ALLOC]),
+		Size: uint64(c.meminfo[unix.SK_MEMINFO_RCVBUF]), Drops: c.meminfo[unix.SK_MEMINFO_DROPS]}
 }
 
 // finish fills msgs from the headers of the c.n datagrams received and
@@ -237,10 +256,8 @@ func (c *Conn) finish(msgs []Message) int {
 		b.NewDrops += ctr.observeDrops(ovfl)
 	}
 	if c.memOK {
-		b.Buffer = BufferUsage{Used: uint64(c.meminfo[unix.SK_MEMINFO_RMEM_ALLOC]),
-			Size: uint64(c.meminfo[unix.SK_MEMINFO_RCVBUF]), Drops: c.meminfo[unix.SK_MEMINFO_DROPS]}
+		b.Buffer = c.memUsage()
 		b.HasBuffer = true
-		ctr.observeBuffer(b.Buffer.Used, b.Buffer.Size, b.Buffer.Drops)
 		b.NewDrops += ctr.observeDrops(b.Buffer.Drops)
 	}
 	b.Drops = ctr.drops.Load()

@@ -67,7 +67,8 @@ type Conn struct {
 
 	// Sampler state: SO_MEMINFO (and SIOCINQ) read at call time by Sample,
 	// SampleStats and the metrics callback, from any goroutine. smu
-	// serialises the samplers; the reader never takes it.
+	// serialises the samplers and the publication of SO_MEMINFO samples
+	// (counters.buf); the reader only tries it (TryLock), never waits.
 	smu      sync.Mutex
 	sampleFn func(fd uintptr)
 	sWantInq bool
@@ -538,7 +539,7 @@ func (c *Conn) sampleKernel(withInq bool) (kernelSample, error) {
 		k.buf = BufferUsage{Used: uint64(c.sMem[unix.SK_MEMINFO_RMEM_ALLOC]),
 			Size: uint64(c.sMem[unix.SK_MEMINFO_RCVBUF]), Drops: c.sMem[unix.SK_MEMINFO_DROPS]}
 		k.memOK = true
-		c.ctr.observeBuffer(k.buf.Used, k.buf.Size, k.buf.Drops)
+		c.ctr.observeBuffer(k.buf) // smu held: see bufferSample
 		c.ctr.observeDrops(k.buf.Drops)
 	}
 	return k, errors.Join(ierr, merr)

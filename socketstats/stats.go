@@ -1,6 +1,7 @@
 package socketstats
 
 import (
+	"runtime"
 	"sync/atomic"
 	"time"
 )
@@ -63,7 +64,10 @@ type Stats struct {
 
 	// Buffer is the last SO_MEMINFO sample (kernel); BufferKnown is false
 	// until one has been taken (see Config.MemInfoEvery, Sample,
-	// SampleStats).
+	// SampleStats). Its three values come from one getsockopt call, and
+	// samples taken concurrently (by the reader after a batch and by
+	// samplers) are published in the order they were read, so a later
+	// Stats never shows an older sample than an earlier one did.
 	Buffer      BufferUsage
 	BufferKnown bool
 	// HighWater is the largest Buffer.Used seen, in bytes of kernel memory.
@@ -158,11 +162,49 @@ type counters struct {
 	dropsBase  uint32
 
 	nextDatagram atomic.Uint64
-	bufUsed      atomic.Uint64
-	bufSize      atomic.Uint64
-	bufDrops     atomic.Uint32
-	bufKnown     atomic.Bool
+	buf          bufferSample
 	highWater    atomic.Uint64
+}
+
+// bufferSample holds the last SO_MEMINFO sample behind a sequence lock,
+// so that a snapshot sees the three values of one getsockopt together.
+// Writers must be serialised by the caller (Conn.smu: the samplers hold
+// it, the reader publishes only when it gets it without waiting), in the
+// order of their getsockopt calls, so that a newer sample is never
+// overwritten by an older one. seq is odd while a write is in progress;
+// seq/2 is the number of samples published, 0 while none has been.
+type bufferSample struct {
+	seq        atomic.Uint64
+	used, size atomic.Uint64
+	drops      atomic.Uint32
+}
+
+// store publishes a sample. Callers are serialised (see bufferSample).
+func (b *bufferSample) store(u BufferUsage) {
+	b.seq.Add(1)
+	b.used.Store(u.Used)
+	b.size.Store(u.Size)
+	b.drops.Store(u.Drops)
+	b.seq.Add(1)
+}
+
+// load returns the last sample published, the number of samples published
+// up to it (0: none yet, and a zero BufferUsage). It retries while a
+// write is in progress, yielding the processor after a few tries so that
+// a preempted writer can finish.
+func (b *bufferSample) load() (BufferUsage, uint64) {
+	for try := 1; ; try++ {
+		s1 := b.seq.Load()
+		if s1&1 == 0 {
+			u := BufferUsage{Used: b.used.Load(), Size: b.size.Load(), Drops: b.drops.Load()}
+			if b.seq.Load() == s1 {
+				return u, s1 / 2
+			}
+		}
+		if try%8 == 0 {
+			runtime.Gosched()
+		}
+	}
 }
 
 // observeDrops folds a raw 32-bit kernel drop counter into the widened
@@ -188,17 +230,19 @@ func (c *counters) observeDrops(raw uint32) uint64 {
 	}
 }
 
-func (c *counters) observeBuffer(used, size uint64, drops uint32) {
-	c.bufUsed.Store(used)
-	c.bufSize.Store(size)
-	c.bufDrops.Store(drops)
-	c.bufKnown.Store(true)
+// observeBuffer publishes an SO_MEMINFO sample. Callers must be
+// serialised, in the order in which they read the kernel (Conn.smu; see
+// bufferSample). HighWater is raised before the sample is published, so a
+// snapshot, which loads the sample first, never has HighWater below
+// Buffer.Used.
+func (c *counters) observeBuffer(b BufferUsage) {
 	for {
 		hw := c.highWater.Load()
-		if used <= hw || c.highWater.CompareAndSwap(hw, used) {
-			return
+		if b.Used <= hw || c.highWater.CompareAndSwap(hw, b.Used) {
+			break
 		}
 	}
+	c.buf.store(b)
 }
 
 func (c *counters) snapshot(s *Stats) {
@@ -213,8 +257,9 @@ func (c *counters) snapshot(s *Stats) {
 	s.Unjoined, s.UnjoinedKnown = c.unjoined.Load(), c.packetInfo
 	s.NextDatagram = c.nextDatagram.Load()
 	s.Behind = s.NextDatagram != 0
-	s.BufferKnown = c.bufKnown.Load()
-	s.Buffer = BufferUsage{Used: c.bufUsed.Load(), Size: c.bufSize.Load(), Drops: c.bufDrops.Load()}
+	var n uint64
+	s.Buffer, n = c.buf.load()
+	s.BufferKnown = n > 0
 	s.HighWater = c.highWater.Load()
 	c.queueDelay.snapshot(&s.QueueDelay)
 }
