@@ -26,7 +26,9 @@ type Counter struct {
 	// "socket:[N]" in /proc/PID/fd), so that sockets sharing an address
 	// stay apart; the qdisc or class handle (for a qdisc without a handle
 	// below a parent, such as the default children of mq, the parent
-	// handle in the high 32 bits); the queue number; -1 when unused.
+	// handle in the high 32 bits); the queue number; for a driver
+	// statistic (ethtool -S) its position in the driver's string table,
+	// since drivers repeat names across queues; -1 when unused.
 	Index int64
 	// Value is the counter as read. Kernel counters narrower than 64 bits
 	// are zero-extended; Bits says how wide the kernel keeps it.
@@ -51,8 +53,9 @@ type Counter struct {
 	// ethtool string, the struct field as tc or ip print it).
 	Name string
 	// Label carries one descriptive attribute where the source has one: the
-	// qdisc kind ("tbf"), the driver of a device, a socket's group. It is
-	// not part of the counter's identity.
+	// qdisc kind ("tbf"), the queue of a driver statistic ("rx-0", "" when
+	// device-wide), the driver of a ring or channel gauge, a socket's
+	// group. It is not part of the counter's identity.
 	Label string
 }
 

@@ -53,7 +53,13 @@ const (
 	// would misreport when they fall (attribute packetpath.counter).
 	MetricMIBGauge = "packetpath.mib.gauge"
 	// MetricDriver is packetpath.driver.counter {1}: allow-listed ethtool -S
-	// statistics (attributes network.interface.name, packetpath.counter).
+	// statistics (attributes network.interface.name, packetpath.counter;
+	// packetpath.queue for a per-queue statistic, "rx-0", as drivers
+	// repeat the same names in each queue's block; and
+	// packetpath.counter.index, the position in the driver's string table,
+	// for a name the driver repeats within one queue or device-wide, such
+	// as vmxnet3's "giant hdr" twice per transmit queue), one series per
+	// statistic.
 	MetricDriver = "packetpath.driver.counter"
 	// MetricQdiscCounter is packetpath.qdisc.counter: bytes (By is not
 	// split out: attribute packetpath.counter says which), packets, drops,
@@ -124,7 +130,15 @@ const (
 	AttrCookie      = attribute.Key("packetpath.socket.cookie")
 	AttrDropReason  = attribute.Key("packetpath.drop.reason")
 	AttrStage       = attribute.Key("packetpath.stage")
-	AttrSource      = attribute.Key("packetpath.source")
+	// AttrQueue is the queue of a per-queue driver statistic: "rx-N" or
+	// "tx-N" as sysfs names the device's queues, "queue-N" for a channel
+	// without a direction, "xdp-N" and "xdp-cpu-N" for XDP transmit rings.
+	AttrQueue = attribute.Key("packetpath.queue")
+	// AttrCounterIndex is a driver statistic's position in the driver's
+	// string table (ethtool -S order, from 0), for the names a driver
+	// repeats within one queue or device-wide.
+	AttrCounterIndex = attribute.Key("packetpath.counter.index")
+	AttrSource       = attribute.Key("packetpath.source")
 	// AttrPID and AttrExecutable are the OpenTelemetry semantic conventions'
 	// process.pid and process.executable.name, for a socket's owner.
 	AttrPID        = attribute.Key("process.pid")
@@ -518,6 +532,19 @@ func observeSnapshot(o metric.Observer, ins *otelInstruments, opts *MetricOption
 	}
 	var socks []otelSocket
 	sockIdx := map[sockKey]int{}
+	// Driver statistics whose name repeats within one queue (or
+	// device-wide) get their string-table index as an attribute.
+	type drvKey struct{ dev, name, queue string }
+	var drvDup map[drvKey]int
+	if len(opts.DriverStats) > 0 {
+		drvDup = map[drvKey]int{}
+		for i := range s.Counters {
+			c := &s.Counters[i]
+			if c.Source == SourceEthtool && !c.Gauge && opts.device(c.Object) && opts.driverStat(c.Name) {
+				drvDup[drvKey{c.Object, c.Name, c.Label}]++
+			}
+		}
+	}
 	for i := range s.Counters {
 		c := &s.Counters[i]
 		switch c.Source {
@@ -572,7 +599,15 @@ func observeSnapshot(o metric.Observer, ins *otelInstruments, opts *MetricOption
 			}
 		case SourceEthtool:
 			if !c.Gauge && opts.device(c.Object) && opts.driverStat(c.Name) {
-				o.ObserveInt64(ins.driver, i64(c.Value), metric.WithAttributes(AttrInterface.String(c.Object), AttrCounter.String(c.Name)))
+				attrs := make([]attribute.KeyValue, 2, 4)
+				attrs[0], attrs[1] = AttrInterface.String(c.Object), AttrCounter.String(c.Name)
+				if c.Label != "" {
+					attrs = append(attrs, AttrQueue.String(c.Label))
+				}
+				if drvDup[drvKey{c.Object, c.Name, c.Label}] > 1 {
+					attrs = append(attrs, AttrCounterIndex.Int64(c.Index))
+				}
+				o.ObserveInt64(ins.driver, i64(c.Value), metric.WithAttributes(attrs...))
 			}
 		case SourceQdisc:
 			if !opts.device(c.Object) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/packetpath/packetpath/internal/reuse"
@@ -53,9 +54,11 @@ type devState struct {
 	irqErr   error
 	sysfs    *sysfsDevice
 	sysfsErr error
-	// stages caches the stage of each driver statistic (by its name), so
-	// that re-reads do not parse the names again.
+	// stages and queues cache the stage and the queue label of each driver
+	// statistic (by its name), so that re-reads do not parse the names
+	// again.
 	stages []Stage
+	queues []string
 }
 
 func (st *devState) close() {
@@ -182,8 +185,9 @@ func (s *devicesSource) ethtool(snap *Snapshot, l *nic.Link, st *devState, dd *D
 		} else if st.stats != nil {
 			dd.StatValues = vals
 			dd.StatNames = st.stats.Names()
-			if len(st.stages) != len(dd.StatNames) {
+			if len(st.stages) != len(dd.StatNames) || len(st.queues) != len(dd.StatNames) {
 				st.stages = statStages(dd.StatNames, st.stages[:0])
+				st.queues = statQueues(dd.StatNames, st.queues[:0])
 			}
 		}
 	} else if st.statsErr != nil && !isUnsupported(st.statsErr) {
@@ -209,7 +213,7 @@ func (s *devicesSource) ethtool(snap *Snapshot, l *nic.Link, st *devState, dd *D
 			snap.addErr(SourceEthtool, l.Name, err)
 		}
 	}
-	appendEthtool(snap, dd, uint64(uint32(l.Index)), st.stages)
+	appendEthtoolQueues(snap, dd, uint64(uint32(l.Index)), st.stages, st.queues)
 }
 
 // statStages places each driver statistic on the path by its name: transmit
@@ -234,19 +238,67 @@ func statStages(names []string, dst []Stage) []Stage {
 	return dst
 }
 
+// statQueues labels each driver statistic with the queue it belongs to
+// (nic.QueueStats), "" for a device-wide one: "rx-N" or "tx-N" as sysfs
+// names the device's queues, "queue-N" for a channel or ring whose name
+// says no direction, "xdp-N" for a driver's XDP transmit ring and
+// "xdp-cpu-N" for a per-CPU XDP transmit queue.
+func statQueues(names []string, dst []string) []string {
+	start := len(dst)
+	for range names {
+		dst = append(dst, "")
+	}
+	for _, q := range nic.QueueStats(names, nil) {
+		var prefix string
+		switch {
+		case q.Kind == nic.QueueXDPCPU:
+			prefix = "xdp-cpu-"
+		case q.Kind == nic.QueueXDP:
+			prefix = "xdp-"
+		case q.Dir == nic.DirRx:
+			prefix = "rx-"
+		case q.Dir == nic.DirTx:
+			prefix = "tx-"
+		default:
+			prefix = "queue-"
+		}
+		if q.Index >= 0 && q.Index < len(names) {
+			dst[start+q.Index] = prefix + strconv.Itoa(q.Queue)
+		}
+	}
+	return dst
+}
+
 // appendEthtool flattens one device's driver statistics, rings and
 // channels. stages holds each statistic's stage (statStages); nil computes
 // them.
 func appendEthtool(snap *Snapshot, dd *DeviceData, gen uint64, stages []Stage) {
+	appendEthtoolQueues(snap, dd, gen, stages, nil)
+}
+
+// appendEthtoolQueues is appendEthtool with each statistic's queue label
+// (statQueues); nil computes them.
+//
+// A driver statistic's Index is its position in the driver's string table
+// (ETH_SS_STATS), which stays the same while the device exists (a table
+// that changes is re-read as a whole, and a re-created device has a new
+// ifindex, the Gen): drivers repeat names in every queue block (vmxnet3's
+// "drv dropped rx total" once per receive queue, even twice in one block:
+// "giant hdr"), so the name alone does not tell the counters apart. Label
+// is the statistic's queue ("rx-0", statQueues), "" for a device-wide one.
+// The ring and channel gauges have Index -1 and the driver as Label.
+func appendEthtoolQueues(snap *Snapshot, dd *DeviceData, gen uint64, stages []Stage, queues []string) {
 	if len(stages) != len(dd.StatNames) {
 		stages = statStages(dd.StatNames, nil)
+	}
+	if len(queues) != len(dd.StatNames) {
+		queues = statQueues(dd.StatNames, nil)
 	}
 	for i, name := range dd.StatNames {
 		if i >= len(dd.StatValues) {
 			break
 		}
-		stage := stages[i]
-		snap.next().set(SourceEthtool, stage, 64, false, -1, dd.StatValues[i], gen, dd.Name, name, dd.Driver.Driver)
+		snap.next().set(SourceEthtool, stages[i], 64, false, int64(i), dd.StatValues[i], gen, dd.Name, name, queues[i])
 	}
 	gauge := func(id counterID, v uint32) { snap.put(id, -1, uint64(v), gen, dd.Name, dd.Driver.Driver) }
 	if dd.HasRings {
