@@ -144,16 +144,3 @@ func TestDecodeSockaddr(t *testing.T) {
 		t.Error("nil accepted")
 	}
 }
-
-func TestEncodeGroupReq(t *testing.T) {
-	var b [groupSourceReqSize]byte
-	n := encodeGroupReq(b[:], 3, Group{Addr: netip.MustParseAddr("232.1.1.1"), Source: netip.MustParseAddr("10.0.0.1")})
-	if n != 264 || binary.NativeEndian.Uint32(b[:]) != 3 ||
-		binary.NativeEndian.Uint16(b[8:]) != unix.AF_INET || [4]byte(b[12:16]) != [4]byte{232, 1, 1, 1} ||
-		binary.NativeEndian.Uint16(b[136:]) != unix.AF_INET || [4]byte(b[140:144]) != [4]byte{10, 0, 0, 1} {
-		t.Errorf("group_source_req: n %d % x", n, b[:150])
-	}
-	if n := encodeGroupReq(b[:], 1, Group{Addr: netip.MustParseAddr("ff15::1")}); n != 136 {
-		t.Errorf("group_req length %d, want 136", n)
-	}
-}

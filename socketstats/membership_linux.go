@@ -1,16 +1,17 @@
 package socketstats
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"net/netip"
+	"net"
 	"os"
 	"runtime"
 	"slices"
 	"strconv"
-	"unsafe"
+	"syscall"
 
+	"golang.org/x/net/ipv4"
+	"golang.org/x/net/ipv6"
 	"golang.org/x/sys/unix"
 
 	"github.com/packetpath/packetpath/procparse"
@@ -78,7 +79,8 @@ func (e *MembershipError) Unwrap() []error {
 // Join adds a membership on the Conn's interface: any-source when g.Source
 // is invalid (MCAST_JOIN_GROUP), source-specific otherwise
 // (MCAST_JOIN_SOURCE_GROUP, RFC 3678), at the IPv4 or IPv6 level to match
-// the socket.
+// the socket, through golang.org/x/net/ipv4 or ipv6 (joining is not a hot
+// path: each call allocates).
 func (c *Conn) Join(g Group) error { return c.membership("join", g) }
 
 // Leave drops a membership added by Join (or Config.Groups).
@@ -102,33 +104,11 @@ func (c *Conn) membership(op string, g Group) error {
 	if (g.Addr.Is6() && !g.Addr.Is4In6()) != is6 || (g.Source.IsValid() && (g.Source.Is6() && !g.Source.Is4In6()) != is6) {
 		return fail(fmt.Errorf("address family does not match the socket: %w", unix.EAFNOSUPPORT))
 	}
-	level, opt := unix.IPPROTO_IP, 0
-	if is6 {
-		level = unix.IPPROTO_IPV6
-	}
-	switch {
-	case op == "join" && !g.Source.IsValid():
-		opt = unix.MCAST_JOIN_GROUP
-	case op == "join":
-		opt = unix.MCAST_JOIN_SOURCE_GROUP
-	case !g.Source.IsValid():
-		opt = unix.MCAST_LEAVE_GROUP
-	default:
-		opt = unix.MCAST_LEAVE_SOURCE_GROUP
-	}
-	var req [groupSourceReqSize]byte
-	n := encodeGroupReq(req[:], uint32(c.ifidx), g)
-	var serr error
-	if err := c.rc.Control(func(fd uintptr) {
-		_, _, e := unix.Syscall6(unix.SYS_SETSOCKOPT, fd, uintptr(level), uintptr(opt),
-			uintptr(unsafe.Pointer(&req[0])), uintptr(n), 0)
-		if e != 0 {
-			serr = e
-		}
-	}); err != nil {
+	serr, err := c.setMembership(op == "join", is6, g)
+	if err != nil {
 		return fail(err)
 	}
-	if serr != nil {
+	if serr != 0 {
 		e := &MembershipError{Op: op, Group: g, Interface: c.ifname, Index: c.ifidx, Err: serr}
 		if serr == unix.ENOBUFS && !is6 {
 			e.MaxMemberships, e.MaxSources = c.memberLimits()
@@ -211,36 +191,55 @@ func readMemberLimits() (groups, sources procparse.SysctlInt) {
 	return groups, sources
 }
 
-// Layout of struct group_req / group_source_req (include/uapi/linux/in.h):
-// a __u32 interface index, then __kernel_sockaddr_storage (128 bytes,
-// aligned like a pointer) for the group and, for the source form, the source.
-const (
-	ssAlign            = int(unsafe.Sizeof(uintptr(0)))
-	sockaddrStorage    = 128
-	groupReqSize       = ssAlign + sockaddrStorage
-	groupSourceReqSize = ssAlign + 2*sockaddrStorage
-)
-
-// encodeGroupReq writes a group_req (any-source) or group_source_req into
-// b and returns its length.
-func encodeGroupReq(b []byte, ifindex uint32, g Group) int {
-	binary.NativeEndian.PutUint32(b, ifindex)
-	encodeSockaddr(b[ssAlign:ssAlign+sockaddrStorage], g.Addr)
-	if !g.Source.IsValid() {
-		return groupReqSize
+// setMembership joins or leaves g on the Conn's interface (index 0: the
+// kernel chooses by route) through golang.org/x/net/ipv4 or ipv6 over
+// the socket's descriptor, which use MCAST_JOIN_GROUP,
+// MCAST_JOIN_SOURCE_GROUP and their MCAST_LEAVE_ counterparts with a
+// struct group_req or group_source_req (RFC 3678) at IPPROTO_IP or
+// IPPROTO_IPV6. It returns the kernel's errno when setsockopt failed, and
+// err for any other failure (the socket is closed, or x/net refused the
+// request).
+func (c *Conn) setMembership(join, is6 bool, g Group) (syscall.Errno, error) {
+	var ifi *net.Interface
+	if c.ifidx > 0 {
+		ifi = &net.Interface{Index: c.ifidx, Name: c.ifname}
 	}
-	encodeSockaddr(b[ssAlign+sockaddrStorage:], g.Source)
-	return groupSourceReqSize
-}
-
-func encodeSockaddr(b []byte, a netip.Addr) {
-	if a.Is4() || a.Is4In6() {
-		binary.NativeEndian.PutUint16(b, unix.AF_INET)
-		a4 := a.Unmap().As4()
-		copy(b[4:8], a4[:])
-		return
+	grp := &net.UDPAddr{IP: g.Addr.Unmap().AsSlice()}
+	var src *net.UDPAddr
+	if g.Source.IsValid() {
+		src = &net.UDPAddr{IP: g.Source.Unmap().AsSlice()}
 	}
-	binary.NativeEndian.PutUint16(b, unix.AF_INET6)
-	a16 := a.As16()
-	copy(b[8:24], a16[:])
+	var err error
+	if is6 {
+		p := ipv6.NewPacketConn(c.uc)
+		switch {
+		case join && src == nil:
+			err = p.JoinGroup(ifi, grp)
+		case join:
+			err = p.JoinSourceSpecificGroup(ifi, grp, src)
+		case src == nil:
+			err = p.LeaveGroup(ifi, grp)
+		default:
+			err = p.LeaveSourceSpecificGroup(ifi, grp, src)
+		}
+	} else {
+		p := ipv4.NewPacketConn(c.uc)
+		switch {
+		case join && src == nil:
+			err = p.JoinGroup(ifi, grp)
+		case join:
+			err = p.JoinSourceSpecificGroup(ifi, grp, src)
+		case src == nil:
+			err = p.LeaveGroup(ifi, grp)
+		default:
+			err = p.LeaveSourceSpecificGroup(ifi, grp, src)
+		}
+	}
+	var se *os.SyscallError
+	if errors.As(err, &se) {
+		if errno, ok := se.Err.(syscall.Errno); ok {
+			return errno, nil
+		}
+	}
+	return 0, err
 }
