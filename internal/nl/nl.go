@@ -201,11 +201,21 @@ func (c *Conn) dumpOnce(ctx context.Context, dl time.Time, ctxDL bool, req Reque
 			c.Tap(b)
 		}
 		for len(b) > 0 {
-			m, rest, err := next(b)
-			if err != nil {
+			// The header is read in place (the fields Message.UnmarshalBinary
+			// fills): this loop runs once per message of a sampled dump.
+			var m netlink.Message
+			l := 0
+			if len(b) >= HeaderLen {
+				l = int(ne.Uint32(b))
+			}
+			if l < HeaderLen || l > len(b) {
+				_, _, err := next(b)
 				return false, &netlink.OpError{Op: "receive", Err: err, Sequence: seq}
 			}
-			b = rest
+			m.Header = netlink.Header{Length: uint32(l), Type: netlink.HeaderType(ne.Uint16(b[4:])),
+				Flags: netlink.HeaderFlags(ne.Uint16(b[6:])), Sequence: ne.Uint32(b[8:]), PID: ne.Uint32(b[12:])}
+			m.Data = b[HeaderLen:l]
+			b = b[min((l+3)&^3, len(b)):]
 			if m.Header.Sequence != seq {
 				continue // left over from an older request
 			}
