@@ -36,6 +36,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -165,16 +166,54 @@ func (f *FrameData) Has(rel string) bool {
 // dump): a frame written in Format.
 func (f *FrameData) Raw() bool { return f.Has(LinkDump) }
 
-// Legacy reads the decoded data of a FormatV1 frame (netlink.json) into v
-// (whose type the reader owns: it holds the reader's decoded types). ok is
-// false when the frame has no such file.
+// MaxLegacySize is the largest netlink.json read (16 MiB). A FormatV1
+// capture wrote about 26 KB for a namespace of one device and two
+// sockets: some 670 bytes a link (twice: at the top and in "sources"),
+// 750 a device, 320 a qdisc or class and 420 a UDP socket, plus 24 KB of
+// MIBs. 16 MiB holds some 40,000 UDP sockets beside 1,000 devices with a
+// qdisc each, more than the namespaces format 1 was used on; the readers
+// bound the element counts it may decode to (see netstack).
+const MaxLegacySize = 16 << 20
+
+// LegacyData reads the decoded data of a FormatV1 frame (netlink.json)
+// as bytes, refusing a file over MaxLegacySize with an error wrapping
+// readfile.ErrTooLarge. A frame without the file gives an error wrapping
+// os.ErrNotExist.
+func (f *FrameData) LegacyData() ([]byte, error) {
+	p := filepath.Join(f.root, LegacyFile)
+	fl, err := readfile.OpenRegular(p)
+	if err != nil {
+		return nil, fmt.Errorf("bundle: frame %s: %w", f.Dir, err)
+	}
+	defer fl.Close()
+	st, err := fl.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("bundle: frame %s: %w", f.Dir, err)
+	}
+	if st.Size() > MaxLegacySize {
+		return nil, fmt.Errorf("bundle: frame %s: %s: %w: %d bytes, more than the %d MiB a format 1 capture writes", f.Dir, LegacyFile, readfile.ErrTooLarge, st.Size(), MaxLegacySize>>20)
+	}
+	b, err := io.ReadAll(io.LimitReader(fl, MaxLegacySize+1))
+	if err != nil {
+		return nil, fmt.Errorf("bundle: frame %s: %s: %w", f.Dir, LegacyFile, err)
+	}
+	if len(b) > MaxLegacySize {
+		return nil, fmt.Errorf("bundle: frame %s: %s: %w: more than %d MiB", f.Dir, LegacyFile, readfile.ErrTooLarge, MaxLegacySize>>20)
+	}
+	return b, nil
+}
+
+// Legacy reads the decoded data of a FormatV1 frame (netlink.json, see
+// LegacyData) into v with json.Unmarshal. ok is false when the frame has
+// no such file. A reader of untrusted bundles decodes LegacyData with
+// bounded element counts instead (netstack does).
 func (f *FrameData) Legacy(v any) (ok bool, err error) {
-	raw, err := f.ReadFile(LegacyFile)
+	raw, err := f.LegacyData()
 	if errors.Is(err, os.ErrNotExist) {
 		return false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("bundle: frame %s: %w", f.Dir, err)
+		return false, err
 	}
 	if err := json.Unmarshal(raw, v); err != nil {
 		return false, fmt.Errorf("bundle: frame %s: %s: %w", f.Dir, LegacyFile, err)

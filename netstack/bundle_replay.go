@@ -62,22 +62,7 @@ func (c *Collector) openBundleContext(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("netstack: %w", err)
 	}
-	rs := &replaySource{c: c, b: b, legacy: make([]*frameData, len(b.Frames()))}
-	for i := range b.Frames() {
-		fr := &b.Frames()[i]
-		if fr.Raw() {
-			continue
-		}
-		fd := new(frameData)
-		ok, err := fr.Legacy(fd)
-		if err != nil {
-			b.Close()
-			return fmt.Errorf("netstack: bundle %s: %w: %w", c.cfg.Bundle, err, ErrNotBundle)
-		}
-		if ok {
-			rs.legacy[i] = fd
-		}
-	}
+	rs := &replaySource{c: c, b: b, legacyFrame: -1}
 	c.bundle = b
 	c.sources = []source{rs}
 	return nil
@@ -104,9 +89,31 @@ type replaySource struct {
 	c    *Collector
 	b    *bundle.Bundle
 	next int
-	// legacy is the decoded netlink.json of each FormatV1 frame (nil for
-	// the others), read at open so that a damaged one fails the open.
-	legacy []*frameData
+	// legacy is the decoded netlink.json of FormatV1 frame legacyFrame
+	// (decodeLegacy, with bounded counts), decoded when the frame is
+	// first collected and kept while the collector stays on it; cuts are
+	// the bounds it hit and legacyErr why it could not be decoded, both
+	// reported with every collection of the frame.
+	legacyFrame int
+	legacy      *frameData
+	cuts        []SourceError
+	legacyErr   error
+}
+
+// frameLegacy returns the decoded netlink.json of frame fi (nil for a raw
+// frame or a tree without one), decoding it unless it is the last decoded.
+func (s *replaySource) frameLegacy(fi int, fr *bundle.FrameData) *frameData {
+	if fi != s.legacyFrame {
+		s.legacyFrame, s.legacy, s.cuts, s.legacyErr = fi, nil, nil, nil
+		if !fr.Raw() {
+			fd, cuts, ok, err := decodeLegacy(fr)
+			if ok {
+				s.legacy = fd
+			}
+			s.cuts, s.legacyErr = cuts, err
+		}
+	}
+	return s.legacy
 }
 
 func (s *replaySource) kind() Source { return 0 }
@@ -121,7 +128,7 @@ func (s *replaySource) collect(ctx context.Context, dst *Snapshot) error {
 	if s.next < len(frames)-1 {
 		s.next++
 	}
-	legacy := s.legacy[fi]
+	legacy := s.frameLegacy(fi, fr)
 	dst.Time = time.Time{}
 	switch {
 	case !fr.Time.IsZero():
@@ -132,6 +139,10 @@ func (s *replaySource) collect(ctx context.Context, dst *Snapshot) error {
 	for _, p := range s.b.Problems(fi) {
 		dst.addErr(memberSource(p.Member), "bundle", p.Err)
 	}
+	if s.legacyErr != nil {
+		dst.addErr(memberSource(bundle.LegacyFile), bundle.LegacyFile, s.legacyErr)
+	}
+	dst.Errors = append(dst.Errors, s.cuts...)
 	want := func(src Source) bool { return c.cfg.Sources&src != 0 }
 	fs, err := procparse.NewFS(fr.ProcRoot())
 	if err != nil {
