@@ -43,7 +43,7 @@ func (c *Collector) captureEthtool(fw *bundle.FrameWriter, links []nic.Link) {
 func (s *replaySource) replayDevices(ctx context.Context, dst *Snapshot, fr *bundle.FrameData, fs procparse.FS) {
 	c := s.c
 	want := c.cfg.Sources & (SourceLinks | SourceEthtool | SourceDevices)
-	dump, err := fr.ReadFile(bundle.LinkDump)
+	dump, err := readDump(dst, fr, bundle.LinkDump, want, "links", rawMaxLinks)
 	if err != nil {
 		dst.addErr(want, "", fmt.Errorf("links: %w", err))
 		return
@@ -54,6 +54,9 @@ func (s *replaySource) replayDevices(ctx context.Context, dst *Snapshot, fr *bun
 	cl := nic.OpenReplay(nic.Config{SysRoot: cfg.SysRoot, ProcRoot: cfg.ProcRoot}, dump, func(dev, op string, buf []byte) error {
 		b, err := fr.EthtoolReply(dev, op)
 		if err != nil {
+			return err
+		}
+		if err := checkEthtoolReply(dev, op, b); err != nil {
 			return err
 		}
 		copy(buf, b)

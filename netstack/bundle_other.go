@@ -25,7 +25,7 @@ func (s *replaySource) replayDevices(_ context.Context, dst *Snapshot, fr *bundl
 	want := func(src Source) bool { return c.cfg.Sources&src != 0 }
 	d := &dst.Sources
 	{
-		b, err := fr.ReadFile(bundle.LinkDump)
+		b, err := readDump(dst, fr, bundle.LinkDump, SourceLinks|SourceEthtool|SourceDevices, "links", rawMaxLinks)
 		if err == nil {
 			d.Links, err = nic.DecodeLinks(b, d.Links[:0])
 		}

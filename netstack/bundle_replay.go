@@ -288,7 +288,7 @@ func (s *replaySource) replayRaw(ctx context.Context, dst *Snapshot, fr *bundle.
 		s.replayDevices(ctx, dst, fr, fs)
 	case want(SourceQdisc):
 		// The qdisc source names devices from the link dump.
-		if b, err := fr.ReadFile(bundle.LinkDump); err == nil {
+		if b, err := readDump(dst, fr, bundle.LinkDump, SourceQdisc, "links", rawMaxLinks); err == nil {
 			d.Links, _ = nic.DecodeLinks(b, d.Links[:0])
 		}
 	}
@@ -296,7 +296,7 @@ func (s *replaySource) replayRaw(ctx context.Context, dst *Snapshot, fr *bundle.
 		s.replayQdiscs(dst, fr)
 	}
 	if want(SourceUDP) && ctx.Err() == nil {
-		b, err := fr.ReadFile(bundle.UDPDump)
+		b, err := readDump(dst, fr, bundle.UDPDump, SourceUDP, "UDP sockets", rawMaxUDP)
 		if err == nil {
 			d.UDP, err = udptable.DecodeUDPSockets(d.UDP[:0], b, udptable.ProtocolUDP)
 		}
@@ -327,7 +327,7 @@ func (s *replaySource) replayRaw(ctx context.Context, dst *Snapshot, fr *bundle.
 // devices with a classful qdisc, naming devices from the link dump.
 func (s *replaySource) replayQdiscs(dst *Snapshot, fr *bundle.FrameData) {
 	d := &dst.Sources
-	b, err := fr.ReadFile(bundle.QdiscDump)
+	b, err := readDump(dst, fr, bundle.QdiscDump, SourceQdisc, "qdiscs", rawMaxQdiscs)
 	if err == nil {
 		d.Qdiscs, err = qdisc.DecodeQdiscs(b, d.Qdiscs[:0])
 	}
@@ -341,7 +341,7 @@ func (s *replaySource) replayQdiscs(dst *Snapshot, fr *bundle.FrameData) {
 		if !s.c.device(dev) {
 			return
 		}
-		b, err := fr.ReadFile(bundle.ClassDump(idx))
+		b, err := readDump(dst, fr, bundle.ClassDump(idx), SourceQdisc, "classes of "+dev, rawMaxQdiscs)
 		if errors.Is(err, os.ErrNotExist) {
 			return // the device vanished between the dumps
 		}
