@@ -91,7 +91,10 @@ const (
 	// stage of the path (attribute packetpath.stage), a monotonic counter
 	// since the registration: each collection adds the drops Diagnose
 	// attributes to each stage over the interval since the collection
-	// before it, whichever reader asked for either. Any number of readers
+	// before it, whichever reader asked for either. A counter missing from
+	// a collection because its source failed (packetpath.source.up 0) is
+	// taken, when it is back, against its last good value, so the drops of
+	// the failed intervals are counted then. Any number of readers
 	// (two Prometheus servers scraping one exporter) therefore see the same
 	// total, and rate() over it is the loss rate. Prometheus:
 	// packetpath_stage_drops_total.
@@ -306,6 +309,13 @@ type otelState struct {
 	// stageDrops accumulates each delta's drops per stage: the monotonic
 	// MetricStageDrops.
 	stageDrops [numStages]uint64
+	// carry holds the last good value of each counter that the last
+	// snapshot lacks because its source failed there (carryCounters);
+	// merged is the previous snapshot with them appended, which the next
+	// delta is taken from. spare and present are reused buffers.
+	carry, spare []Counter
+	merged       Snapshot
+	present      map[counterKey]struct{}
 	// lastErr is each failing source's error text at the last collection,
 	// for SourceHealth; errCount counts MetricSourceErrors.
 	lastErr  map[Source]string
@@ -327,11 +337,19 @@ func (s *otelState) observe(ctx context.Context, o metric.Observer) error {
 		return err
 	}
 	if s.have {
-		ComputeDelta(&s.snaps[s.cur], &s.snaps[next], &s.delta)
+		prev := &s.snaps[s.cur]
+		if len(s.carry) > 0 {
+			cs := append(s.merged.Counters[:0], prev.Counters...)
+			s.merged = *prev
+			s.merged.Counters = append(cs, s.carry...)
+			prev = &s.merged
+		}
+		ComputeDelta(prev, &s.snaps[next], &s.delta)
 		s.findings = Diagnose(&s.delta)
 		for _, f := range s.findings {
 			s.stageDrops[f.Stage] += f.Drops
 		}
+		s.carryCounters(prev, &s.snaps[next])
 	}
 	s.cur, s.have = next, true
 	snap := &s.snaps[s.cur]
@@ -340,6 +358,53 @@ func (s *otelState) observe(ctx context.Context, o metric.Observer) error {
 	s.observeDiagnosis(o)
 	s.observeHealth(o, snap)
 	return nil
+}
+
+// carryCounters keeps, for the next delta, the counters of prev (the
+// previous snapshot with what was carried into it) that cur lacks because
+// their source failed in cur: an error of the counter's source, for the
+// whole source, for the counter's object, or any error of the source for a
+// host-wide counter (Object ""). The next snapshot that has them again
+// takes its delta from the last good value, so MetricStageDrops counts
+// what was dropped while the source was failing instead of treating the
+// counter as new. A counter whose object went away while its source
+// worked is not kept. With no errors in cur nothing is kept and nothing is
+// done; otherwise the buffers are reused, allocation-free in steady state.
+func (s *otelState) carryCounters(prev, cur *Snapshot) {
+	if len(cur.Errors) == 0 {
+		s.carry = s.carry[:0]
+		return
+	}
+	if s.present == nil {
+		s.present = make(map[counterKey]struct{}, len(cur.Counters))
+	}
+	clear(s.present)
+	for i := range cur.Counters {
+		s.present[cur.Counters[i].key()] = struct{}{}
+	}
+	keep := s.spare[:0]
+	for i := range prev.Counters {
+		c := &prev.Counters[i]
+		if c.Gauge || !sourceFailed(cur, c) {
+			continue
+		}
+		if _, ok := s.present[c.key()]; !ok {
+			keep = append(keep, *c)
+		}
+	}
+	s.spare, s.carry = s.carry[:0], keep
+}
+
+// sourceFailed reports whether snap has an error of c's source that may
+// have left c out.
+func sourceFailed(snap *Snapshot, c *Counter) bool {
+	for i := range snap.Errors {
+		e := &snap.Errors[i]
+		if e.Source&c.Source != 0 && (e.Object == "" || c.Object == "" || e.Object == c.Object) {
+			return true
+		}
+	}
+	return false
 }
 
 // otelSocket is one socket of the UDP table, for its series.
