@@ -203,6 +203,15 @@ func decodeLegacy(fr *bundle.FrameData) (fd *frameData, cuts []SourceError, ok b
 	if err != nil {
 		return nil, nil, false, err
 	}
+	fd, cuts, err = decodeLegacyJSON(raw)
+	if err != nil {
+		return nil, nil, false, fmt.Errorf("bundle: frame %s: %s: %w", fr.Dir, bundle.LegacyFile, err)
+	}
+	return fd, cuts, true, nil
+}
+
+// decodeLegacyJSON decodes netlink.json within the bounds above.
+func decodeLegacyJSON(raw []byte) (fd *frameData, cuts []SourceError, err error) {
 	lf := &legacyFrame{budget: legacyNestedBudget}
 	s := &lf.Sources
 	set := func(name string, src Source, max int) (string, Source, int, *int) { return name, src, max, &lf.budget }
@@ -216,7 +225,7 @@ func decodeLegacy(fr *bundle.FrameData) (fd *frameData, cuts []SourceError, ok b
 	s.Drops.name, s.Drops.src, s.Drops.max, s.Drops.budget = set("drop counts", SourceDropEvents, 1)
 	s.Drops.one = true
 	if err := json.Unmarshal(raw, lf); err != nil {
-		return nil, nil, false, fmt.Errorf("bundle: frame %s: %s: %w", fr.Dir, bundle.LegacyFile, err)
+		return nil, nil, err
 	}
 	lf.Links.errs(&cuts)
 	for _, e := range []interface{ errs(*[]SourceError) }{&s.Links, &s.Devices, &s.Qdiscs, &s.Classes, &s.UDP, &s.Sockets, &s.Drops} {
@@ -236,5 +245,5 @@ func decodeLegacy(fr *bundle.FrameData) (fd *frameData, cuts []SourceError, ok b
 			d.StatValues = d.StatValues[:min(len(d.StatValues), legacyMaxStatNames)]
 		}
 	}
-	return fd, cuts, true, nil
+	return fd, cuts, nil
 }
