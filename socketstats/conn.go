@@ -126,7 +126,10 @@ type Config struct {
 	// MemInfoEvery reads SO_MEMINFO after every MemInfoEvery-th batch; 0
 	// means every batch; negative never. It only decides what the read
 	// path samples (BatchInfo.Buffer): Sample, SampleStats and metrics
-	// collections read SO_MEMINFO themselves whatever its value.
+	// collections read SO_MEMINFO themselves whatever its value. The read
+	// path's sample also becomes Stats.Buffer, except when a sampler is
+	// reading SO_MEMINFO at that moment: the reader does not wait for it,
+	// and the sampler's sample, taken at the same time, stands in.
 	MemInfoEvery int
 }
 
