@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/packetpath/packetpath/bundle"
+	"github.com/packetpath/packetpath/internal/netnstest"
 	"github.com/packetpath/packetpath/netstack"
 )
 
@@ -80,5 +81,92 @@ func TestCaptureFlags(t *testing.T) {
 	stderr.Reset()
 	if rc := run([]string{"-o", "x", "-frames", "0"}, &stdout, &stderr); rc != 2 || !strings.Contains(stderr.String(), "at least 1") {
 		t.Errorf("-frames 0: exit %d, %q", rc, stderr.String())
+	}
+}
+
+// TestCaptureOutputChecks: -o refuses a non-empty directory, an existing
+// file that is not a .tar.gz and an unknown extension before collecting,
+// and accepts an empty directory.
+func TestCaptureOutputChecks(t *testing.T) {
+	dir := t.TempDir()
+	full := filepath.Join(dir, "full")
+	if err := os.MkdirAll(filepath.Join(full, "notes"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	plain := filepath.Join(dir, "plain")
+	if err := os.WriteFile(plain, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ out, want string }{
+		{full, "directory is not empty (1 entries, e.g. notes)"},
+		{plain, "exists and is not a directory or a .tar.gz"},
+		{filepath.Join(dir, "b.zip"), `unknown extension ".zip"`},
+		{filepath.Join(dir, "b.tgz"), `unknown extension ".tgz"`},
+	} {
+		var stdout, stderr bytes.Buffer
+		if rc := run([]string{"-o", tc.out, "-frames", "1"}, &stdout, &stderr); rc != 2 || !strings.Contains(stderr.String(), tc.want) {
+			t.Errorf("-o %s: exit %d, stderr %q, want %q", tc.out, rc, stderr.String(), tc.want)
+		}
+		if _, err := os.Stat(filepath.Join(tc.out, "frame-000")); err == nil {
+			t.Errorf("-o %s: wrote a frame", tc.out)
+		}
+	}
+	if err := checkOutput(filepath.Join(dir, "b.tar.gz")); err != nil {
+		t.Errorf("new .tar.gz: %v", err)
+	}
+	if err := checkOutput(filepath.Join(dir, "new-bundle")); err != nil {
+		t.Errorf("new directory: %v", err)
+	}
+	empty := filepath.Join(dir, "empty")
+	if err := os.Mkdir(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := checkOutput(empty); err != nil {
+		t.Errorf("empty directory: %v", err)
+	}
+}
+
+func TestCaptureVersionAndNetNSErrors(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if rc := run([]string{"-version"}, &stdout, &stderr); rc != 0 || !strings.HasPrefix(stdout.String(), "capture ") {
+		t.Errorf("-version: exit %d, stdout %q, stderr %q", rc, stdout.String(), stderr.String())
+	}
+	notNS := filepath.Join(t.TempDir(), "passwd")
+	if err := os.WriteFile(notNS, []byte("root:x:0:0::/root:/bin/sh\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ ns, want string }{
+		{notNS, "not a network namespace"},
+		{"pp-no-such-namespace", "ip netns list"},
+	} {
+		stderr.Reset()
+		out := filepath.Join(t.TempDir(), "b")
+		if rc := run([]string{"-o", out, "-netns", tc.ns}, &stdout, &stderr); rc != 1 || !strings.Contains(stderr.String(), tc.want) {
+			t.Errorf("-netns %s: exit %d, stderr %q, want %q", tc.ns, rc, stderr.String(), tc.want)
+		}
+	}
+}
+
+// TestCaptureNetNSName captures one frame of a namespace named as ip netns
+// names it: the bundle's links are the namespace's (lo only).
+func TestCaptureNetNSName(t *testing.T) {
+	netnstest.RequireRoot(t)
+	ns := netnstest.New(t)
+	out := filepath.Join(t.TempDir(), "b")
+	var stdout, stderr bytes.Buffer
+	if rc := run([]string{"-o", out, "-frames", "1", "-netns", ns.Name}, &stdout, &stderr); rc != 0 {
+		t.Fatalf("exit %d: %s", rc, stderr.String())
+	}
+	c, err := netstack.NewCollectorContext(context.Background(), netstack.Config{Bundle: out, Sources: netstack.SourceLinks})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var s netstack.Snapshot
+	if err := c.Collect(context.Background(), &s); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Sources.Links) != 1 || s.Sources.Links[0].Name != "lo" {
+		t.Errorf("links of %s: %+v, want lo only", ns.Name, s.Sources.Links)
 	}
 }

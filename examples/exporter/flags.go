@@ -18,6 +18,7 @@ import (
 // options are the parsed command line.
 type options struct {
 	listen      string
+	version     bool
 	netns       string
 	procRoot    string
 	devices     []string
@@ -58,7 +59,8 @@ func parseFlags(args []string, out io.Writer) (*options, error) {
 	fs := flag.NewFlagSet("exporter", flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:9464", "`address` to serve /metrics on (port 0 picks a free port)")
-	fs.StringVar(&o.netns, "netns", "", "collect the network namespace at `PATH` (/var/run/netns/NAME or /proc/PID/ns/net)")
+	fs.BoolVar(&o.version, "version", false, "print the version (module and VCS revision) and exit")
+	fs.StringVar(&o.netns, "netns", "", "collect the network namespace `NS`: a name made by ip netns, or a path (/var/run/netns/NAME, /proc/PID/ns/net)")
 	fs.StringVar(&o.procRoot, "proc-root", "", "procfs mount to read (default /proc; e.g. /host/proc in a container)")
 	fs.Var((*list)(&o.devices), "devices", "comma-separated `names` of the devices to export (default: all)")
 	fs.BoolVar(&o.perCPU, "percpu", false, "export softnet and softirq counters per CPU")
@@ -84,7 +86,7 @@ func parseFlags(args []string, out io.Writer) (*options, error) {
 	fs.DurationVar(&o.otlpInterval, "otlp-interval", 10*time.Second, "OTLP push `interval` (each push collects a snapshot)")
 	fs.DurationVar(&o.otlpTimeout, "otlp-timeout", 5*time.Second, "`timeout` of one OTLP push")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: exporter [-listen ADDR:PORT] [-netns PATH] [flags]\n\n"+
+		fmt.Fprintf(fs.Output(), "Usage: exporter [-listen ADDR:PORT] [-netns NAME|PATH] [flags]\n\n"+
 			"Serves packetpath's network-stack metrics at /metrics through the OpenTelemetry Prometheus exporter\n"+
 			"and, with -otlp, pushes the same metrics to an OpenTelemetry Collector.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -100,6 +102,9 @@ func parseFlags(args []string, out io.Writer) (*options, error) {
 			return nil, err
 		}
 		return nil, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if o.version {
+		return o, nil
 	}
 	if fs.NArg() > 0 {
 		return fail("unexpected argument %q", fs.Arg(0))

@@ -4,7 +4,7 @@
 //
 // Usage:
 //
-//	exporter [-listen 127.0.0.1:9464] [-netns /var/run/netns/NAME] [-proc-root /host/proc]
+//	exporter [-version] [-listen 127.0.0.1:9464] [-netns NAME|PATH] [-proc-root /host/proc]
 //	         [-devices eth0,eth1] [-percpu] [-driver-stats 'rx_*,tx_timeout']
 //	         [-mib-groups Udp,Ip] [-max-sockets 50] [-sources snmp,udp,...]
 //	         [-join 239.1.1.1:5000 -iface eth0 -rcvbuf 8388608]
@@ -85,6 +85,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/packetpath/packetpath/cmdutil"
 )
 
 func main() {
@@ -100,12 +102,20 @@ func run(args []string, stderr io.Writer) int {
 	if err != nil {
 		return 2
 	}
+	if o.version {
+		fmt.Fprintln(os.Stdout, cmdutil.Version("exporter"))
+		return 0
+	}
+	if o.netns, err = cmdutil.ResolveNetNS(o.netns); err != nil {
+		fmt.Fprintf(stderr, "exporter: -netns: %v\n", err)
+		return 1
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
 	ex, err := newExporter(o, stderr)
 	if err != nil {
-		fmt.Fprintf(stderr, "exporter: %v\n", err)
+		fmt.Fprintf(stderr, "exporter: %v\n", cmdutil.ExplainNetNS(err))
 		return 1
 	}
 	defer ex.close()

@@ -19,6 +19,7 @@ type options struct {
 	source     netip.Addr
 	iface      string
 	netns      string
+	version    bool
 	rcvbuf     int
 	batch      int
 	bufSize    int
@@ -106,6 +107,7 @@ func newFlagSet(o *options, out io.Writer) *flag.FlagSet {
 		o.source = a.Unmap()
 		return nil
 	})
+	fs.BoolVar(&o.version, "version", false, "print the version (module and VCS revision) and exit")
 	fs.StringVar(&o.iface, "iface", "", "`interface` to join on (default: the route to each group)")
 	fs.StringVar(&o.netns, "netns", "", "open the socket inside the network namespace `NS`: a name made by ip netns, or a path (/var/run/netns/NAME, /proc/PID/ns/net)")
 	fs.Var((*byteSize)(&o.rcvbuf), "rcvbuf", "receive buffer `size` to ask for (e.g. 212992, 8M; the kernel doubles it); 0 keeps the default")
@@ -139,6 +141,9 @@ func parseFlags(args []string, out io.Writer) (*options, error) {
 			return nil, err
 		}
 		return nil, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if o.version {
+		return o, nil
 	}
 	if err := o.validate(fs); err != nil {
 		fmt.Fprintf(out, "mcast-recv: %v\n", err)

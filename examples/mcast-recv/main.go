@@ -5,7 +5,8 @@
 // Usage:
 //
 //	mcast-recv -group 239.1.1.1:5000 [-group 239.1.1.2:5000] [-source 10.0.0.1]
-//	           [-iface eth0] [-rcvbuf 8M] [-seq] [-duration 30s] [-json]
+//	           [-iface eth0] [-netns NAME|PATH] [-rcvbuf 8M] [-seq] [-duration 30s] [-json]
+//	mcast-recv -version
 //
 // Every -interval (1s) it prints one telemetry line (to stdout, or to
 // stderr with -json):
@@ -54,6 +55,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/packetpath/packetpath/cmdutil"
 	"github.com/packetpath/packetpath/socketstats"
 )
 
@@ -70,12 +72,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return 2
 	}
+	if o.version {
+		fmt.Fprintln(stdout, cmdutil.Version("mcast-recv"))
+		return 0
+	}
+	if o.netns, err = cmdutil.ResolveNetNS(o.netns); err != nil {
+		fmt.Fprintf(stderr, "mcast-recv: -netns: %v\n", err)
+		return 1
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
 	conn, err := socketstats.Open(o.config())
 	if err != nil {
-		fmt.Fprintf(stderr, "mcast-recv: %v\n", err)
+		fmt.Fprintf(stderr, "mcast-recv: %v\n", cmdutil.ExplainNetNS(err))
 		return 1
 	}
 	defer conn.Close()

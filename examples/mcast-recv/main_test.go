@@ -102,8 +102,9 @@ func TestOverloadEndToEnd(t *testing.T) {
 				"-duration", "7s", "-rcvbuf", "16384", "-pause", "1500ms", "-interval", "500ms"}
 			var cmd *exec.Cmd
 			if mode == "netns-flag" {
-				// Also exercise -otel: its final print must agree with the summary.
-				cmd = exec.Command(bin, append([]string{"-netns", ns.Path, "-otel", "-otel-interval", "1h"}, args...)...)
+				// Also exercise -otel: its final print must agree with the
+				// summary. -netns takes the name (TestSignalPrintsSummary the path).
+				cmd = exec.Command(bin, append([]string{"-netns", ns.Name, "-otel", "-otel-interval", "1h"}, args...)...)
 			} else {
 				cmd = ns.Cmd(bin, args...)
 			}

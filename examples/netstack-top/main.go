@@ -12,10 +12,12 @@
 //	netstack-top [-interval 1s] [-once] [-json] [-netns NAME|PATH] [-root BUNDLE]
 //	             [-sources softnet,snmp,...] [-devices eth0,...] [-top 10]
 //	             [-top-devices 10] [-color auto]
+//	netstack-top -version
 //
 //	-once         print one delta over -interval and exit
 //	-json         print the snapshot, the delta and the findings as one JSON document
-//	-netns        look at a network namespace (a name under /var/run/netns or a path)
+//	-netns        look at a network namespace (a name made by ip netns, or a path)
+//	-version      print the module version and VCS revision, and exit
 //	-root         analyze a capture bundle (directory or .tar.gz) made by examples/capture
 //	-devices      only these devices; a name that matches no device is an error
 //	-top          UDP sockets listed, by drops (one row per socket inode, with its owner)
@@ -71,6 +73,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/packetpath/packetpath/cmdutil"
 	"github.com/packetpath/packetpath/netstack"
 )
 
@@ -79,6 +82,7 @@ type options struct {
 	once     bool
 	json     bool
 	netns    string
+	version  bool
 	root     string
 	sources  netstack.Source
 	devices  []string
@@ -103,7 +107,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.interval, "interval", time.Second, "time between snapshots")
 	fs.BoolVar(&o.once, "once", false, "print one delta over -interval and exit")
 	fs.BoolVar(&o.json, "json", false, "print snapshot, delta and findings as JSON (implies -once)")
-	fs.StringVar(&o.netns, "netns", "", "network namespace: a name under /var/run/netns or a path such as /proc/PID/ns/net")
+	fs.StringVar(&o.netns, "netns", "", "network namespace: a name made by ip netns, or a path (/var/run/netns/NAME, /proc/PID/ns/net)")
+	fs.BoolVar(&o.version, "version", false, "print the version (module and VCS revision) and exit")
 	fs.StringVar(&o.root, "root", "", "read a capture bundle (directory or .tar.gz) instead of the live kernel")
 	sources := fs.String("sources", "", "comma-separated sources (softnet,snmp,softirqs,links,devices,ethtool,qdisc,udp,sockets,sysctls,dropevents); default all but dropevents")
 	devices := fs.String("devices", "", "comma-separated devices to include (default all)")
@@ -116,6 +121,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	}
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	if o.version {
+		return o, nil
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
@@ -171,9 +179,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if o.netns != "" && o.root == "" {
 		o.collected &^= netstack.SourceDevices
 	}
-	if o.netns != "" && !strings.Contains(o.netns, "/") {
-		o.netns = "/var/run/netns/" + o.netns
-	}
+	o.netns = cmdutil.NetNSPath(o.netns)
 	return o, nil
 }
 
@@ -185,6 +191,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "netstack-top: %v\n", err)
 		return 2
+	}
+	if o.version {
+		fmt.Fprintln(stdout, cmdutil.Version("netstack-top"))
+		return 0
+	}
+	if _, err := cmdutil.ResolveNetNS(o.netns); err != nil {
+		fmt.Fprintf(stderr, "netstack-top: -netns: %v\n", err)
+		return 1
 	}
 	// The signal context comes first: opening a .tar.gz bundle extracts
 	// it, which SIGINT must be able to stop.
@@ -204,7 +218,7 @@ func runContext(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "netstack-top: interrupted while opening %s: %v\n", o.what(), err)
 			return 1
 		}
-		fmt.Fprintf(stderr, "netstack-top: %v\n", err)
+		fmt.Fprintf(stderr, "netstack-top: %v\n", cmdutil.ExplainNetNS(err))
 		return 1
 	}
 	defer c.Close()
