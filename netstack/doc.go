@@ -34,8 +34,11 @@
 //
 // Every source's data is then flattened into Snapshot.Counters, one Counter
 // per kernel value: Source, Object (a device, socket or qdisc's device; ""
-// for host-wide values), Index (CPU, inode, handle or queue), Name, Value,
-// and Gen, which tells a re-created object from the old one. A counter's
+// for host-wide values), Index (the CPU of a softnet counter, the inode of
+// a socket, the handle of a qdisc, the position of a driver statistic in
+// its string table), Name, Value, and Gen, which tells a re-created object
+// from the old one (0 when the source cannot tell: /proc/net/dev has no
+// ifindex, /proc/net/udp no cookie; the values decide then). A counter's
 // Stage, Bits (how wide the kernel keeps it: 32-bit counters wrap) and Gauge
 // (a level or a setting, not a count) come from its definition: the table
 // of counter definitions in counterdefs.go for the counters packetpath names
