@@ -24,11 +24,14 @@
 // directory without bundle.json that holds proc/ (and optionally sys/) is
 // read as a single frame, so a copy of /proc works.
 //
-// A bundle may come from anywhere, so it is read defensively: an archive is
-// extracted without following any link (see extractTarGz), within size and
-// count limits, and every file is read only if it is a regular file of at
-// most 256 MiB (readfile.MaxSize). What cannot be extracted is returned by
-// Bundle.Problems, per frame, for the reader to report.
+// A bundle may come from anywhere, so it is read defensively: the path
+// must be a directory or a regular file (opened without waiting, so a FIFO
+// fails at once); an archive is extracted without following any link (see
+// extractTarGz), within size and count limits (512 MiB in all, at most 200
+// times the compressed bytes read, no sparse members); every file is read
+// only if it is a regular file of at most 256 MiB (readfile.MaxSize), and
+// netlink.json of at most 16 MiB (MaxLegacySize). What cannot be extracted
+// is returned by Bundle.Problems, per frame, for the reader to report.
 package bundle
 
 import (
