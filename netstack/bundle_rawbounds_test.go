@@ -192,3 +192,31 @@ func TestRawEthtoolCountBound(t *testing.T) {
 		t.Errorf("peak RSS %d MiB, bound %d MiB", hwm>>20, bound>>20)
 	}
 }
+
+// TestRawLinkDumpMemoryBound collects, in a child process, a raw frame
+// whose RTM_GETLINK dump holds 1,000,000 minimal RTM_NEWLINK messages
+// (header and ifinfomsg, 32 bytes each: a 32 MB file), and bounds its peak
+// RSS: the dump is cut at rawMaxLinks (9.3 MiB of nic.Link) where the
+// whole decoded to 296 MB before. The bound is three times the file plus
+// 64 MiB, as TestBundleMemoryBound's.
+func TestRawLinkDumpMemoryBound(t *testing.T) {
+	if p := os.Getenv("PACKETPATH_BUNDLE_CHILD"); p != "" {
+		t.Skip("child")
+	}
+	msg := make([]byte, 32)
+	binary.NativeEndian.PutUint32(msg, 32)
+	binary.NativeEndian.PutUint16(msg[4:], 16) // RTM_NEWLINK
+	binary.NativeEndian.PutUint16(msg[6:], 2)  // NLM_F_MULTI
+	dump := repeatDump(msg, 1_000_000, 16+4)
+	dir := rawBundle(t, map[string][]byte{bundle.LinkDump: dump})
+	factor, floor := int64(3), int64(64<<20)
+	if raceEnabled {
+		factor, floor = 8, 128<<20
+	}
+	bound := factor*int64(len(dump)) + floor
+	hwm := childHWM(t, dir)
+	t.Logf("%d-byte dump: peak RSS %.1f MiB, bound %d MiB", len(dump), float64(hwm)/(1<<20), bound>>20)
+	if hwm > bound {
+		t.Errorf("peak RSS %d MiB, bound %d MiB", hwm>>20, bound>>20)
+	}
+}
