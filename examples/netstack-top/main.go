@@ -15,7 +15,9 @@
 //	netstack-top -version
 //
 //	-once         print one delta over -interval and exit
-//	-json         print the snapshot, the delta and the findings as one JSON document
+//	-json         print the snapshot, the delta and the findings as JSON: with -once
+//	              one indented document; live, one compact document per interval on
+//	              its own line (JSON lines, for jq and log shippers)
 //	-netns        look at a network namespace (a name made by ip netns, or a path)
 //	-version      print the module version and VCS revision, and exit
 //	-root         analyze a capture bundle (directory or .tar.gz) made by examples/capture
@@ -45,6 +47,11 @@
 // namespace while netstack-top runs is shown as NAMESPACE DETACHED (JSON
 // "netns_detached"). Live findings about a socket name the process that
 // holds it (pid and command, from /proc/PID/fd).
+//
+// The live view clears the screen between intervals only when stdout is a
+// terminal; into a pipe or a file it writes the views one after another,
+// with no control codes. When the reader goes away (| head), netstack-top
+// exits with status 0.
 //
 // A source that fails (an unreadable or garbled file, a netlink error) is
 // shown as FAILED, with its error, in the rows that would show its numbers,
@@ -83,10 +90,12 @@ type options struct {
 	json     bool
 	netns    string
 	version  bool
-	root     string
-	sources  netstack.Source
-	devices  []string
-	top      int
+	// jsonLines is -json without -once, live: one compact document a line.
+	jsonLines bool
+	root      string
+	sources   netstack.Source
+	devices   []string
+	top       int
 	// topDevices is how many devices a per-device row lists.
 	topDevices int
 	color      bool
@@ -106,7 +115,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	o := &options{}
 	fs.DurationVar(&o.interval, "interval", time.Second, "time between snapshots")
 	fs.BoolVar(&o.once, "once", false, "print one delta over -interval and exit")
-	fs.BoolVar(&o.json, "json", false, "print snapshot, delta and findings as JSON (implies -once)")
+	fs.BoolVar(&o.json, "json", false, "print snapshot, delta and findings as JSON: with -once (or -root) one indented document, else one compact document per interval, a line each (JSON lines)")
 	fs.StringVar(&o.netns, "netns", "", "network namespace: a name made by ip netns, or a path (/var/run/netns/NAME, /proc/PID/ns/net)")
 	fs.BoolVar(&o.version, "version", false, "print the version (module and VCS revision) and exit")
 	fs.StringVar(&o.root, "root", "", "read a capture bundle (directory or .tar.gz) instead of the live kernel")
@@ -169,8 +178,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, fmt.Errorf("-color must be auto, always or never, got %q", *color)
 	}
 	if o.json {
-		o.once = true
 		o.color = false
+		o.jsonLines = !o.once && o.root == ""
 	}
 	o.collected = o.sources
 	if o.collected == 0 {
@@ -204,12 +213,26 @@ func run(args []string, stdout, stderr io.Writer) int {
 	// it, which SIGINT must be able to stop.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// A reader that goes away (| head -3) makes writes fail with EPIPE,
+	// which ends netstack-top with status 0, instead of killing it.
+	signal.Ignore(syscall.SIGPIPE)
 	return runContext(ctx, o, stdout, stderr)
 }
 
 // runContext is run once the command line is parsed, under ctx (cancelled
 // by SIGINT or SIGTERM).
 func runContext(ctx context.Context, o *options, stdout, stderr io.Writer) int {
+	out := &stickyWriter{w: stdout}
+	code := runOutput(ctx, o, out, stderr)
+	if out.err != nil && closedPipe(out.err) {
+		return 0
+	}
+	return code
+}
+
+// runOutput is runContext writing to stdout through a stickyWriter: a
+// write error (the reader went away) ends the live loop.
+func runOutput(ctx context.Context, o *options, stdout *stickyWriter, stderr io.Writer) int {
 	c, err := netstack.NewCollectorContext(ctx, netstack.Config{NetNS: o.netns, Bundle: o.root, Sources: o.sources, Devices: o.devices,
 		// -sources dropevents counts the drop reasons Diagnose names (dropreasons.go).
 		DropEvents: dropEventsConfig()})
@@ -244,6 +267,8 @@ func runContext(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "netstack-top: warning: %s\n", w)
 	}
 	owners := newOwnerCache("/proc")
+	_, _, tty := termSize(stdout.w)
+	frames := 0
 	// annot names the processes that hold the sockets findings name.
 	annot := netstack.NewOwnerCache("/proc")
 	for {
@@ -269,16 +294,31 @@ func runContext(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 		cur = next
 		if o.json {
 			if err := writeJSON(stdout, o, &snaps[cur], &delta, findings, fl, liveRef(&snaps[1-cur], &snaps[cur]), nil, owners); err != nil {
+				if closedPipe(err) {
+					return 0
+				}
 				fmt.Fprintf(stderr, "netstack-top: %v\n", err)
 				return 1
 			}
-			return 0
+			if o.once {
+				return 0
+			}
+			continue
 		}
 		v := view{o: o, snap: &snaps[cur], delta: &delta, findings: findings, fail: fl, owners: owners}
-		if !o.once {
+		switch {
+		case o.once:
+		case tty:
 			fmt.Fprint(stdout, "\x1b[H\x1b[2J")
+		case frames > 0:
+			// Not a terminal: no control codes, a blank line between views.
+			fmt.Fprintln(stdout)
 		}
+		frames++
 		v.render(stdout)
+		if stdout.err != nil {
+			return 1
+		}
 		if o.once {
 			return 0
 		}
@@ -400,7 +440,9 @@ func writeJSON(w io.Writer, o *options, s *netstack.Snapshot, d *netstack.Delta,
 			Name: c.Name, Value: c.Value, Delta: c.Delta, Rate: c.Rate, Gauge: c.Gauge, Reset: c.Reset})
 	}
 	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
+	if !o.jsonLines {
+		enc.SetIndent("", "  ")
+	}
 	return enc.Encode(doc)
 }
 
