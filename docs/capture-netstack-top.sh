@@ -2,7 +2,10 @@
 # Captures netstack-top as a user sees it while a UDP socket in a namespace
 # overflows: a receiver with a 4 KiB buffer that never reads, and a flood at
 # it. Needs root, tmux and python3. Writes the screen to stdout.
+# Usage: docs/capture-netstack-top.sh [COLUMNS ROWS]   (default 120 50)
 set -e
+cols=${1:-120}
+rows=${2:-50}
 cd "$(dirname "$0")/.."
 bin=$(mktemp -d)/netstack-top
 go build -o "$bin" ./examples/netstack-top
@@ -25,6 +28,6 @@ while time.time() < end:
 PY
 sleep 1
 tmux kill-session -t pp-docs 2>/dev/null || true
-tmux new-session -d -s pp-docs -x 120 -y 50 "$bin -netns $NS -interval 2s -color never"
+tmux new-session -d -s pp-docs -x "$cols" -y "$rows" "$bin -netns $NS -interval 2s -color never"
 sleep 6.5
 tmux capture-pane -p -t pp-docs | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}'

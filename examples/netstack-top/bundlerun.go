@@ -224,6 +224,7 @@ func runBundle(ctx context.Context, c *netstack.Collector, o *options, stdout, s
 		return 0
 	}
 	v := view{o: o, snap: prev, delta: span, findings: spanFindings, fail: fl, bundle: run}
+	v.width, _ = screenWidth(o.width, stdout)
 	v.render(stdout)
 	return 0
 }

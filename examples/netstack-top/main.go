@@ -11,7 +11,7 @@
 //
 //	netstack-top [-interval 1s] [-once] [-json] [-netns NAME|PATH] [-root BUNDLE]
 //	             [-sources softnet,snmp,...] [-devices eth0,...] [-top 10]
-//	             [-top-devices 10] [-color auto]
+//	             [-top-devices 10] [-color auto] [-width N]
 //	netstack-top -version
 //
 //	-once         print one delta over -interval and exit
@@ -47,6 +47,16 @@
 // namespace while netstack-top runs is shown as NAMESPACE DETACHED (JSON
 // "netns_detached"). Live findings about a socket name the process that
 // holds it (pid and command, from /proc/PID/fd).
+//
+// The view is laid out to the terminal's width (TIOCGWINSZ on stdout),
+// else $COLUMNS, else 80 columns (-width N forces one), wrapping text at
+// word boundaries. On a terminal it is also fitted to the height: detail
+// rows, the socket table and the findings' evidence go first, counted in
+// "and K more" lines, so that the LOSING PACKETS line, the path and the
+// first finding stay on screen (at 80x24 too). The live view shows each
+// stage's drops in the interval and in total since netstack-top started,
+// so that a one-second burst stays visible, and says "collecting first
+// sample..." during the first interval.
 //
 // The live view clears the screen between intervals only when stdout is a
 // terminal; into a pipe or a file it writes the views one after another,
@@ -92,10 +102,12 @@ type options struct {
 	version  bool
 	// jsonLines is -json without -once, live: one compact document a line.
 	jsonLines bool
-	root      string
-	sources   netstack.Source
-	devices   []string
-	top       int
+	// width is -width (0: from the terminal, $COLUMNS or 80).
+	width   int
+	root    string
+	sources netstack.Source
+	devices []string
+	top     int
 	// topDevices is how many devices a per-device row lists.
 	topDevices int
 	color      bool
@@ -124,6 +136,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.top, "top", 10, "number of UDP sockets to list by drops")
 	fs.IntVar(&o.topDevices, "top-devices", 10, "number of devices to list per row by drops (the rest are summed in one line)")
 	color := fs.String("color", "auto", "colour output: auto, always or never")
+	fs.IntVar(&o.width, "width", 0, "lay the view out to `N` columns (default: the terminal's width, else $COLUMNS, else 80)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: netstack-top [flags]\n\nA live view of where packets wait and are dropped in this machine's network stack.\n\n")
 		fs.PrintDefaults()
@@ -162,6 +175,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		if o.sources != 0 && o.sources&deviceSources == 0 {
 			return nil, fmt.Errorf("-devices needs a per-device source (links, devices, ethtool or qdisc) in -sources %q", *sources)
 		}
+	}
+	if o.width < 0 || o.width > maxWidth {
+		return nil, fmt.Errorf("-width must be 0 (the terminal's) or up to %d columns, got %d", maxWidth, o.width)
 	}
 	if o.top < 0 || o.topDevices < 1 {
 		return nil, fmt.Errorf("-top must be 0 or more and -top-devices 1 or more, got %d and %d", o.top, o.topDevices)
@@ -250,15 +266,18 @@ func runOutput(ctx context.Context, o *options, stdout *stickyWriter, stderr io.
 		return runBundle(ctx, c, o, stdout, stderr)
 	}
 
+	// first is kept for the totals since start; each interval is
+	// collected into the one of snaps that prev does not point at.
+	var first netstack.Snapshot
 	var snaps [2]netstack.Snapshot
-	var delta netstack.Delta
-	cur := 0
-	if err := c.Collect(ctx, &snaps[cur]); err != nil {
+	var delta, total netstack.Delta
+	if err := c.Collect(ctx, &first); err != nil {
 		fmt.Fprintf(stderr, "netstack-top: %v\n", err)
 		return 1
 	}
+	prev := &first
 	devs := newDeviceCheck(o)
-	devs.see(&snaps[cur])
+	devs.see(&first)
 	if err := devs.err(); err != nil {
 		fmt.Fprintf(stderr, "netstack-top: %v\n", err)
 		return 2
@@ -269,6 +288,15 @@ func runOutput(ctx context.Context, o *options, stdout *stickyWriter, stderr io.
 	owners := newOwnerCache("/proc")
 	_, _, tty := termSize(stdout.w)
 	frames := 0
+	if !o.json && !o.once {
+		v := view{o: o, snap: &first}
+		v.width, v.height = screenWidth(o.width, stdout.w)
+		if tty {
+			fmt.Fprint(stdout, "\x1b[H\x1b[2J")
+		}
+		v.firstSample(stdout, v.where(), o.interval)
+		frames++
+	}
 	// annot names the processes that hold the sockets findings name.
 	annot := netstack.NewOwnerCache("/proc")
 	for {
@@ -277,23 +305,27 @@ func runOutput(ctx context.Context, o *options, stdout *stickyWriter, stderr io.
 			return 0
 		case <-time.After(o.interval):
 		}
-		next := 1 - cur
-		if err := c.Collect(ctx, &snaps[next]); err != nil {
+		next := &snaps[0]
+		if prev == next {
+			next = &snaps[1]
+		}
+		if err := c.Collect(ctx, next); err != nil {
 			if ctx.Err() != nil {
 				return 0
 			}
 			fmt.Fprintf(stderr, "netstack-top: %v\n", err)
 			return 1
 		}
-		netstack.ComputeDelta(&snaps[cur], &snaps[next], &delta)
+		netstack.ComputeDelta(prev, next, &delta)
 		findings := netstack.Diagnose(&delta)
 		// Findings are annotated with what the scan of /proc finds; a
 		// socket whose owner cannot be seen keeps its inode alone.
 		_ = annot.Annotate(findings)
-		fl := newFailures(&snaps[cur], &snaps[next], "previous snapshot: ", "")
-		cur = next
+		fl := newFailures(prev, next, "previous snapshot: ", "")
+		last := prev
+		prev = next
 		if o.json {
-			if err := writeJSON(stdout, o, &snaps[cur], &delta, findings, fl, liveRef(&snaps[1-cur], &snaps[cur]), nil, owners); err != nil {
+			if err := writeJSON(stdout, o, next, &delta, findings, fl, liveRef(last, next), nil, owners); err != nil {
 				if closedPipe(err) {
 					return 0
 				}
@@ -305,7 +337,12 @@ func runOutput(ctx context.Context, o *options, stdout *stickyWriter, stderr io.
 			}
 			continue
 		}
-		v := view{o: o, snap: &snaps[cur], delta: &delta, findings: findings, fail: fl, owners: owners}
+		v := view{o: o, snap: next, delta: &delta, findings: findings, fail: fl, owners: owners}
+		v.width, v.height = screenWidth(o.width, stdout.w)
+		if !o.once {
+			netstack.ComputeDelta(&first, next, &total)
+			v.totals = newSinceStart(&total)
+		}
 		switch {
 		case o.once:
 		case tty:

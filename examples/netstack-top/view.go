@@ -3,9 +3,10 @@ package main
 import (
 	"cmp"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/packetpath/packetpath/netstack"
 )
@@ -40,6 +41,29 @@ type view struct {
 	owners *ownerCache
 	// bundle is the analysis of every interval of a bundle (nil when live).
 	bundle *bundleRun
+	// width is the layout's width in columns (0: defaultWidth); height,
+	// when > 0, the number of lines the view is fitted to.
+	width, height int
+	// totals are the drops since netstack-top started (live, not -once;
+	// nil otherwise).
+	totals *sinceStart
+}
+
+// sinceStart is the delta from the first snapshot to the current one:
+// its interval and the drops of each stage (by name) that Diagnose counts
+// over it, so that a burst stays visible after its interval.
+type sinceStart struct {
+	interval time.Duration
+	drops    map[string]uint64
+}
+
+// newSinceStart diagnoses the delta from the first snapshot.
+func newSinceStart(d *netstack.Delta) *sinceStart {
+	t := &sinceStart{interval: d.Interval, drops: map[string]uint64{}}
+	for _, f := range netstack.Diagnose(d) {
+		t.drops[f.Stage.String()] += f.Drops
+	}
+	return t
 }
 
 // stageSummary is one line of the path view: the stage's main rates and
@@ -575,100 +599,6 @@ func qdiscParts(t *totals, fl *failures, limit int, parts, failed []string) ([]s
 	return parts, failed
 }
 
-func (v *view) render(w io.Writer) {
-	s, d := v.snap, v.delta
-	where := "host"
-	switch {
-	case s.Bundle != "":
-		where = "bundle " + s.Bundle
-	case s.NetNS != "":
-		where = "netns " + s.NetNS
-	}
-	span := ""
-	if b := v.bundle; b != nil {
-		span = fmt.Sprintf("  (%s: %d frames, %s)", b.span.Label, b.frames, plural(len(b.pairs), "interval"))
-	}
-	iv := d.Interval.Round(1e6).String()
-	if d.Interval <= 0 {
-		// Frames without increasing times: deltas hold, rates cannot.
-		iv = "unknown (the snapshots' times do not increase: no rates, drops still counted)"
-	}
-	fmt.Fprintf(w, "%s  %s  %s  interval %s%s\n", v.paint(bold, "packetpath netstack-top"), where,
-		s.Time.Format("2006-01-02 15:04:05"), iv, span)
-	if m := detachedMessage(s); m != "" {
-		fmt.Fprintln(w, v.paint(red, wrap("NAMESPACE DETACHED: ", m, "  ", 110)))
-	}
-	fmt.Fprintln(w)
-	sums := summarize(d, v.findings, v.fail, v.o)
-	var failedStages []string
-	for i, st := range sums {
-		if i == 0 {
-			fmt.Fprintln(w, v.paint(bold, "RECEIVE PATH")+strings.Repeat(" ", 70)+"drops")
-		}
-		if st.Stage == netstack.StageTxSocket.String() {
-			fmt.Fprintln(w, v.paint(bold, "TRANSMIT PATH"))
-		}
-		marker := "  "
-		// A part that quotes an error is wrapped, not clipped: the error
-		// says what failed.
-		var lines []string
-		for _, p := range st.parts {
-			if strings.Contains(p, "FAILED: ") {
-				ls := strings.Split(wrap("", p, "    ", 72), "\n")
-				if len(ls) > 4 {
-					ls = append(ls[:3:3], clip(strings.Join(ls[3:], " "), 72))
-				}
-				lines = append(lines, ls...)
-				continue
-			}
-			lines = append(lines, p)
-		}
-		first := ""
-		if len(lines) > 0 {
-			first = lines[0]
-		}
-		col := fmt.Sprintf("%6d", st.Drops)
-		if st.NotCollected && st.Drops == 0 {
-			col = "     -"
-		}
-		if len(st.Failed) > 0 {
-			failedStages = append(failedStages, st.Stage)
-			if st.Drops == 0 {
-				col = "FAILED"
-			}
-		}
-		line := fmt.Sprintf("%-15s %-72s %s", st.Stage, clip(first, 72), col)
-		if st.Losing {
-			marker = v.paint(red, "▶ ")
-			line = v.paint(red, line+"  ◀ LOSING PACKETS")
-		} else if st.Drops > 0 || len(st.Failed) > 0 {
-			line = v.paint(red, line)
-		}
-		fmt.Fprintln(w, marker+line)
-		for _, l := range lines[min(1, len(lines)):] {
-			fmt.Fprintf(w, "  %-15s %s\n", "", clip(l, 72))
-		}
-	}
-	v.sockets(w)
-	fmt.Fprintln(w)
-	v.renderFindings(w, failedStages)
-	if v.bundle != nil && len(v.bundle.pairs) > 1 {
-		v.renderIntervals(w)
-	}
-	if len(s.Errors) > 0 || (v.bundle != nil && len(v.bundle.errors) > 0) {
-		fmt.Fprintln(w)
-		fmt.Fprintln(w, v.paint(dim, "sources with errors:"))
-		errs := v.errorLines()
-		for i, e := range errs {
-			if i == 10 {
-				fmt.Fprintln(w, v.paint(dim, fmt.Sprintf("  and %d more", len(errs)-10)))
-				break
-			}
-			fmt.Fprintln(w, v.paint(dim, "  "+clip(e, 110)))
-		}
-	}
-}
-
 func (v *view) errorLines() []string {
 	if v.bundle != nil {
 		return v.bundle.errors
@@ -678,116 +608,6 @@ func (v *view) errorLines() []string {
 		out[i] = e.Error()
 	}
 	return out
-}
-
-func (v *view) renderFindings(w io.Writer, failedStages []string) {
-	label := "in this interval"
-	if v.bundle != nil {
-		label = "over the whole span " + v.bundle.span.Label
-	}
-	head := v.paint(bold, "FINDINGS") + "  "
-	switch {
-	case len(v.findings) == 0 && len(failedStages) > 0:
-		fmt.Fprintln(w, wrap(head, fmt.Sprintf("none found %s in the stages that could be read; NOT CHECKED (source failed): %s",
-			label, strings.Join(failedStages, ", ")), "          ", 100))
-	case len(v.findings) == 0:
-		fmt.Fprintln(w, wrap(head, "none: no stage lost packets "+label, "          ", 100))
-	default:
-		fmt.Fprintln(w, wrap(head, label+" (earliest losing stage on the path first)", "          ", 100))
-		if len(failedStages) > 0 {
-			fmt.Fprintln(w, wrap("  ", "NOT CHECKED (source failed): "+strings.Join(failedStages, ", "), "    ", 100))
-		}
-	}
-	perStage := map[netstack.Stage]int{}
-	for i := 0; i < len(v.findings); i++ {
-		f := v.findings[i]
-		if perStage[f.Stage] == maxFindingsPerStage {
-			// Count the rest of this stage's findings in one line.
-			n, drops := 0, uint64(0)
-			for ; i < len(v.findings) && v.findings[i].Stage == f.Stage; i++ {
-				n++
-				drops += v.findings[i].Drops
-			}
-			i--
-			fmt.Fprintf(w, "  (and %d more findings at %s, %d drops: -json lists them all)\n", n, f.Stage, drops)
-			continue
-		}
-		perStage[f.Stage]++
-		head := fmt.Sprintf("%d. [%s] %s", i+1, f.Stage, f.Summary)
-		if i == 0 {
-			head = v.paint(red, head)
-		}
-		fmt.Fprintln(w, wrap("  ", head, "     ", 100))
-		if v.bundle != nil {
-			fmt.Fprintln(w, wrap("     interval: ", v.bundle.seenIn(f), "               ", 100))
-		}
-		fmt.Fprintln(w, wrap("     cause: ", f.Cause, "            ", 100))
-		for j, e := range f.Evidence {
-			if j == 6 {
-				fmt.Fprintf(w, "     (+%d more)\n", len(f.Evidence)-6)
-				break
-			}
-			fmt.Fprintln(w, "     evidence: "+e.String())
-		}
-		for _, k := range f.Knobs {
-			cur := ""
-			if k.Current != "" {
-				cur = " (now " + k.Current + ")"
-			}
-			line := wrap("     knob: ", fmt.Sprintf("%s%s: %s", k.Name, cur, k.Advice), "           ", 100)
-			if k.Command != "" {
-				line += "\n           " + v.paint(bold, k.Command)
-			}
-			fmt.Fprintln(w, line)
-		}
-	}
-}
-
-// renderIntervals lists each consecutive pair of frames of a bundle with
-// what it lost.
-func (v *view) renderIntervals(w io.Writer) {
-	b := v.bundle
-	fmt.Fprintln(w)
-	fmt.Fprintf(w, "%s  (%d frames, %s; each pair of consecutive frames on its own)\n", v.paint(bold, "BY INTERVAL"), b.frames, plural(len(b.pairs), "interval"))
-	quiet, listed := 0, 0
-	for i := range b.pairs {
-		p := &b.pairs[i]
-		if len(p.findings) == 0 && len(p.failedStages) == 0 && len(b.pairs) > maxIntervalLines {
-			quiet++
-			continue
-		}
-		if listed == maxIntervalLines {
-			fmt.Fprintf(w, "  and %d more intervals with findings or failures (-json lists them all)\n", countNoisy(b.pairs[i:]))
-			break
-		}
-		listed++
-		var what []string
-		for _, f := range p.findings {
-			if f.Drops > 0 {
-				what = append(what, fmt.Sprintf("%s %d", f.Stage, f.Drops))
-			} else {
-				what = append(what, fmt.Sprintf("%s (no drops)", f.Stage))
-			}
-		}
-		sum := "no findings"
-		if len(what) > 0 {
-			sum = "findings: " + strings.Join(compact(what, 6), ", ")
-		}
-		if len(p.failedStages) > 0 {
-			sum += "; NOT CHECKED (source failed): " + strings.Join(p.failedStages, ", ")
-		}
-		fmt.Fprintf(w, "  %-28s %8s  %s\n", p.ref.Label, p.ref.Duration, sum)
-		for j, f := range p.findings {
-			if j == maxFindingsPerStage {
-				fmt.Fprintf(w, "      (and %d more findings)\n", len(p.findings)-j)
-				break
-			}
-			fmt.Fprintln(w, wrap("      - ", fmt.Sprintf("[%s] %s", f.Stage, f.Summary), "        ", 100))
-		}
-	}
-	if quiet > 0 {
-		fmt.Fprintf(w, "  %s without findings not listed\n", plural(quiet, "interval"))
-	}
 }
 
 func countNoisy(ps []pairResult) int {
@@ -901,68 +721,60 @@ func topSockets(d *netstack.Delta, n int, owners *ownerCache) (shown []sockRow, 
 	return shown, len(rows)
 }
 
-// sockets lists the UDP sockets with the most drops in the interval.
-func (v *view) sockets(w io.Writer) {
-	if v.o.top <= 0 {
-		return
-	}
-	rows, total := topSockets(v.delta, v.o.top, v.owners)
-	if total == 0 {
-		return
-	}
-	fmt.Fprintln(w)
-	fmt.Fprintf(w, "%s\n", v.paint(bold, fmt.Sprintf("UDP SOCKETS BY DROPS (top %d of %d)", len(rows), total)))
-	owner := ""
-	if v.owners != nil {
-		owner = " owner"
-	}
-	fmt.Fprintf(w, "  %-40s %10s %10s %12s %10s %10s%s\n", "local", "inode", "drops+", "drops total", "rx_queue", "rcvbuf", owner)
-	for _, r := range rows {
-		ino, rb := "-", "-"
-		if r.hasIno {
-			ino = fmt.Sprint(r.Inode)
-		}
-		if r.Rcvbuf != nil {
-			rb = fmt.Sprint(*r.Rcvbuf)
-		}
-		line := fmt.Sprintf("  %-40s %10s %10d %12d %10d %10s", clip(r.Local, 40), ino, r.Drops, r.DropsTotal, r.RxQueue, rb)
-		if v.owners != nil {
-			o := r.Owners
-			if o == "" {
-				o = "?"
-			}
-			line += " " + clip(o, 24)
-		}
-		if r.Drops > 0 {
-			line = v.paint(red, line)
-		}
-		fmt.Fprintln(w, line)
-	}
-}
-
 // wrap breaks s into lines of at most width columns at spaces, the first
-// prefixed with first and the rest with rest.
+// prefixed with first and the rest with rest. A word is split only when it
+// is longer than a whole line.
 func wrap(first, s, rest string, width int) string {
 	var b strings.Builder
-	line := first
+	line, n := first, utf8.RuneCountInString(first)
+	restN := utf8.RuneCountInString(rest)
+	empty := true // nothing but the prefix on the line
 	for _, word := range strings.Fields(s) {
-		if len(line)+len(word)+1 > width && strings.TrimSpace(line) != "" && line != first {
-			b.WriteString(strings.TrimRight(line, " "))
+		wn := utf8.RuneCountInString(word)
+		if !empty && n+1+wn > width {
+			b.WriteString(line)
 			b.WriteByte('\n')
-			line = rest
+			line, n, empty = rest, restN, true
 		}
-		if line != first && line != rest {
+		// A word longer than a line is cut at the width.
+		for empty && n+wn > width && width-n > 1 {
+			cut := width - n
+			i := byteIndex(word, cut)
+			b.WriteString(line + word[:i])
+			b.WriteByte('\n')
+			word, wn = word[i:], wn-cut
+			line, n = rest, restN
+		}
+		if !empty {
 			line += " "
+			n++
 		}
 		line += word
+		n += wn
+		empty = false
 	}
 	b.WriteString(line)
 	return b.String()
 }
 
+// byteIndex is the byte offset of the rune at position r of s.
+func byteIndex(s string, r int) int {
+	for i := range s {
+		if r == 0 {
+			return i
+		}
+		r--
+	}
+	return len(s)
+}
+
+// clip cuts s to n columns (runes), ending it with … when cut.
 func clip(s string, n int) string {
-	if len(s) <= n {
+	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
-	return s[:n-1] + "…"
+	if n < 1 {
+		return ""
+	}
+	return s[:byteIndex(s, n-1)] + "…"
 }
