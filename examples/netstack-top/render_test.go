@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/packetpath/packetpath/netstack"
@@ -113,5 +115,34 @@ func TestWrapWords(t *testing.T) {
 	}
 	if got := clip("▶ rx-socket", 5); got != "▶ rx…" {
 		t.Errorf("clip = %q", got)
+	}
+}
+
+// TestLiveTextPipe: the live text view into a pipe (not a terminal) says
+// "collecting first sample..." at once, then writes views with the totals
+// column, separated by blank lines and with no control codes.
+func TestLiveTextPipe(t *testing.T) {
+	o, err := parseFlags([]string{"-interval", "200ms", "-sources", "snmp", "-color", "never"}, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 700*time.Millisecond)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	if code := runContext(ctx, o, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	text := stdout.String()
+	if strings.ContainsRune(text, 0x1b) {
+		t.Errorf("control codes in a pipe:\n%q", text)
+	}
+	views := strings.Split(text, "\n\npacketpath netstack-top")
+	if len(views) < 3 || !strings.Contains(views[0], "collecting first sample... (the first numbers come after -interval 200ms)") {
+		t.Fatalf("%d views, first %q", len(views), views[0])
+	}
+	for i, v := range views[1:] {
+		if !strings.Contains(v, "totals since start") || !regexp.MustCompile(`(?m)^RECEIVE PATH +drops +total$`).MatchString(v) {
+			t.Errorf("view %d has no totals:\n%s", i+1, v)
+		}
 	}
 }
