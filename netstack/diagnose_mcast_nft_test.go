@@ -66,6 +66,9 @@ func mountTraceFS(t *testing.T) {
 func TestDiagnoseMcastNetfilter(t *testing.T) {
 	ns := netnstest.New(t)
 	mountTraceFS(t)
+	// NETFILTER_DROP is counted machine-wide: no other test may drop
+	// through netfilter while this one measures.
+	netnstest.HostWide(t, "netfilter-drop")
 	counter := nftDropRule(t, ns, "5641")
 	const n, port = 150, 5641
 	lo := [4]byte{127, 0, 0, 1}

@@ -258,6 +258,9 @@ func TestCauseRPFilter(t *testing.T) {
 func TestCauseNetfilter(t *testing.T) {
 	ns := netnstest.New(t)
 	netnstest.RequireTool(t, "nft")
+	// NETFILTER_DROP is counted machine-wide: no other test may drop
+	// through netfilter while this one measures.
+	netnstest.HostWide(t, "netfilter-drop")
 	if _, err := os.Stat("/sys/kernel/tracing/events"); err != nil {
 		if merr := unix.Mount("nodev", "/sys/kernel/tracing", "tracefs", 0, ""); merr != nil {
 			t.Skipf("skipped: no tracefs and cannot mount it: %v", merr)
