@@ -1,6 +1,10 @@
 package procparse
 
-import "hash/maphash"
+import (
+	"hash/maphash"
+
+	"github.com/packetpath/packetpath/internal/scan"
+)
 
 // dupAt finds the first of n names that repeats an earlier one: it returns
 // the index of the repeat and of the earlier name, or -1, -1 when the names
@@ -49,4 +53,12 @@ const dupTableLen = 1024
 // that variable in memory for the whole parse.
 func repeatIn[T any](s []T, name func(*T) string) (repeat, first int) {
 	return dupAt(len(s), func(i int) string { return name(&s[i]) })
+}
+
+// headerRest is b without its first (header) line, so the rows of a table
+// with a header can be numbered with scan.NonBlankLine (add 1 for the
+// header).
+func headerRest(b []byte) []byte {
+	_, rest := scan.Line(b)
+	return rest
 }

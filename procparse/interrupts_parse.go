@@ -60,30 +60,11 @@ func ParseInterrupts(b []byte, dst *Interrupts) error {
 	dst.Rows = rows
 	if len(rows) > trusted {
 		if i, j := repeatIn(rows, func(r *InterruptRow) string { return r.Name }); i >= 0 {
-			return malformedAt(interruptsFile, interruptLine(b, i), 1, nil, "row %q repeats line %d", rows[i].Name, interruptLine(b, j))
+			return malformedAt(interruptsFile, 1+scan.NonBlankLine(headerRest(b), i), 1, nil, "row %q repeats line %d", rows[i].Name, 1+scan.NonBlankLine(headerRest(b), j))
 		}
 	}
 	dst.checked = len(rows)
 	return nil
-}
-
-// interruptLine is the 1-based line of b that holds row i (after the
-// header; blank lines hold none).
-func interruptLine(b []byte, i int) int {
-	_, b = scan.Line(b)
-	lineNo := 1
-	for len(b) > 0 {
-		var line []byte
-		line, b = scan.Line(b)
-		lineNo++
-		if len(scan.TrimSpace(line)) > 0 {
-			if i == 0 {
-				return lineNo
-			}
-			i--
-		}
-	}
-	return lineNo
 }
 
 // parseInterruptRow decodes one row into r; it sets *trusted to 0 when the

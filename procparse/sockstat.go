@@ -183,33 +183,15 @@ func ParseSockstat(b []byte, dst *Sockstat) error {
 // sockstatRepeats rejects a protocol line or a key of a line that repeats.
 func sockstatRepeats(b []byte, protos []SockstatProtocol) error {
 	if i, j := repeatIn(protos, func(p *SockstatProtocol) string { return p.Name }); i >= 0 {
-		return malformedAt("sockstat", sockstatLine(b, i), 1, nil, "%s repeats line %d", protos[i].Name, sockstatLine(b, j))
+		return malformedAt("sockstat", scan.NonBlankLine(b, i), 1, nil, "%s repeats line %d", protos[i].Name, scan.NonBlankLine(b, j))
 	}
 	for k := range protos {
 		fields := protos[k].Fields
 		if i, j := repeatIn(fields, func(f *SockstatField) string { return f.Key }); i >= 0 {
-			return malformedAt("sockstat", sockstatLine(b, k), 2*i+2, nil, "%s: key %q repeats column %d", protos[k].Name, fields[i].Key, 2*j+2)
+			return malformedAt("sockstat", scan.NonBlankLine(b, k), 2*i+2, nil, "%s: key %q repeats column %d", protos[k].Name, fields[i].Key, 2*j+2)
 		}
 	}
 	return nil
-}
-
-// sockstatLine is the 1-based line of b that holds protocol line i (blank
-// lines hold none).
-func sockstatLine(b []byte, i int) int {
-	lineNo := 0
-	for len(b) > 0 {
-		var line []byte
-		line, b = scan.Line(b)
-		lineNo++
-		if len(scan.TrimSpace(line)) > 0 {
-			if i == 0 {
-				return lineNo
-			}
-			i--
-		}
-	}
-	return lineNo
 }
 
 // Sockstat reads /proc/net/sockstat (IPv4 and the totals) once.

@@ -159,30 +159,11 @@ func ParseSoftirqs(b []byte, dst *Softirqs) error {
 	}
 	if rows := dst.Rows; len(rows) > trusted {
 		if i, j := repeatIn(rows, func(r *SoftirqRow) string { return r.Name }); i >= 0 {
-			return malformedAt(file, softirqLine(b, i), 1, nil, "softirq %q repeats line %d", rows[i].Name, softirqLine(b, j))
+			return malformedAt(file, 1+scan.NonBlankLine(headerRest(b), i), 1, nil, "softirq %q repeats line %d", rows[i].Name, 1+scan.NonBlankLine(headerRest(b), j))
 		}
 	}
 	dst.checked = len(dst.Rows)
 	return nil
-}
-
-// softirqLine is the 1-based line of b that holds row i (after the header;
-// blank lines hold none).
-func softirqLine(b []byte, i int) int {
-	_, b = scan.Line(b)
-	lineNo := 1
-	for len(b) > 0 {
-		var line []byte
-		line, b = scan.Line(b)
-		lineNo++
-		if len(scan.TrimSpace(line)) > 0 {
-			if i == 0 {
-				return lineNo
-			}
-			i--
-		}
-	}
-	return lineNo
 }
 
 // Softirqs reads /proc/softirqs once. The file is machine-wide, not per

@@ -165,3 +165,22 @@ func String(s string, b []byte) string {
 	}
 	return string(b)
 }
+
+// NonBlankLine returns the 1-based number of the line of b that holds the
+// i-th (0-based) non-blank line, for error messages that name a line; past
+// the end it returns the number of the last line.
+func NonBlankLine(b []byte, i int) int {
+	lineNo := 0
+	for len(b) > 0 {
+		var line []byte
+		line, b = Line(b)
+		lineNo++
+		if len(TrimSpace(line)) > 0 {
+			if i == 0 {
+				return lineNo
+			}
+			i--
+		}
+	}
+	return lineNo
+}
