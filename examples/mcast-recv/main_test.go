@@ -297,9 +297,9 @@ func runOverload(t *testing.T, ns *netnstest.NS, cmd *exec.Cmd, group string) {
 	}
 	if slices.Contains(cmd.Args, "-otel") {
 		for _, want := range []string{
-			fmt.Sprintf("otel packetpath.mib.counter{packetpath.counter=Udp.RcvbufErrors} %d {1}\n", s.Dropped),
-			fmt.Sprintf(`packetpath.multicast.groups=["239.7.7.7"]} %d {packet}`+"\n", s.Dropped),
-			fmt.Sprintf("otel packetpath.socket.packets{network.interface.name=lo,network.local.address=239.7.7.7,network.local.port=5007,packetpath.multicast.groups=[\"239.7.7.7\"]} %d {packet}\n", s.Received),
+			fmt.Sprintf("otel packetpath.mib.udp{packetpath.counter=Udp.RcvbufErrors} %d {datagram}\n", s.Dropped),
+			fmt.Sprintf(`packetpath.multicast.groups=239.7.7.7} %d {packet}`+"\n", s.Dropped),
+			fmt.Sprintf("otel packetpath.socket.packets{network.interface.name=lo,network.local.address=239.7.7.7,network.local.port=5007,packetpath.multicast.groups=239.7.7.7} %d {packet}\n", s.Received),
 		} {
 			if !strings.Contains(stderrLog.String(), want) {
 				t.Errorf("-otel output lacks %q", want)
