@@ -13,7 +13,7 @@ import (
 
 // TestOtelMIBGauges: the MIB entries that are levels are exported on the
 // gauge packetpath.mib.gauge, with the namespace's /proc/net/snmp values,
-// and not on the monotonic packetpath.mib.counter; the counts stay there.
+// and not on the monotonic packetpath.mib.tcp; the counts stay there.
 func TestOtelMIBGauges(t *testing.T) {
 	ns := netnstest.New(t)
 	c, err := NewCollector(Config{NetNS: ns.Path, Sources: SourceSNMP})

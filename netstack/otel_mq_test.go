@@ -28,7 +28,7 @@ type tcMQQdisc struct {
 
 // TestMetricsMQChildren: the four default children of an mq root on a
 // 4-queue veth all have handle 0:0; each has its own
-// packetpath.qdisc.counter series, told apart by packetpath.qdisc.parent,
+// packetpath.qdisc.* series, told apart by packetpath.qdisc.parent,
 // and each series equals what `tc -s -j qdisc show` reports for the child
 // below that parent (bytes, packets, drops, overlimits, requeues).
 func TestMetricsMQChildren(t *testing.T) {
