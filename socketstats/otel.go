@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strings"
 
 	"go.opentelemetry.io/otel"
@@ -55,7 +56,9 @@ import (
 // an interface was given), network.local.address, network.local.port and
 // packetpath.multicast.groups (the memberships at registration, each G
 // or, source-specific, S/G, space-separated in one plain string without
-// commas: no JSON array in a Prometheus label), plus the caller's. When the kernel read fails (the socket was
+// commas: no JSON array in a Prometheus label), packetpath.socket.inode
+// (fstat of the socket), process.pid and process.executable.name
+// (/proc/self/comm, when readable), plus the caller's. When the kernel read fails (the socket was
 // closed during the collection) the kernel gauges are left out of that
 // collection and drops keeps its last value; the queue-delay instruments
 // are reported only with timestamps.
@@ -85,6 +88,12 @@ const (
 	AttrLocalAddress = "network.local.address"
 	AttrLocalPort    = "network.local.port"
 	AttrGroups       = "packetpath.multicast.groups"
+	// AttrSocketInode, AttrPID and AttrExecutable are the socket's inode
+	// and this process, with the names netstack uses for the rows of the
+	// UDP table, so both views of one socket carry the same labels.
+	AttrSocketInode = "packetpath.socket.inode"
+	AttrPID         = "process.pid"
+	AttrExecutable  = "process.executable.name"
 )
 
 type metricRegistration = metric.Registration
@@ -195,6 +204,12 @@ func (c *Conn) metricAttributes() []attribute.KeyValue {
 	}
 	if c.ifname != "" {
 		kv = append(kv, attribute.String(AttrInterface, c.ifname))
+	}
+	if ino, comm, ok := c.socketIdentity(); ok {
+		kv = append(kv, attribute.Int64(AttrSocketInode, int64(ino)), attribute.Int(AttrPID, os.Getpid()))
+		if comm != "" {
+			kv = append(kv, attribute.String(AttrExecutable, comm))
+		}
 	}
 	groups := c.Groups()
 	if len(groups) > 0 {

@@ -136,7 +136,15 @@ func TestMetricTable(t *testing.T) {
 			t.Errorf("%s: type %s does not match the name", r.family, r.typ)
 		}
 	}
-	fams := parseScrape(t, overloadScrape(t, netstack.MIBGroupNames()))
+	text := overloadScrape(t, netstack.MIBGroupNames())
+	fams := parseScrape(t, text)
+	// The scrape is one under overload: the -join socket dropped, and both
+	// views of it (its own series and its row of the UDP table) say so.
+	own, n1 := sampleValue(t, text, "packetpath_socket_drops_total", `network_local_port="5066"`)
+	row, n2 := sampleValue(t, text, "packetpath_udp_socket_drops_total", `network_local_port="5066"`)
+	if n1 != 1 || n2 != 1 || own == 0 || own != row {
+		t.Errorf("-join socket drops: own series %v (%d), UDP table %v (%d): want one each, equal and > 0", own, n1, row, n2)
+	}
 	series, values := 0, 0
 	for name, f := range fams {
 		r, ok := rows[name]
@@ -185,7 +193,7 @@ func TestMetricTable(t *testing.T) {
 		names = append(names, n)
 	}
 	slices.Sort(names)
-	t.Logf("%d table rows; scrape: %d families, %d series, %d label values checked", len(rows), len(fams), series, values)
+	t.Logf("%d table rows; scrape: %d families, %d series, %d label values checked; -join socket dropped %v (own series and UDP table agree)", len(rows), len(fams), series, values, own)
 	if t.Failed() {
 		t.Logf("families in the scrape: %s", strings.Join(names, " "))
 	}
