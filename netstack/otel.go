@@ -43,10 +43,35 @@ const (
 	// MetricSoftirqs is packetpath.softirq.count {run}: NET_RX and NET_TX
 	// softirq runs (attribute packetpath.counter).
 	MetricSoftirqs = "packetpath.softirq.count"
-	// MetricMIB is packetpath.mib.counter {1}: /proc/net/snmp, snmp6 and
-	// netstat counters of the selected groups (attribute packetpath.counter,
-	// e.g. Udp.RcvbufErrors).
-	MetricMIB = "packetpath.mib.counter"
+	// The MIB counter families: one per group of /proc/net/snmp, netstat
+	// and snmp6 (MIBGroupNames), named packetpath.mib.<group, lower case>,
+	// each with one unit, the attribute packetpath.counter carrying the
+	// kernel's name (Udp.RcvbufErrors; snmp6: Udp6InErrors). A group's
+	// members share what they count (Udp: datagrams; Ip, IpExt, Ip6:
+	// packets; Icmp, IcmpMsg, Icmp6: messages); the byte counts of IpExt
+	// and Ip6 (*Octets) have their own families, packetpath.mib.ipext.octets
+	// and packetpath.mib.ip6.octets (By). Tcp, TcpExt and MPTcpExt count
+	// events of many kinds (segments, connections, timeouts): {event}.
+	// Only the groups of MetricOptions.MIBGroups have series. Counters, as
+	// the kernel's SNMP_MIB_* and LINUX_MIB_* are (net/ipv4/proc.c,
+	// net/ipv6/proc.c); the levels are MetricMIBGauge.
+	MetricMIBIp       = "packetpath.mib.ip"
+	MetricMIBIcmp     = "packetpath.mib.icmp"
+	MetricMIBIcmpMsg  = "packetpath.mib.icmpmsg"
+	MetricMIBTcp      = "packetpath.mib.tcp"
+	MetricMIBUdp      = "packetpath.mib.udp"
+	MetricMIBUdpLite  = "packetpath.mib.udplite"
+	MetricMIBTcpExt   = "packetpath.mib.tcpext"
+	MetricMIBIpExt    = "packetpath.mib.ipext"
+	MetricMIBMPTcpExt = "packetpath.mib.mptcpext"
+	MetricMIBIp6      = "packetpath.mib.ip6"
+	MetricMIBIcmp6    = "packetpath.mib.icmp6"
+	MetricMIBUdp6     = "packetpath.mib.udp6"
+	MetricMIBUdpLite6 = "packetpath.mib.udplite6"
+	// MetricMIBIpExtOctets and MetricMIBIp6Octets are the byte counters of
+	// IpExt and Ip6 (InOctets, OutMcastOctets, ...), By.
+	MetricMIBIpExtOctets = "packetpath.mib.ipext.octets"
+	MetricMIBIp6Octets   = "packetpath.mib.ip6.octets"
 	// MetricMIBGauge is packetpath.mib.gauge {1}: the entries of those
 	// files that are levels, not counts (Tcp.CurrEstab, Tcp.MaxConn,
 	// Ip.Forwarding, ...: the MIB* constants), which a monotonic counter
@@ -61,29 +86,50 @@ const (
 	// as vmxnet3's "giant hdr" twice per transmit queue), one series per
 	// statistic.
 	MetricDriver = "packetpath.driver.counter"
-	// MetricQdiscCounter is packetpath.qdisc.counter: bytes (By is not
-	// split out: attribute packetpath.counter says which), packets, drops,
-	// overlimits, requeues (attributes network.interface.name,
+	// The qdisc families: one per tc -s counter, each with one unit, from
+	// the TCA_STATS2 attributes of RTM_GETQDISC/RTM_GETTCLASS
+	// (gnet_stats_basic, gnet_stats_queue; net/core/gen_stats.c), as tc -s
+	// -j prints them. Attributes network.interface.name,
 	// packetpath.qdisc.handle, packetpath.qdisc.kind, and
 	// packetpath.qdisc.parent for the handle-less children of mq and
-	// mqprio, which tc shows as "0:" below "parent 8001:N"). Values are
-	// TCA_STATS2's, as `tc -s qdisc show` prints them.
-	MetricQdiscCounter = "packetpath.qdisc.counter"
-	// MetricQdiscQueue is packetpath.qdisc.queue: qlen {packet} and backlog
-	// By as gauges (attribute packetpath.counter).
-	MetricQdiscQueue = "packetpath.qdisc.queue"
+	// mqprio (all 0:0), which only their parent tells apart.
+	//
+	// MetricQdiscBytes is packetpath.qdisc.bytes By (counter): bytes sent.
+	MetricQdiscBytes = "packetpath.qdisc.bytes"
+	// MetricQdiscPackets is packetpath.qdisc.packets {packet} (counter).
+	MetricQdiscPackets = "packetpath.qdisc.packets"
+	// MetricQdiscDrops is packetpath.qdisc.drops {packet} (counter):
+	// gnet_stats_queue.drops.
+	MetricQdiscDrops = "packetpath.qdisc.drops"
+	// MetricQdiscOverlimits is packetpath.qdisc.overlimits {event}
+	// (counter): times the qdisc throttled (gnet_stats_queue.overlimits).
+	MetricQdiscOverlimits = "packetpath.qdisc.overlimits"
+	// MetricQdiscRequeues is packetpath.qdisc.requeues {packet} (counter).
+	MetricQdiscRequeues = "packetpath.qdisc.requeues"
+	// MetricQdiscQueueLength is packetpath.qdisc.queue.length {packet}
+	// (gauge): gnet_stats_queue.qlen.
+	MetricQdiscQueueLength = "packetpath.qdisc.queue.length"
+	// MetricQdiscBacklog is packetpath.qdisc.backlog By (gauge):
+	// gnet_stats_queue.backlog, the bytes queued.
+	MetricQdiscBacklog = "packetpath.qdisc.backlog"
 	// MetricSocketDrops is packetpath.udp.socket.drops {packet}: per-socket
 	// receive drops from the host's UDP table (sk_drops over sock_diag, the
 	// drops column of /proc/net/udp). One series per socket, not per
-	// address: attributes packetpath.socket.local (the local ADDR:PORT),
+	// address: attributes network.local.address and network.local.port,
 	// packetpath.socket.inode, packetpath.socket.cookie (the sock_diag
 	// cookie, when known) and, when the owner is found in /proc/PID/fd,
 	// process.pid and process.executable.name (/proc/PID/comm).
 	MetricSocketDrops = "packetpath.udp.socket.drops"
-	// MetricSocketMemory is packetpath.udp.socket.memory By: rmem_alloc and
-	// rcvbuf per socket (attribute packetpath.counter, and the socket's
-	// attributes as for MetricSocketDrops).
-	MetricSocketMemory = "packetpath.udp.socket.memory"
+	// MetricSocketReceiveQueue is packetpath.udp.socket.receive_queue.size
+	// By (gauge): the receive memory the socket's queued datagrams hold,
+	// truesize (sock_diag SK_MEMINFO_RMEM_ALLOC, sk_rmem_alloc); the same
+	// socket attributes as MetricSocketDrops.
+	MetricSocketReceiveQueue = "packetpath.udp.socket.receive_queue.size"
+	// MetricSocketReceiveBuffer is
+	// packetpath.udp.socket.receive_buffer.limit By (gauge): the socket's
+	// receive buffer limit (SK_MEMINFO_RCVBUF, sk_rcvbuf); the datagram
+	// that would take receive_queue.size above it is dropped.
+	MetricSocketReceiveBuffer = "packetpath.udp.socket.receive_buffer.limit"
 	// MetricDropReason is packetpath.kernel.drops {packet}: kernel drop
 	// events by reason (attribute packetpath.drop.reason).
 	MetricDropReason = "packetpath.kernel.drops"
@@ -128,11 +174,14 @@ const (
 	// qdisc that has no handle of its own (handle 0:0): the default
 	// children of mq and mqprio, one per transmit queue.
 	AttrQdiscParent = attribute.Key("packetpath.qdisc.parent")
-	AttrSocket      = attribute.Key("packetpath.socket.local")
-	AttrSocketInode = attribute.Key("packetpath.socket.inode")
-	AttrCookie      = attribute.Key("packetpath.socket.cookie")
-	AttrDropReason  = attribute.Key("packetpath.drop.reason")
-	AttrStage       = attribute.Key("packetpath.stage")
+	// AttrLocalAddress and AttrLocalPort are the socket's local address
+	// and port (semantic-convention names), as socketstats uses them.
+	AttrLocalAddress = attribute.Key("network.local.address")
+	AttrLocalPort    = attribute.Key("network.local.port")
+	AttrSocketInode  = attribute.Key("packetpath.socket.inode")
+	AttrCookie       = attribute.Key("packetpath.socket.cookie")
+	AttrDropReason   = attribute.Key("packetpath.drop.reason")
+	AttrStage        = attribute.Key("packetpath.stage")
 	// AttrQueue is the queue of a per-queue driver statistic: "rx-N" or
 	// "tx-N" as sysfs names the device's queues, "queue-N" for a channel
 	// without a direction, "xdp-N" and "xdp-cpu-N" for XDP transmit rings.
@@ -204,21 +253,47 @@ func (o *MetricOptions) driverStat(name string) bool {
 	return false
 }
 
-func (o *MetricOptions) mibGroup(counter string) bool {
+// mibGroup returns the selected group the counter belongs to, or false.
+func (o *MetricOptions) mibGroup(counter string) (string, bool) {
 	groups := o.MIBGroups
 	if groups == nil {
 		groups = []string{"Ip", "Ip6", "IpExt", "Udp", "Udp6", "UdpLite"}
 	}
 	if g, _, ok := strings.Cut(counter, "."); ok {
-		return slices.Contains(groups, g)
+		return g, slices.Contains(groups, g)
 	}
 	// snmp6 keys carry their group as a prefix: Udp6InDatagrams, Ip6InDiscards.
 	for _, g := range groups {
 		if rest, ok := strings.CutPrefix(counter, g); ok && (strings.HasPrefix(rest, "In") || strings.HasPrefix(rest, "Out") || strings.HasPrefix(rest, "Rcv") || strings.HasPrefix(rest, "Snd") || strings.HasPrefix(rest, "No") || strings.HasPrefix(rest, "Mem") || strings.HasPrefix(rest, "Ignored") || strings.HasPrefix(rest, "Frag") || strings.HasPrefix(rest, "Reasm")) {
-			return true
+			return g, true
 		}
 	}
-	return false
+	return "", false
+}
+
+// mibFamily is one MIB counter family: the group's name and unit.
+type mibFamily struct{ group, name, unit, desc string }
+
+// mibFamilies lists the MIB counter families; the "octets" entries take a
+// group's *Octets counters.
+func mibFamilies() []mibFamily {
+	return []mibFamily{
+		{"Ip", MetricMIBIp, "{packet}", "IPv4 packet counters of /proc/net/snmp (Ip: InReceives, InDiscards, ...)."},
+		{"Icmp", MetricMIBIcmp, "{message}", "ICMP message counters of /proc/net/snmp."},
+		{"IcmpMsg", MetricMIBIcmpMsg, "{message}", "ICMP messages by type of /proc/net/snmp (IcmpMsg: InType3, ...)."},
+		{"Tcp", MetricMIBTcp, "{event}", "TCP counters of /proc/net/snmp (segments, connection openings, resets)."},
+		{"Udp", MetricMIBUdp, "{datagram}", "UDP datagram counters of /proc/net/snmp (InDatagrams, RcvbufErrors, ...)."},
+		{"UdpLite", MetricMIBUdpLite, "{datagram}", "UDP-Lite datagram counters of /proc/net/snmp."},
+		{"TcpExt", MetricMIBTcpExt, "{event}", "Linux TCP event counters of /proc/net/netstat (TcpExt)."},
+		{"IpExt", MetricMIBIpExt, "{packet}", "IPv4 packet counters of /proc/net/netstat (IpExt: InMcastPkts, InNoRoutes, ...)."},
+		{"MPTcpExt", MetricMIBMPTcpExt, "{event}", "MPTCP event counters of /proc/net/netstat."},
+		{"Ip6", MetricMIBIp6, "{packet}", "IPv6 packet counters of /proc/net/snmp6 (Ip6InReceives, ...)."},
+		{"Icmp6", MetricMIBIcmp6, "{message}", "ICMPv6 message counters of /proc/net/snmp6."},
+		{"Udp6", MetricMIBUdp6, "{datagram}", "UDP over IPv6 datagram counters of /proc/net/snmp6."},
+		{"UdpLite6", MetricMIBUdpLite6, "{datagram}", "UDP-Lite over IPv6 datagram counters of /proc/net/snmp6."},
+		{"IpExt.octets", MetricMIBIpExtOctets, "By", "IPv4 byte counters of /proc/net/netstat (IpExt: InOctets, OutOctets, ...)."},
+		{"Ip6.octets", MetricMIBIp6Octets, "By", "IPv6 byte counters of /proc/net/snmp6 (Ip6InOctets, ...)."},
+	}
 }
 
 // RegisterMetrics registers observable instruments for the collector's
@@ -266,13 +341,25 @@ func (c *Collector) RegisterMetrics(opts MetricOptions) (metric.Registration, er
 	ins.softnet = counter(MetricSoftnet, "{packet}", "softnet_stat counters: processed, dropped (backlog full), time_squeeze (budget exhausted), flow_limit_count.")
 	ins.backlog = gauge(MetricSoftnetBacklog, "{packet}", "Per-CPU input backlog length (softnet_stat, kernel 6.4+).")
 	ins.softirqs = counter(MetricSoftirqs, "{run}", "NET_RX and NET_TX softirq runs (/proc/softirqs).")
-	ins.mib = counter(MetricMIB, "{1}", "Counters of /proc/net/snmp, snmp6 and netstat (e.g. Udp.RcvbufErrors).")
+	ins.mib = map[string]metric.Int64ObservableCounter{}
+	mibIns := []metric.Observable{}
+	for _, f := range mibFamilies() {
+		i := counter(f.name, f.unit, f.desc)
+		ins.mib[f.group] = i
+		mibIns = append(mibIns, i)
+	}
 	ins.mibGauge = gauge(MetricMIBGauge, "{1}", "Levels of /proc/net/snmp and netstat (e.g. Tcp.CurrEstab, Ip.DefaultTTL).")
 	ins.driver = counter(MetricDriver, "{1}", "Allow-listed driver statistics (ethtool -S).")
-	ins.qdisc = counter(MetricQdiscCounter, "{1}", "qdisc counters as tc -s shows them: bytes, packets, drops, overlimits, requeues.")
-	ins.qdiscQ = gauge(MetricQdiscQueue, "{1}", "qdisc queue: qlen (packets) and backlog (bytes).")
+	ins.qBytes = counter(MetricQdiscBytes, "By", "Bytes sent by the qdisc or class (tc -s: Sent N bytes).")
+	ins.qPackets = counter(MetricQdiscPackets, "{packet}", "Packets sent by the qdisc or class (tc -s: N pkt).")
+	ins.qDrops = counter(MetricQdiscDrops, "{packet}", "Packets the qdisc or class dropped (tc -s: dropped).")
+	ins.qOverlimits = counter(MetricQdiscOverlimits, "{event}", "Times the qdisc or class was over its limit (tc -s: overlimits).")
+	ins.qRequeues = counter(MetricQdiscRequeues, "{packet}", "Packets requeued by the qdisc (tc -s: requeues).")
+	ins.qLen = gauge(MetricQdiscQueueLength, "{packet}", "Packets queued in the qdisc or class (tc -s: qlen, backlog Np).")
+	ins.qBacklog = gauge(MetricQdiscBacklog, "By", "Bytes queued in the qdisc or class (tc -s: backlog Nb).")
 	ins.sockDrops = counter(MetricSocketDrops, "{packet}", "Receive drops of a UDP socket (sk_drops).")
-	ins.sockMem = gauge(MetricSocketMemory, "By", "Receive memory of a UDP socket: rmem_alloc and rcvbuf.")
+	ins.sockQueue = gauge(MetricSocketReceiveQueue, "By", "Receive memory held by a UDP socket's queued datagrams (sock_diag rmem_alloc, truesize).")
+	ins.sockBuf = gauge(MetricSocketReceiveBuffer, "By", "Receive buffer limit of a UDP socket (sock_diag rcvbuf, sk_rcvbuf).")
 	ins.reasons = counter(MetricDropReason, "{packet}", "Kernel drop events by skb drop reason.")
 	ins.stage = counter(MetricStageDrops, "{packet}", "Packets lost at each stage of the path since the exporter started, as Diagnose attributes them between successive collections.")
 	ins.findings = gauge(MetricFindings, "{finding}", "Diagnosis findings per stage in the interval between the last two collections.")
@@ -285,15 +372,19 @@ func (c *Collector) RegisterMetrics(opts MetricOptions) (metric.Registration, er
 	if !opts.NoSocketOwners && c.cfg.Bundle == "" {
 		st.owners = NewOwnerCache(c.cfg.ProcRoot)
 	}
-	return m.RegisterCallback(st.observe,
+	return m.RegisterCallback(st.observe, append(mibIns,
 		ins.dropped, ins.errors, ins.packets, ins.io, ins.link, ins.softnet, ins.backlog,
-		ins.softirqs, ins.mib, ins.mibGauge, ins.driver, ins.qdisc, ins.qdiscQ, ins.sockDrops, ins.sockMem,
-		ins.reasons, ins.stage, ins.findings, ins.sourceUp, ins.sourceErrs)
+		ins.softirqs, ins.mibGauge, ins.driver,
+		ins.qBytes, ins.qPackets, ins.qDrops, ins.qOverlimits, ins.qRequeues, ins.qLen, ins.qBacklog, ins.sockDrops, ins.sockQueue, ins.sockBuf,
+		ins.reasons, ins.stage, ins.findings, ins.sourceUp, ins.sourceErrs)...)
 }
 
 type otelInstruments struct {
-	dropped, errors, packets, io, link, softnet, softirqs, mib, driver, qdisc, sockDrops, reasons, stage, sourceErrs metric.Int64ObservableCounter
-	backlog, qdiscQ, sockMem, findings, sourceUp, mibGauge                                                           metric.Int64ObservableGauge
+	// mib holds the MIB counter families by group (mibFamilies).
+	mib                                                                                                  map[string]metric.Int64ObservableCounter
+	dropped, errors, packets, io, link, softnet, softirqs, driver, sockDrops, reasons, stage, sourceErrs metric.Int64ObservableCounter
+	qBytes, qPackets, qDrops, qOverlimits, qRequeues                                                     metric.Int64ObservableCounter
+	backlog, qLen, qBacklog, sockQueue, sockBuf, findings, sourceUp, mibGauge                            metric.Int64ObservableGauge
 }
 
 type otelState struct {
@@ -445,7 +536,8 @@ func (s *otelState) observeSockets(o metric.Observer, socks []otelSocket) {
 	}
 	attrs := make([]attribute.KeyValue, 0, 7)
 	for _, k := range socks {
-		attrs = append(attrs[:0], AttrSocket.String(k.obj), AttrSocketInode.Int64(i64(k.inode)))
+		addr, port := splitLocal(k.obj)
+		attrs = append(attrs[:0], AttrLocalAddress.String(addr), AttrLocalPort.Int64(port), AttrSocketInode.Int64(i64(k.inode)))
 		if k.cookie != 0 {
 			attrs = append(attrs, AttrCookie.Int64(i64(k.cookie)))
 		}
@@ -461,9 +553,8 @@ func (s *otelState) observeSockets(o metric.Observer, socks []otelSocket) {
 			o.ObserveInt64(s.ins.sockDrops, i64(k.drops), metric.WithAttributes(attrs...))
 		}
 		if k.hasM {
-			n := len(attrs)
-			o.ObserveInt64(s.ins.sockMem, i64(k.rmem), metric.WithAttributes(append(attrs, AttrCounter.String(UDPRmemAlloc))...))
-			o.ObserveInt64(s.ins.sockMem, i64(k.rbuf), metric.WithAttributes(append(attrs[:n], AttrCounter.String(UDPRcvbuf))...))
+			o.ObserveInt64(s.ins.sockQueue, i64(k.rmem), metric.WithAttributes(attrs...))
+			o.ObserveInt64(s.ins.sockBuf, i64(k.rbuf), metric.WithAttributes(attrs...))
 		}
 	}
 }
@@ -654,13 +745,25 @@ func observeSnapshot(o metric.Observer, ins *otelInstruments, opts *MetricOption
 				softirqs[c.Name] += c.Value
 			}
 		case SourceSNMP, SourceNetstat:
-			if !opts.mibGroup(c.Name) {
+			g, ok := opts.mibGroup(c.Name)
+			if !ok {
 				continue
 			}
 			if c.Gauge {
 				o.ObserveInt64(ins.mibGauge, i64(c.Value), metric.WithAttributes(AttrCounter.String(c.Name)))
-			} else {
-				o.ObserveInt64(ins.mib, i64(c.Value), metric.WithAttributes(AttrCounter.String(c.Name)))
+				continue
+			}
+			fam := ins.mib[g]
+			if strings.Contains(c.Name, "Octets") {
+				switch g {
+				case "IpExt":
+					fam = ins.mib["IpExt.octets"]
+				case "Ip6":
+					fam = ins.mib["Ip6.octets"]
+				}
+			}
+			if fam != nil {
+				o.ObserveInt64(fam, i64(c.Value), metric.WithAttributes(AttrCounter.String(c.Name)))
 			}
 		case SourceEthtool:
 			if !c.Gauge && opts.device(c.Object) && opts.driverStat(c.Name) {
@@ -678,11 +781,21 @@ func observeSnapshot(o metric.Observer, ins *otelInstruments, opts *MetricOption
 			if !opts.device(c.Object) {
 				continue
 			}
-			attrs := qdiscAttrs(c)
-			if c.Gauge {
-				o.ObserveInt64(ins.qdiscQ, i64(c.Value), attrs)
-			} else {
-				o.ObserveInt64(ins.qdisc, i64(c.Value), attrs)
+			switch c.Name {
+			case QdiscBytes:
+				o.ObserveInt64(ins.qBytes, i64(c.Value), qdiscAttrs(c))
+			case QdiscPackets:
+				o.ObserveInt64(ins.qPackets, i64(c.Value), qdiscAttrs(c))
+			case QdiscDrops:
+				o.ObserveInt64(ins.qDrops, i64(c.Value), qdiscAttrs(c))
+			case QdiscOverlimits:
+				o.ObserveInt64(ins.qOverlimits, i64(c.Value), qdiscAttrs(c))
+			case QdiscRequeues:
+				o.ObserveInt64(ins.qRequeues, i64(c.Value), qdiscAttrs(c))
+			case QdiscQlen:
+				o.ObserveInt64(ins.qLen, i64(c.Value), qdiscAttrs(c))
+			case QdiscBacklog:
+				o.ObserveInt64(ins.qBacklog, i64(c.Value), qdiscAttrs(c))
 			}
 		case SourceUDP:
 			if opts.MaxSockets < 0 {
@@ -742,7 +855,25 @@ func qdiscAttrs(c *Counter) metric.MeasurementOption {
 	if p := uint32(uint64(c.Index) >> 32); p != 0 {
 		return metric.WithAttributes(AttrInterface.String(c.Object), handle,
 			AttrQdiscParent.String(fmt.Sprintf("%x:%x", p>>16, p&0xffff)),
-			AttrQdiscKind.String(c.Label), AttrCounter.String(c.Name))
+			AttrQdiscKind.String(c.Label))
 	}
-	return metric.WithAttributes(AttrInterface.String(c.Object), handle, AttrQdiscKind.String(c.Label), AttrCounter.String(c.Name))
+	return metric.WithAttributes(AttrInterface.String(c.Object), handle, AttrQdiscKind.String(c.Label))
+}
+
+// splitLocal splits a UDP table socket's "ADDR:PORT" ("[::]:53" for IPv6)
+// into the network.local.address and network.local.port values; a string
+// without a port is all address, port 0.
+func splitLocal(obj string) (string, int64) {
+	i := strings.LastIndexByte(obj, ':')
+	if i < 0 {
+		return obj, 0
+	}
+	var port int64
+	for _, ch := range obj[i+1:] {
+		if ch < '0' || ch > '9' || port > 65535 {
+			return obj, 0
+		}
+		port = port*10 + int64(ch-'0')
+	}
+	return strings.TrimSuffix(strings.TrimPrefix(obj[:i], "["), "]"), port
 }

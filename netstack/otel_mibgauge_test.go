@@ -13,7 +13,7 @@ import (
 
 // TestOtelMIBGauges: the MIB entries that are levels are exported on the
 // gauge packetpath.mib.gauge, with the namespace's /proc/net/snmp values,
-// and not on the monotonic packetpath.mib.counter; the counts stay there.
+// and not on the monotonic packetpath.mib.tcp; the counts stay there.
 func TestOtelMIBGauges(t *testing.T) {
 	ns := netnstest.New(t)
 	c, err := NewCollector(Config{NetNS: ns.Path, Sources: SourceSNMP})
@@ -40,9 +40,9 @@ func TestOtelMIBGauges(t *testing.T) {
 	if _, isGauge := gauges.Data.(metricdata.Gauge[int64]); !isGauge {
 		t.Fatalf("%s is a %T, want a gauge", MetricMIBGauge, gauges.Data)
 	}
-	counters, ok := findMetric(&rm, MetricMIB)
+	counters, ok := findMetric(&rm, MetricMIBTcp)
 	if !ok {
-		t.Fatalf("no %s", MetricMIB)
+		t.Fatalf("no %s", MetricMIBTcp)
 	}
 	for _, n := range []struct{ name, group, key string }{
 		{MIBIpDefaultTTL, "Ip", "DefaultTTL"}, {MIBIpForwarding, "Ip", "Forwarding"},
@@ -53,11 +53,11 @@ func TestOtelMIBGauges(t *testing.T) {
 			t.Errorf("%s %s = %d (%v), /proc/net/snmp says %d", MetricMIBGauge, n.name, v, ok, want)
 		}
 		if _, ok := point(t, counters, attribute.String(string(AttrCounter), n.name)); ok {
-			t.Errorf("%s is on the counter %s too", n.name, MetricMIB)
+			t.Errorf("%s is on the counter %s too", n.name, MetricMIBTcp)
 		}
 	}
 	if v, ok := point(t, counters, attribute.String(string(AttrCounter), "Tcp.ActiveOpens")); !ok || uint64(v) != procMIB(t, snmp, "Tcp", "ActiveOpens") {
-		t.Errorf("%s Tcp.ActiveOpens = %d (%v)", MetricMIB, v, ok)
+		t.Errorf("%s Tcp.ActiveOpens = %d (%v)", MetricMIBTcp, v, ok)
 	}
 	if _, ok := point(t, gauges, attribute.String(string(AttrCounter), "Tcp.ActiveOpens")); ok {
 		t.Errorf("Tcp.ActiveOpens is on the gauge")

@@ -28,7 +28,7 @@ type tcMQQdisc struct {
 
 // TestMetricsMQChildren: the four default children of an mq root on a
 // 4-queue veth all have handle 0:0; each has its own
-// packetpath.qdisc.counter series, told apart by packetpath.qdisc.parent,
+// packetpath.qdisc.* series, told apart by packetpath.qdisc.parent,
 // and each series equals what `tc -s -j qdisc show` reports for the child
 // below that parent (bytes, packets, drops, overlimits, requeues).
 func TestMetricsMQChildren(t *testing.T) {
@@ -79,7 +79,7 @@ func TestMetricsMQChildren(t *testing.T) {
 	if err := json.Unmarshal([]byte(a.Run("tc", "-s", "-j", "qdisc", "show", "dev", "mq0")), &tc); err != nil {
 		t.Fatal(err)
 	}
-	m, ok := findMetric(&rm, MetricQdiscCounter)
+	m, ok := findMetric(&rm, MetricQdiscPackets)
 	if !ok {
 		t.Fatal("no qdisc counter metric")
 	}
@@ -89,9 +89,7 @@ func TestMetricsMQChildren(t *testing.T) {
 	if d, ok := m.Data.(metricdata.Sum[int64]); ok {
 		for _, p := range d.DataPoints {
 			if h, _ := p.Attributes.Value(AttrQdiscHandle); h.AsString() == "0:0" {
-				if n, _ := p.Attributes.Value(AttrCounter); n.AsString() == "packets" {
-					children++
-				}
+				children++
 			}
 		}
 	}
@@ -108,9 +106,10 @@ func TestMetricsMQChildren(t *testing.T) {
 			t.Fatalf("tc parent %q: %v", q.Parent, err)
 		}
 		parent := fmt.Sprintf("%x:%x", maj, min)
-		for name, want := range map[string]int64{"bytes": q.Bytes, "packets": q.Packets, "drops": q.Drops, "overlimits": q.Overlimits, "requeues": q.Requeues} {
-			got, ok := point(t, m, AttrInterface.String("mq0"), AttrQdiscHandle.String("0:0"), AttrQdiscParent.String(parent),
-				AttrQdiscKind.String(q.Kind), AttrCounter.String(name))
+		for name, want := range map[string]int64{MetricQdiscBytes: q.Bytes, MetricQdiscPackets: q.Packets, MetricQdiscDrops: q.Drops, MetricQdiscOverlimits: q.Overlimits, MetricQdiscRequeues: q.Requeues} {
+			fm, _ := findMetric(&rm, name)
+			got, ok := point(t, fm, AttrInterface.String("mq0"), AttrQdiscHandle.String("0:0"), AttrQdiscParent.String(parent),
+				AttrQdiscKind.String(q.Kind))
 			if !ok || got != want {
 				t.Errorf("%s child below %s %s = %d (found %v), tc %d", q.Kind, parent, name, got, ok, want)
 			}
@@ -126,7 +125,7 @@ func TestMetricsMQChildren(t *testing.T) {
 	// The root keeps its handle, no parent attribute.
 	for _, q := range tc {
 		if q.Root && q.Kind == "mq" {
-			got, ok := point(t, m, AttrQdiscHandle.String("8001:0"), AttrQdiscKind.String("mq"), AttrCounter.String("packets"))
+			got, ok := point(t, m, AttrQdiscHandle.String("8001:0"), AttrQdiscKind.String("mq"))
 			if !ok || got != q.Packets {
 				t.Errorf("mq root packets %d (found %v), tc %d", got, ok, q.Packets)
 			}

@@ -107,8 +107,8 @@ func TestRegisterMetrics(t *testing.T) {
 		{MetricLinkCounter, "{packet}", []attribute.KeyValue{AttrInterface.String("eth0"), AttrCounter.String("rx_missed_errors")}, 1234},
 		{MetricSoftnet, "{packet}", []attribute.KeyValue{AttrCounter.String("time_squeeze")}, 0x45},
 		{MetricSoftnet, "{packet}", []attribute.KeyValue{AttrCounter.String("processed")}, counter(SourceSoftnet, "", 0, "processed") + counter(SourceSoftnet, "", 1, "processed")},
-		{MetricMIB, "{1}", []attribute.KeyValue{AttrCounter.String("Udp.InDatagrams")}, counter(SourceSNMP, "", -1, "Udp.InDatagrams")},
-		{MetricMIB, "{1}", []attribute.KeyValue{AttrCounter.String("Ip.InReceives")}, counter(SourceSNMP, "", -1, "Ip.InReceives")},
+		{MetricMIBUdp, "{datagram}", []attribute.KeyValue{AttrCounter.String("Udp.InDatagrams")}, counter(SourceSNMP, "", -1, "Udp.InDatagrams")},
+		{MetricMIBIp, "{packet}", []attribute.KeyValue{AttrCounter.String("Ip.InReceives")}, counter(SourceSNMP, "", -1, "Ip.InReceives")},
 		{MetricStageDrops, "{packet}", []attribute.KeyValue{AttrStage.String("rx-nic")}, 1234},
 		{MetricFindings, "{finding}", []attribute.KeyValue{AttrStage.String("rx-softirq")}, 1},
 		{MetricFindings, "{finding}", []attribute.KeyValue{AttrStage.String("tx-qdisc")}, 0},
@@ -128,7 +128,7 @@ func TestRegisterMetrics(t *testing.T) {
 		}
 	}
 	// TcpExt is not among the default MIB groups: no series for it.
-	if m, ok := findMetric(&rm, MetricMIB); ok {
+	if m, ok := findMetric(&rm, MetricMIBTcpExt); ok {
 		if _, found := point(t, m, AttrCounter.String("TcpExt.SyncookiesSent")); found {
 			t.Errorf("TcpExt exported although not in MIBGroups")
 		}

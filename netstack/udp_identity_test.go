@@ -294,10 +294,10 @@ func TestSocketsSharingAnAddress(t *testing.T) {
 	if !ok {
 		t.Fatal("no socket drops metric")
 	}
-	mem, _ := findMetric(&rm, MetricSocketMemory)
+	mem, _ := findMetric(&rm, MetricSocketReceiveBuffer)
 	series := 0
 	for _, p := range drops.Data.(metricdata.Sum[int64]).DataPoints {
-		if v, _ := p.Attributes.Value(AttrSocket); v.AsString() == "0.0.0.0:5002" {
+		if v, _ := p.Attributes.Value(AttrLocalPort); v.AsInt64() == 5002 {
 			series++
 		}
 	}
@@ -305,12 +305,12 @@ func TestSocketsSharingAnAddress(t *testing.T) {
 		t.Errorf("%d drop series for 0.0.0.0:5002, want 2", series)
 	}
 	for ino, buf := range map[uint64]uint64{smallIno: smallBuf, bigIno: bigBuf} {
-		id := []attribute.KeyValue{AttrSocket.String("0.0.0.0:5002"), AttrSocketInode.Int64(int64(ino)),
+		id := []attribute.KeyValue{AttrLocalAddress.String("0.0.0.0"), AttrLocalPort.Int(5002), AttrSocketInode.Int64(int64(ino)),
 			AttrPID.Int(os.Getpid()), AttrExecutable.String(comm)}
 		if v, ok := point(t, drops, id...); !ok || uint64(v) != kernel[ino] {
 			t.Errorf("inode %d: drops series %d (found %v), /proc/net/udp %d", ino, v, ok, kernel[ino])
 		}
-		if v, ok := point(t, mem, append(id, AttrCounter.String("rcvbuf"))...); !ok || uint64(v) != buf {
+		if v, ok := point(t, mem, id...); !ok || uint64(v) != buf {
 			t.Errorf("inode %d: rcvbuf series %d (found %v), want %d", ino, v, ok, buf)
 		}
 	}

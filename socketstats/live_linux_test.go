@@ -248,8 +248,8 @@ func TestMetricsLiveWithAppReadLoop(t *testing.T) {
 			t.Errorf("after the overload: sent %d, read by the application %d, exported drops %d, /proc/net/udp drops %d/%d",
 				sent, got, drops, b.before.drops, b.after.drops)
 		}
-		if b.v[MetricPending] != 0 || b.v[MetricBufferSize] != 32768 {
-			t.Errorf("after the drain: pending %v, buffer.size %v, want 0 and 32768", b.v[MetricPending], b.v[MetricBufferSize])
+		if b.v[MetricNextDatagramSize] != 0 || b.v[MetricBufferSize] != 32768 {
+			t.Errorf("after the drain: pending %v, buffer.size %v, want 0 and 32768", b.v[MetricNextDatagramSize], b.v[MetricBufferSize])
 		}
 		t.Logf("sent %d, read by the application's ReadFromUDP loop %d, dropped %d (exported and /proc/net/udp); %d collections during the overload, drops %v",
 			sent, got, drops, len(during), during)
@@ -344,7 +344,7 @@ func TestMetricsMoveDuringReadBatchStall(t *testing.T) {
 			if b.v[MetricPackets] != in[0].v[MetricPackets] {
 				t.Errorf("packets moved during the stall: %v then %v", in[0].v[MetricPackets], b.v[MetricPackets])
 			}
-			if b.v[MetricPending] == 0 {
+			if b.v[MetricNextDatagramSize] == 0 {
 				t.Errorf("collection %d of the stall: pending 0 with datagrams queued", i)
 			}
 			// rx_queue is rmem_alloc less UDP's forward-allocation deficit,
@@ -412,7 +412,7 @@ func TestMetricsMoveDuringReadBatchStall(t *testing.T) {
 		for i, b := range in {
 			t.Logf("stall +%v: drops %d (/proc %d..%d), buffer.used %v (/proc rx_queue %d..%d), pending %v, packets %v",
 				time.Duration(i+1)*stall/6, b.drops(), b.before.drops, b.after.drops, b.v[MetricBufferUsed],
-				b.before.rxQueue, b.after.rxQueue, b.v[MetricPending], b.v[MetricPackets])
+				b.before.rxQueue, b.after.rxQueue, b.v[MetricNextDatagramSize], b.v[MetricPackets])
 		}
 		t.Logf("before the stall: drops %d, buffer.used %v; at the end: sent %d, read %d, dropped %d", before.drops(), before.v[MetricBufferUsed], n, got, drops)
 	})

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
+	"strings"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -33,7 +35,7 @@ import (
 //	packetpath.socket.drops              counter  {packet}  kernel     Stats.Drops: SK_MEMINFO_DROPS (sk_drops)
 //	packetpath.socket.truncated          counter  {packet}  read path  Stats.Truncated (MSG_TRUNC)
 //	packetpath.socket.control_truncated  counter  {packet}  read path  Stats.CTruncated (MSG_CTRUNC)
-//	packetpath.socket.pending            gauge    By        kernel     SIOCINQ: length of the datagram at the head of the queue
+//	packetpath.socket.next_datagram.size gauge    By        kernel     SIOCINQ: length of the datagram at the head of the queue
 //	packetpath.socket.buffer.used        gauge    By        kernel     SK_MEMINFO_RMEM_ALLOC (sk_rmem_alloc, truesize)
 //	packetpath.socket.buffer.size        gauge    By        kernel     SK_MEMINFO_RCVBUF (sk_rcvbuf)
 //	packetpath.socket.buffer.fill        gauge    1         kernel     buffer.used / buffer.size
@@ -52,8 +54,11 @@ import (
 //
 // Every observation carries the attributes network.interface.name (when
 // an interface was given), network.local.address, network.local.port and
-// packetpath.multicast.groups (the memberships at registration, as G or
-// (S,G)), plus the caller's. When the kernel read fails (the socket was
+// packetpath.multicast.groups (the memberships at registration, each G
+// or, source-specific, S/G, space-separated in one plain string without
+// commas: no JSON array in a Prometheus label), packetpath.socket.inode
+// (fstat of the socket), process.pid and process.executable.name
+// (/proc/self/comm, when readable), plus the caller's. When the kernel read fails (the socket was
 // closed during the collection) the kernel gauges are left out of that
 // collection and drops keeps its last value; the queue-delay instruments
 // are reported only with timestamps.
@@ -66,7 +71,11 @@ const (
 	MetricDrops            = "packetpath.socket.drops"
 	MetricTruncated        = "packetpath.socket.truncated"
 	MetricControlTruncated = "packetpath.socket.control_truncated"
-	MetricPending          = "packetpath.socket.pending"
+	// MetricNextDatagramSize is the payload length of the datagram at the
+	// head of the receive queue (SIOCINQ, udp_ioctl first_packet_length),
+	// not the queue depth: 0 when the queue is empty. The queued memory
+	// is MetricBufferUsed.
+	MetricNextDatagramSize = "packetpath.socket.next_datagram.size"
 	MetricBufferUsed       = "packetpath.socket.buffer.used"
 	MetricBufferSize       = "packetpath.socket.buffer.size"
 	MetricBufferFill       = "packetpath.socket.buffer.fill"
@@ -79,6 +88,12 @@ const (
 	AttrLocalAddress = "network.local.address"
 	AttrLocalPort    = "network.local.port"
 	AttrGroups       = "packetpath.multicast.groups"
+	// AttrSocketInode, AttrPID and AttrExecutable are the socket's inode
+	// and this process, with the names netstack uses for the rows of the
+	// UDP table, so both views of one socket carry the same labels.
+	AttrSocketInode = "packetpath.socket.inode"
+	AttrPID         = "process.pid"
+	AttrExecutable  = "process.executable.name"
 )
 
 type metricRegistration = metric.Registration
@@ -117,7 +132,7 @@ func (c *Conn) RegisterMetrics(mp metric.MeterProvider, attrs ...attribute.KeyVa
 	drops := ic(MetricDrops, "{packet}", "Datagrams the kernel dropped for this socket, read at collection (SO_MEMINFO drops = sk_drops: receive buffer full, memory, filter, checksum).")
 	trunc := ic(MetricTruncated, "{packet}", "Datagrams longer than the read buffer (MSG_TRUNC).")
 	ctrunc := ic(MetricControlTruncated, "{packet}", "Datagrams whose control messages were cut (MSG_CTRUNC).")
-	pending := ig(MetricPending, "By", "Length of the datagram at the head of the receive queue at collection (SIOCINQ); non-zero means datagrams are waiting.")
+	pending := ig(MetricNextDatagramSize, "By", "Length of the datagram at the head of the receive queue at collection (SIOCINQ); non-zero means datagrams are waiting.")
 	used := ig(MetricBufferUsed, "By", "Kernel memory held by queued datagrams at collection (SO_MEMINFO rmem_alloc, truesize).")
 	size := ig(MetricBufferSize, "By", "Receive buffer limit at collection (SO_MEMINFO rcvbuf, sk_rcvbuf).")
 	fill := fg(MetricBufferFill, "1", "buffer.used / buffer.size at collection.")
@@ -190,13 +205,22 @@ func (c *Conn) metricAttributes() []attribute.KeyValue {
 	if c.ifname != "" {
 		kv = append(kv, attribute.String(AttrInterface, c.ifname))
 	}
+	if ino, comm, ok := c.socketIdentity(); ok {
+		kv = append(kv, attribute.Int64(AttrSocketInode, int64(ino)), attribute.Int(AttrPID, os.Getpid()))
+		if comm != "" {
+			kv = append(kv, attribute.String(AttrExecutable, comm))
+		}
+	}
 	groups := c.Groups()
 	if len(groups) > 0 {
 		s := make([]string, len(groups))
 		for i, g := range groups {
-			s[i] = g.String()
+			s[i] = g.Addr.String()
+			if g.Source.IsValid() {
+				s[i] = g.Source.String() + "/" + s[i]
+			}
 		}
-		kv = append(kv, attribute.StringSlice(AttrGroups, s))
+		kv = append(kv, attribute.String(AttrGroups, strings.Join(s, " ")))
 	}
 	return kv
 }

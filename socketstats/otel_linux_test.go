@@ -71,7 +71,7 @@ func TestRegisterMetrics(t *testing.T) {
 			MetricDrops:            {"{packet}", float64(200 - got)},
 			MetricTruncated:        {"{packet}", 0},
 			MetricControlTruncated: {"{packet}", 0},
-			MetricPending:          {"By", 0},
+			MetricNextDatagramSize: {"By", 0},
 			MetricBufferUsed:       {"By", float64(st.Buffer.Used)},
 			MetricBufferSize:       {"By", 8192},
 			MetricBufferFill:       {"1", st.Buffer.Fill()},
@@ -93,7 +93,7 @@ func TestRegisterMetrics(t *testing.T) {
 				attribute.String(AttrInterface, "lo"),
 				attribute.Int(AttrLocalPort, 6300),
 				attribute.String(AttrLocalAddress, "239.1.2.3"),
-				attribute.StringSlice(AttrGroups, []string{"239.1.2.3"}),
+				attribute.String(AttrGroups, "239.1.2.3"),
 				attribute.String("feed", "A"),
 			} {
 				if v, ok := p.attrs.Value(kv.Key); !ok || v != kv.Value {

@@ -45,8 +45,8 @@ func Example() {
 		}
 	}
 	// Output:
-	// # TYPE packetpath_mib_counter_total counter
-	// packetpath_mib_counter_total{otel_scope_name="github.com/packetpath/packetpath/netstack",otel_scope_schema_url="",otel_scope_version="",packetpath_counter="Udp.RcvbufErrors"}
+	// # TYPE packetpath_mib_udp_total counter
+	// packetpath_mib_udp_total{packetpath_counter="Udp.RcvbufErrors"}
 }
 
 // Example_otlp is what a service that already runs an OpenTelemetry
@@ -105,7 +105,7 @@ func Example_otlp() {
 	for _, rm := range req.ResourceMetrics {
 		for _, sm := range rm.ScopeMetrics {
 			for _, m := range sm.Metrics {
-				if m.Name != netstack.MetricMIB {
+				if m.Name != netstack.MetricMIBUdp {
 					continue
 				}
 				for _, dp := range m.GetSum().GetDataPoints() {
@@ -119,5 +119,5 @@ func Example_otlp() {
 		}
 	}
 	// Output:
-	// github.com/packetpath/packetpath/netstack packetpath.mib.counter{packetpath.counter="Udp.RcvbufErrors"} monotonic=true
+	// github.com/packetpath/packetpath/netstack packetpath.mib.udp{packetpath.counter="Udp.RcvbufErrors"} monotonic=true
 }

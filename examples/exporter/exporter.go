@@ -40,6 +40,11 @@ func newExporter(o *options, logw io.Writer) (*exporter, error) {
 	reader, err := otelprom.New(
 		otelprom.WithRegisterer(e.registry),
 		otelprom.WithTranslationStrategy(otlptranslator.UnderscoreEscapingWithSuffixes),
+		// No otel_scope_* labels: the instrumentation scopes carry no
+		// version or schema URL, so the labels would be empty on every
+		// series, and the metric names already say which package
+		// produced them (docs/metrics.md).
+		otelprom.WithoutScopeInfo(),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("prometheus exporter: %w", err)

@@ -101,7 +101,7 @@ func TestFailingSourceLoggedAndExported(t *testing.T) {
 			t.Errorf("%s%v = %v (%d series), want %v", ck.name, ck.labels, v, n, ck.want)
 		}
 	}
-	if _, n := sample(text, "packetpath_mib_counter_total"); n != 0 {
+	if _, n := sample(text, "packetpath_mib_udp_total"); n != 0 {
 		t.Errorf("%d MIB series exported although snmp cannot be read", n)
 	}
 	lines := strings.Split(strings.TrimSpace(log.String()), "\n")

@@ -17,22 +17,26 @@
 // the previous scrape, and reports both. OpenTelemetry names become
 // Prometheus names with underscores, the unit and _total for counters:
 //
-//	packetpath_mib_counter_total{packetpath_counter="Udp.RcvbufErrors"}      datagrams dropped because a socket's receive buffer was full (/proc/net/snmp)
-//	packetpath_udp_socket_drops_total{packetpath_socket_local="0.0.0.0:5000",packetpath_socket_inode="4711",packetpath_socket_cookie="...",process_pid="812",process_executable_name="feed"}
+//	packetpath_mib_udp_total{packetpath_counter="Udp.RcvbufErrors"}          datagrams dropped because a socket's receive buffer was full (/proc/net/snmp);
+//	                                                                         one family per MIB group (packetpath_mib_ip_total, ..._udp6_total, ...)
+//	packetpath_udp_socket_drops_total{network_local_address="0.0.0.0",network_local_port="5000",packetpath_socket_inode="4711",packetpath_socket_cookie="...",process_pid="812",process_executable_name="feed"}
 //	                                                                         per-socket drops (sk_drops, as ss -uamn shows them), the 50 sockets with most drops:
 //	                                                                         one series per socket (inode), even when several share an address
-//	packetpath_udp_socket_memory_bytes{packetpath_counter="rmem_alloc"|"rcvbuf"} per-socket receive memory, the same socket labels
+//	packetpath_udp_socket_receive_queue_size_bytes, packetpath_udp_socket_receive_buffer_limit_bytes
+//	                                                                         per-socket rmem_alloc and rcvbuf, the same socket labels
 //	system_network_packet_dropped_total{network_interface_name, network_io_direction} link rx_dropped/tx_dropped
 //	packetpath_softnet_counter_total{packetpath_counter="dropped"|"time_squeeze"|...} softnet_stat
-//	packetpath_qdisc_counter_total{packetpath_counter="drops"|...}           qdisc statistics as tc -s shows them
+//	packetpath_qdisc_drops_total{network_interface_name,packetpath_qdisc_handle,packetpath_qdisc_kind}
+//	                                                                         qdisc drops as tc -s shows them (also _bytes_total, _packets_total, ...)
 //	packetpath_stage_drops_total{packetpath_stage="rx-socket"|...}           packets lost per stage since the exporter started (a counter: any number
 //	                                                                         of Prometheus servers see the same total; use rate() or increase())
 //	packetpath_diagnosis_findings{packetpath_stage}                          findings per stage between the last two scrapes (by anyone)
 //	packetpath_source_up{packetpath_source="snmp"|...}                       1 when the source was read without an error at the last scrape, else 0
 //	packetpath_source_errors_total{packetpath_source,error_type}             errors per source since the start (permission, not_found, unsupported, timeout, other)
 //
-// Every series also carries otel_scope_name (the packetpath package that
-// produced it); target_info holds the OpenTelemetry resource
+// docs/metrics.md lists every metric (type, unit, labels, kernel source).
+// There are no otel_scope_* labels (the scopes have no version or schema
+// URL); target_info holds the OpenTelemetry resource
 // (service.name="packetpath-exporter").
 //
 // A source that cannot be read (no permission, no tracefs, a file missing
@@ -59,7 +63,7 @@
 // SDK's otlpmetricgrpc or otlpmetrichttp exporter, chosen by
 // -otlp-protocol) every -otlp-interval to a Collector, alongside /metrics:
 // a second reader of the same MeterProvider, with the OpenTelemetry names
-// (packetpath.mib.counter, packetpath.udp.socket.drops, ...) that the
+// (packetpath.mib.udp, packetpath.udp.socket.drops, ...) that the
 // Prometheus names above are translated from. The URL is http:// (no TLS)
 // or https://; for HTTP the path defaults to /v1/metrics. Each push
 // collects its own snapshot, so packetpath.stage.drops and the findings

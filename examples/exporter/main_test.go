@@ -248,7 +248,7 @@ scrape_configs:
 	}()
 
 	// A first scrape before the drops, so increase() has a baseline.
-	const rcvbufErrors = `packetpath_mib_counter_total{job="packetpath",packetpath_counter="Udp.RcvbufErrors"}`
+	const rcvbufErrors = `packetpath_mib_udp_total{job="packetpath",packetpath_counter="Udp.RcvbufErrors"}`
 	const stageQ = `packetpath_stage_drops_total{job="packetpath",packetpath_stage="rx-socket"}`
 	var before float64
 	stageBefore := map[string]float64{}
@@ -299,7 +299,7 @@ scrape_configs:
 
 	// The per-socket series must reach the kernel's exact count, and the
 	// namespace-wide counter must have moved by at least as much.
-	sockQ := fmt.Sprintf(`packetpath_udp_socket_drops_total{job="packetpath",packetpath_socket_local="127.0.0.1:%d"}`, port)
+	sockQ := fmt.Sprintf(`packetpath_udp_socket_drops_total{job="packetpath",network_local_address="127.0.0.1",network_local_port="%d"}`, port)
 	waitFor(t, "the drops to be scraped", 30*time.Second, func() (bool, string) {
 		v := query(t, prom, sockQ)
 		after := query(t, prom, rcvbufErrors)
@@ -321,13 +321,13 @@ scrape_configs:
 
 	// Names, types and help as Prometheus recorded them.
 	checkMetadata(t, prom, map[string]string{
-		"packetpath_mib_counter_total":        "counter",
-		"packetpath_udp_socket_drops_total":   "counter",
-		"packetpath_udp_socket_memory_bytes":  "gauge",
-		"system_network_packet_dropped_total": "counter",
-		"system_network_io_bytes_total":       "counter",
-		"packetpath_stage_drops_total":        "counter",
-		"packetpath_source_up":                "gauge",
+		"packetpath_mib_udp_total":                         "counter",
+		"packetpath_udp_socket_drops_total":                "counter",
+		"packetpath_udp_socket_receive_buffer_limit_bytes": "gauge",
+		"system_network_packet_dropped_total":              "counter",
+		"system_network_io_bytes_total":                    "counter",
+		"packetpath_stage_drops_total":                     "counter",
+		"packetpath_source_up":                             "gauge",
 	})
 	if v := query(t, prom, `target_info{job="packetpath",service_name="packetpath-exporter"}`); len(v) != 1 {
 		t.Errorf("target_info with service_name=packetpath-exporter: %v", v)

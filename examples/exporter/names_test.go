@@ -158,8 +158,8 @@ func parseRefs(expr string) exprRefs {
 }
 
 func TestParseRefs(t *testing.T) {
-	r := parseRefs(`sum by (instance, packetpath_socket_local) (rate(packetpath_udp_socket_drops_total{instance=~"$instance",packetpath_counter="a{b}"}[5m])) / packetpath_x`)
-	if !slices.Equal(r.grouping, []string{"instance", "packetpath_socket_local"}) || len(r.metrics) != 2 ||
+	r := parseRefs(`sum by (instance, network_local_port) (rate(packetpath_udp_socket_drops_total{instance=~"$instance",packetpath_counter="a{b}"}[5m])) / packetpath_x`)
+	if !slices.Equal(r.grouping, []string{"instance", "network_local_port"}) || len(r.metrics) != 2 ||
 		!slices.Equal(r.metrics["packetpath_udp_socket_drops_total"], []string{"instance", "packetpath_counter"}) {
 		t.Errorf("parseRefs = %+v", r)
 	}
@@ -191,20 +191,19 @@ func scrapeFamilies(text string) map[string]map[string]bool {
 	return fams
 }
 
-// TestDashboardAndRulesNames checks that every metric name, matcher label
-// and grouping label of the dashboard and the rules is one that a real
-// scrape of the exporter emits: the exporter on a namespace with a qdisc, a
-// veth (ethtool statistics) and a -join socket under overload, scraped
-// twice so the diagnosis has a delta. A rename of a metric or a label
-// fails here until the dashboard and the rules follow.
-func TestDashboardAndRulesNames(t *testing.T) {
-	exprs := queryExprs(t)
+// overloadScrape returns a scrape of the exporter on a new namespace with
+// a qdisc, a veth (ethtool statistics) and a -join socket under overload
+// (500 datagrams into a 4 KiB buffer before the reader starts), scraped
+// twice so the diagnosis has a delta. mibGroups is the -mib-groups value
+// (nil: the default).
+func overloadScrape(t *testing.T, mibGroups []string) string {
+	t.Helper()
 	netnstest.RequireTool(t, "tc")
 	ns := netnstest.New(t, netnstest.WithMulticastLoopback(), netnstest.WithVeth("ppn0", "ppn1", "10.77.0.1/24", "10.77.0.2/24"))
 	ns.Run("tc", "qdisc", "replace", "dev", "ppn0", "root", "pfifo", "limit", "100")
 	const group = "239.6.6.6:5066"
 	ex, err := newExporter(&options{netns: ns.Path, join: []netip.AddrPort{netip.MustParseAddrPort(group)},
-		iface: "lo", rcvbuf: 4096, maxSockets: 50, perCPU: true, driverStats: []string{"rx_queue_*"}}, nil)
+		iface: "lo", rcvbuf: 4096, maxSockets: 50, perCPU: true, driverStats: []string{"rx_queue_*"}, mibGroups: mibGroups}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,6 +263,18 @@ func TestDashboardAndRulesNames(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	text := scrape()
+	return text
+}
+
+// TestDashboardAndRulesNames checks that every metric name, matcher label
+// and grouping label of the dashboard and the rules is one that a real
+// scrape of the exporter emits: the exporter on a namespace with a qdisc, a
+// veth (ethtool statistics) and a -join socket under overload, scraped
+// twice so the diagnosis has a delta. A rename of a metric or a label
+// fails here until the dashboard and the rules follow.
+func TestDashboardAndRulesNames(t *testing.T) {
+	exprs := queryExprs(t)
+	text := overloadScrape(t, nil)
 	fams := scrapeFamilies(text)
 	// Labels Prometheus adds at scrape time.
 	added := map[string]bool{"instance": true, "job": true}

@@ -154,15 +154,15 @@ func TestTwoScrapersOneExporter(t *testing.T) {
 		t.Fatal(err)
 	}
 	owner := []string{fmt.Sprintf(`process_pid="%d"`, os.Getpid()), fmt.Sprintf(`process_executable_name=%q`, strings.TrimSpace(string(comm)))}
-	if _, n := sample(text, "packetpath_udp_socket_drops_total", `packetpath_socket_local="0.0.0.0:5002"`); n != 2 {
+	if _, n := sample(text, "packetpath_udp_socket_drops_total", `network_local_address="0.0.0.0"`, `network_local_port="5002"`); n != 2 {
 		t.Errorf("%d drop series for 0.0.0.0:5002, want 2", n)
 	}
 	for ino, rcvbuf := range map[uint64]float64{smallIno: 2304, bigIno: 8 << 20} {
-		id := append([]string{`packetpath_socket_local="0.0.0.0:5002"`, fmt.Sprintf(`packetpath_socket_inode="%d"`, ino)}, owner...)
+		id := append([]string{`network_local_address="0.0.0.0"`, `network_local_port="5002"`, fmt.Sprintf(`packetpath_socket_inode="%d"`, ino)}, owner...)
 		if v, n := sampleValue(t, text, "packetpath_udp_socket_drops_total", id...); n != 1 || v != float64(kernel[ino]) {
 			t.Errorf("inode %d: drops %v (%d series), /proc/net/udp %d", ino, v, n, kernel[ino])
 		}
-		if v, n := sampleValue(t, text, "packetpath_udp_socket_memory_bytes", append(id, `packetpath_counter="rcvbuf"`)...); n != 1 || v != rcvbuf {
+		if v, n := sampleValue(t, text, "packetpath_udp_socket_receive_buffer_limit_bytes", id...); n != 1 || v != rcvbuf {
 			t.Errorf("inode %d: rcvbuf %v (%d series), want %v", ino, v, n, rcvbuf)
 		}
 	}

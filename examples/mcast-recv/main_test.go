@@ -296,13 +296,26 @@ func runOverload(t *testing.T, ns *netnstest.NS, cmd *exec.Cmd, group string) {
 		t.Errorf("no telemetry lines on stderr")
 	}
 	if slices.Contains(cmd.Args, "-otel") {
-		for _, want := range []string{
-			fmt.Sprintf("otel packetpath.mib.counter{packetpath.counter=Udp.RcvbufErrors} %d {1}\n", s.Dropped),
-			fmt.Sprintf(`packetpath.multicast.groups=["239.7.7.7"]} %d {packet}`+"\n", s.Dropped),
-			fmt.Sprintf("otel packetpath.socket.packets{network.interface.name=lo,network.local.address=239.7.7.7,network.local.port=5007,packetpath.multicast.groups=[\"239.7.7.7\"]} %d {packet}\n", s.Received),
+		if want := fmt.Sprintf("otel packetpath.mib.udp{packetpath.counter=Udp.RcvbufErrors} %d {datagram}\n", s.Dropped); !strings.Contains(stderrLog.String(), want) {
+			t.Errorf("-otel output lacks %q", want)
+		}
+		// The socket's own series: its address, groups (a plain list),
+		// inode and process, as the stack's UDP table labels them.
+		for _, want := range []struct {
+			prefix string
+			value  uint64
+		}{
+			{"otel packetpath.socket.drops{network.interface.name=lo,network.local.address=239.7.7.7,network.local.port=5007,packetpath.multicast.groups=239.7.7.7,packetpath.socket.inode=", s.Dropped},
+			{"otel packetpath.socket.packets{network.interface.name=lo,network.local.address=239.7.7.7,network.local.port=5007,packetpath.multicast.groups=239.7.7.7,packetpath.socket.inode=", s.Received},
 		} {
-			if !strings.Contains(stderrLog.String(), want) {
-				t.Errorf("-otel output lacks %q", want)
+			found := false
+			for _, l := range strings.Split(stderrLog.String(), "\n") {
+				if strings.HasPrefix(l, want.prefix) && strings.Contains(l, ",process.pid=") && strings.HasSuffix(l, fmt.Sprintf("} %d {packet}", want.value)) {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("-otel output lacks %q...} %d {packet}", want.prefix, want.value)
 			}
 		}
 	}
