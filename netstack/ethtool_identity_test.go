@@ -158,7 +158,7 @@ func (r *recObserver) ObserveInt64(i metric.Int64Observable, v int64, opts ...me
 }
 
 // TestMetricsDriverStatsDistinct: with every vmxnet3 statistic
-// allow-listed, packetpath.driver.counter gets one observation per
+// allow-listed, packetpath.driver.statistic gets one observation per
 // statistic (169) and no two share their attributes: the queue
 // (packetpath.queue) tells the queue blocks apart, the string-table index
 // the names repeated within one block ("giant hdr").

@@ -29,32 +29,139 @@ const (
 	MetricPacketCount = "system.network.packet.count"
 	// MetricIO is system.network.io By.
 	MetricIO = "system.network.io"
-	// MetricLinkCounter is packetpath.link.counter {packet}: every other
-	// link counter of `ip -s -s link` (attribute packetpath.counter, e.g.
-	// rx_missed_errors).
-	MetricLinkCounter = "packetpath.link.counter"
-	// MetricSoftnet is packetpath.softnet.counter {packet}: softnet_stat
-	// processed, dropped, time_squeeze, received_rps, flow_limit_count
-	// (attribute packetpath.counter; cpu.logical_number when per-CPU).
-	MetricSoftnet = "packetpath.softnet.counter"
+	// The link families: one per rtnl_link_stats64 field of `ip -s -s
+	// link` beyond the four above (IFLA_STATS64, struct
+	// rtnl_link_stats64 in include/uapi/linux/if_link.h; with no netlink,
+	// the columns of /proc/net/dev), each a counter with the attribute
+	// network.interface.name, named packetpath.link.<field> (LinkFamilies
+	// lists them with their units). The three /proc/net/dev columns that
+	// sum several fields have their own families:
+	// packetpath.link.rx_dropped_or_missed, packetpath.link.rx_frame_errors_all
+	// and packetpath.link.tx_carrier_errors_all (ProcNetDevRxDrop, ...).
+	MetricLinkRxMissedErrors  = "packetpath.link.rx_missed_errors"
+	MetricLinkRxFIFOErrors    = "packetpath.link.rx_fifo_errors"
+	MetricLinkRxCRCErrors     = "packetpath.link.rx_crc_errors"
+	MetricLinkRxFrameErrors   = "packetpath.link.rx_frame_errors"
+	MetricLinkRxOverErrors    = "packetpath.link.rx_over_errors"
+	MetricLinkTxAbortedErrors = "packetpath.link.tx_aborted_errors"
+	MetricLinkTxCarrierErrors = "packetpath.link.tx_carrier_errors"
+	// The softnet families, from /proc/net/softnet_stat (net/core/net-procfs.c
+	// softnet_seq_show), summed over CPUs or, with PerCPU, per CPU
+	// (cpu.logical_number).
+	//
+	// MetricSoftnetProcessed is packetpath.softnet.processed {packet}:
+	// packets NET_RX took off the CPU's queues (column 1).
+	MetricSoftnetProcessed = "packetpath.softnet.processed"
+	// MetricSoftnetDropped is packetpath.softnet.dropped {packet}: packets
+	// enqueue_to_backlog dropped because the CPU's backlog was full
+	// (netdev_max_backlog) or the flow limit hit (column 2).
+	MetricSoftnetDropped = "packetpath.softnet.dropped"
+	// MetricSoftnetTimeSqueeze is packetpath.softnet.time_squeeze {event}:
+	// NET_RX runs that stopped with work left because the budget or the
+	// time limit ran out (column 3).
+	MetricSoftnetTimeSqueeze = "packetpath.softnet.time_squeeze"
+	// MetricSoftnetReceivedRPS is packetpath.softnet.received_rps {event}:
+	// times the CPU was woken by another to process RPS/RFS packets
+	// (column 10).
+	MetricSoftnetReceivedRPS = "packetpath.softnet.received_rps"
+	// MetricSoftnetFlowLimit is packetpath.softnet.flow_limit {packet}:
+	// packets dropped by the per-flow backlog limit (flow_limit_count,
+	// column 11; also counted in dropped).
+	MetricSoftnetFlowLimit = "packetpath.softnet.flow_limit"
 	// MetricSoftnetBacklog is packetpath.softnet.backlog {packet}: the
 	// backlog length per CPU (kernels 6.4+).
 	MetricSoftnetBacklog = "packetpath.softnet.backlog"
 	// MetricSoftirqs is packetpath.softirq.count {run}: NET_RX and NET_TX
 	// softirq runs (attribute packetpath.counter).
 	MetricSoftirqs = "packetpath.softirq.count"
-	// The MIB counter families: one per group of /proc/net/snmp, netstat
-	// and snmp6 (MIBGroupNames), named packetpath.mib.<group, lower case>,
-	// each with one unit, the attribute packetpath.counter carrying the
-	// kernel's name (Udp.RcvbufErrors; snmp6: Udp6InErrors). A group's
-	// members share what they count (Udp: datagrams; Ip, IpExt, Ip6:
-	// packets; Icmp, IcmpMsg, Icmp6: messages); the byte counts of IpExt
-	// and Ip6 (*Octets) have their own families, packetpath.mib.ipext.octets
-	// and packetpath.mib.ip6.octets (By). Tcp, TcpExt and MPTcpExt count
-	// events of many kinds (segments, connections, timeouts): {event}.
-	// Only the groups of MetricOptions.MIBGroups have series. Counters, as
-	// the kernel's SNMP_MIB_* and LINUX_MIB_* are (net/ipv4/proc.c,
-	// net/ipv6/proc.c); the levels are MetricMIBGauge.
+	// The MIB counters the drop path and Diagnose read have a family each
+	// (MIBFamilies lists them with their kernel names): the UDP ones with
+	// the attributes network.type (ipv4 from /proc/net/snmp Udp and
+	// UdpLite, ipv6 from /proc/net/snmp6 Udp6 and UdpLite6) and
+	// network.transport (udp, or udplite for UdpLite and UdpLite6); the IP
+	// ones with network.type (ipv4: Ip and IpExt of /proc/net/snmp and
+	// netstat; ipv6: Ip6 of /proc/net/snmp6). Counters, as the kernel's
+	// SNMP_MIB_* and LINUX_MIB_* are (net/ipv4/proc.c, net/ipv6/proc.c).
+	//
+	// MetricUDPDatagramsReceived is packetpath.udp.datagrams.received
+	// {datagram}: InDatagrams, datagrams delivered to a socket.
+	MetricUDPDatagramsReceived = "packetpath.udp.datagrams.received"
+	// MetricUDPDatagramsSent is packetpath.udp.datagrams.sent {datagram}:
+	// OutDatagrams.
+	MetricUDPDatagramsSent = "packetpath.udp.datagrams.sent"
+	// MetricUDPNoPort is packetpath.udp.no_port {datagram}: NoPorts,
+	// datagrams to a port no socket was bound to.
+	MetricUDPNoPort = "packetpath.udp.no_port"
+	// MetricUDPReceiveErrors is packetpath.udp.receive_errors {datagram}:
+	// InErrors, every datagram not delivered but for NoPorts (it includes
+	// RcvbufErrors, MemErrors and InCsumErrors).
+	MetricUDPReceiveErrors = "packetpath.udp.receive_errors"
+	// MetricUDPReceiveBufferErrors is packetpath.udp.receive_buffer_errors
+	// {datagram}: RcvbufErrors, datagrams dropped because the socket's
+	// receive buffer was full (__udp_queue_rcv_skb, -ENOMEM from
+	// __udp_enqueue_schedule_skb).
+	MetricUDPReceiveBufferErrors = "packetpath.udp.receive_buffer_errors"
+	// MetricUDPSendBufferErrors is packetpath.udp.send_buffer_errors
+	// {datagram}: SndbufErrors, sends that failed for lack of send buffer.
+	MetricUDPSendBufferErrors = "packetpath.udp.send_buffer_errors"
+	// MetricUDPMemoryErrors is packetpath.udp.memory_errors {datagram}:
+	// MemErrors, datagrams dropped because UDP memory (udp_mem) was
+	// exhausted.
+	MetricUDPMemoryErrors = "packetpath.udp.memory_errors"
+	// MetricUDPChecksumErrors is packetpath.udp.checksum_errors {datagram}:
+	// InCsumErrors.
+	MetricUDPChecksumErrors = "packetpath.udp.checksum_errors"
+	// MetricUDPIgnoredMulticast is packetpath.udp.ignored_multicast
+	// {datagram}: IgnoredMulti, broadcast or multicast datagrams no socket
+	// wanted.
+	MetricUDPIgnoredMulticast = "packetpath.udp.ignored_multicast"
+	// MetricIPReceived is packetpath.ip.received {packet}: InReceives,
+	// packets handed to IP by the devices.
+	MetricIPReceived = "packetpath.ip.received"
+	// MetricIPDiscards is packetpath.ip.discards {packet}: InDiscards,
+	// packets IP dropped with nothing wrong with them (no memory, ...).
+	MetricIPDiscards = "packetpath.ip.discards"
+	// MetricIPHeaderErrors is packetpath.ip.header_errors {packet}:
+	// InHdrErrors.
+	MetricIPHeaderErrors = "packetpath.ip.header_errors"
+	// MetricIPAddressErrors is packetpath.ip.address_errors {packet}:
+	// InAddrErrors, packets to an address that is not ours and not
+	// forwarded.
+	MetricIPAddressErrors = "packetpath.ip.address_errors"
+	// MetricIPNoRoute is packetpath.ip.no_route {packet}: IpExt.InNoRoutes
+	// and Ip6InNoRoutes.
+	MetricIPNoRoute = "packetpath.ip.no_route"
+	// MetricIPChecksumErrors is packetpath.ip.checksum_errors {packet}:
+	// IpExt.InCsumErrors (IPv4 header checksum).
+	MetricIPChecksumErrors = "packetpath.ip.checksum_errors"
+	// MetricIPReassemblyRequests is packetpath.ip.reassembly.requests
+	// {fragment}: ReasmReqds, fragments received for reassembly.
+	MetricIPReassemblyRequests = "packetpath.ip.reassembly.requests"
+	// MetricIPReassemblyFailures is packetpath.ip.reassembly.failures
+	// {event}: ReasmFails, reassemblies that failed (a timeout, an overlap,
+	// the ipfrag memory limit).
+	MetricIPReassemblyFailures = "packetpath.ip.reassembly.failures"
+	// MetricIPReassemblyTimeouts is packetpath.ip.reassembly.timeouts
+	// {event}: ReasmTimeout, reassemblies abandoned at ipfrag_time.
+	MetricIPReassemblyTimeouts = "packetpath.ip.reassembly.timeouts"
+	// MetricIPReversePathFilter is packetpath.ip.reverse_path_filter
+	// {packet}: TcpExt.IPReversePathFilter, packets rp_filter dropped
+	// (fib_validate_source; IPv4 only).
+	MetricIPReversePathFilter = "packetpath.ip.reverse_path_filter"
+	// The long tail: every other MIB counter, which nothing here
+	// diagnoses, is in a family per group of /proc/net/snmp, netstat and
+	// snmp6 (MIBGroupNames), named packetpath.mib.<group, lower case>, with
+	// the attribute packetpath.counter carrying the kernel's name
+	// (Tcp.ActiveOpens; snmp6: Icmp6InErrors); the Udp groups' families are
+	// empty on Linux 6.18, where each Udp counter has its own. Such a family has one unit
+	// but members of many meanings; the unit is the one they share (Ip,
+	// IpExt, Ip6: {packet}, Icmp, IcmpMsg, Icmp6: {message}, Udp, UdpLite,
+	// Udp6, UdpLite6: {datagram}), or {event} for Tcp, TcpExt and MPTcpExt,
+	// whose members count segments, connections, timeouts and more. The
+	// byte counts of IpExt and Ip6 (*Octets) have their own families,
+	// packetpath.mib.ipext.octets and packetpath.mib.ip6.octets (By). Only
+	// the groups of MetricOptions.MIBGroups have series, for the families
+	// above as for these.
 	MetricMIBIp       = "packetpath.mib.ip"
 	MetricMIBIcmp     = "packetpath.mib.icmp"
 	MetricMIBIcmpMsg  = "packetpath.mib.icmpmsg"
@@ -72,20 +179,46 @@ const (
 	// IpExt and Ip6 (InOctets, OutMcastOctets, ...), By.
 	MetricMIBIpExtOctets = "packetpath.mib.ipext.octets"
 	MetricMIBIp6Octets   = "packetpath.mib.ip6.octets"
-	// MetricMIBGauge is packetpath.mib.gauge {1}: the entries of those
-	// files that are levels, not counts (Tcp.CurrEstab, Tcp.MaxConn,
-	// Ip.Forwarding, ...: the MIB* constants), which a monotonic counter
-	// would misreport when they fall (attribute packetpath.counter).
-	MetricMIBGauge = "packetpath.mib.gauge"
-	// MetricDriver is packetpath.driver.counter {1}: allow-listed ethtool -S
-	// statistics (attributes network.interface.name, packetpath.counter;
-	// packetpath.queue for a per-queue statistic, "rx-0", as drivers
-	// repeat the same names in each queue's block; and
+	// The MIB levels, each a gauge of its own (a fall is the level going
+	// down, which a monotonic counter would misreport):
+	//
+	// MetricIPForwarding is packetpath.ip.forwarding {state}: Ip.Forwarding,
+	// 1 forwarding, 2 not (RFC 1213 ipForwarding).
+	MetricIPForwarding = "packetpath.ip.forwarding"
+	// MetricIPDefaultTTL is packetpath.ip.default_ttl {hop}: Ip.DefaultTTL
+	// (net.ipv4.ip_default_ttl).
+	MetricIPDefaultTTL = "packetpath.ip.default_ttl"
+	// MetricTCPRtoAlgorithm is packetpath.tcp.rto.algorithm {state}:
+	// Tcp.RtoAlgorithm (1 other, as Linux reports it).
+	MetricTCPRtoAlgorithm = "packetpath.tcp.rto.algorithm"
+	// MetricTCPRtoMin and MetricTCPRtoMax are packetpath.tcp.rto.min and
+	// .max, ms: Tcp.RtoMin and Tcp.RtoMax (TCP_RTO_MIN, TCP_RTO_MAX).
+	MetricTCPRtoMin = "packetpath.tcp.rto.min"
+	MetricTCPRtoMax = "packetpath.tcp.rto.max"
+	// MetricTCPMaxConnections is packetpath.tcp.connections.limit
+	// {connection}: Tcp.MaxConn (-1: no limit).
+	MetricTCPMaxConnections = "packetpath.tcp.connections.limit"
+	// MetricTCPEstablished is packetpath.tcp.connections.established
+	// {connection}: Tcp.CurrEstab (TCP_MIB_CURRESTAB).
+	MetricTCPEstablished = "packetpath.tcp.connections.established"
+	// MetricMPTCPEstablished is packetpath.mptcp.connections.established
+	// {connection}: MPTcpExt.MPCurrEstab (MPTCP_MIB_CURRESTAB).
+	MetricMPTCPEstablished = "packetpath.mptcp.connections.established"
+	// MetricDriver is packetpath.driver.statistic {event}: allow-listed
+	// ethtool -S statistics (ETHTOOL_GSTATS, the driver's
+	// get_ethtool_stats), one series per statistic, attributes
+	// network.interface.name and packetpath.counter, the driver's own name
+	// for it; packetpath.queue for a per-queue statistic, "rx-0", as
+	// drivers repeat the same names in each queue's block; and
 	// packetpath.counter.index, the position in the driver's string table,
 	// for a name the driver repeats within one queue or device-wide, such
-	// as vmxnet3's "giant hdr" twice per transmit queue), one series per
-	// statistic.
-	MetricDriver = "packetpath.driver.counter"
+	// as vmxnet3's "giant hdr" twice per transmit queue. These are one
+	// family, with the name as an attribute, because their meaning is the
+	// driver's: each driver defines its own set (packets, bytes, events,
+	// pages), nothing here can give each its unit, and a family per name
+	// would be a different set per driver. Hence the neutral {event}: sum
+	// or compare series only of one name.
+	MetricDriver = "packetpath.driver.statistic"
 	// The qdisc families: one per tc -s counter, each with one unit, from
 	// the TCA_STATS2 attributes of RTM_GETQDISC/RTM_GETTCLASS
 	// (gnet_stats_basic, gnet_stats_queue; net/core/gen_stats.c), as tc -s
@@ -164,10 +297,15 @@ const (
 
 // Attribute keys used by the instruments.
 const (
-	AttrInterface   = attribute.Key("network.interface.name")
-	AttrDirection   = attribute.Key("network.io.direction")
-	AttrCPU         = attribute.Key("cpu.logical_number")
-	AttrCounter     = attribute.Key("packetpath.counter")
+	AttrInterface = attribute.Key("network.interface.name")
+	AttrDirection = attribute.Key("network.io.direction")
+	AttrCPU       = attribute.Key("cpu.logical_number")
+	AttrCounter   = attribute.Key("packetpath.counter")
+	// AttrNetworkType (ipv4, ipv6) and AttrTransport (udp, udplite) are
+	// the semantic conventions' network.type and network.transport, on
+	// the UDP and IP MIB families.
+	AttrNetworkType = attribute.Key("network.type")
+	AttrTransport   = attribute.Key("network.transport")
 	AttrQdiscHandle = attribute.Key("packetpath.qdisc.handle")
 	AttrQdiscKind   = attribute.Key("packetpath.qdisc.kind")
 	// AttrQdiscParent is the parent handle (MAJ:MIN in hex, "8001:1") of a
@@ -296,6 +434,87 @@ func mibFamilies() []mibFamily {
 	}
 }
 
+// MIBFamily is one MIB counter or level with a family of its own.
+type MIBFamily struct {
+	// Name is the instrument; Unit its unit; Gauge marks a level.
+	Name, Unit string
+	Gauge      bool
+	// Kernel lists the kernel's names it takes, as Counter.Name spells
+	// them ("Udp.RcvbufErrors", "Udp6RcvbufErrors").
+	Kernel []string
+	// Desc is the instrument's description.
+	Desc string
+}
+
+// MIBFamilies returns the MIB counters and levels that have a family of
+// their own (see MetricUDPDatagramsReceived and MetricIPForwarding); every
+// other MIB counter is in its group's family.
+func MIBFamilies() []MIBFamily {
+	udp := func(name, key, desc string) MIBFamily {
+		return MIBFamily{Name: name, Unit: "{datagram}", Desc: desc,
+			Kernel: []string{"Udp." + key, "UdpLite." + key, "Udp6" + key, "UdpLite6" + key}}
+	}
+	ip := func(name, unit, key, desc string) MIBFamily {
+		return MIBFamily{Name: name, Unit: unit, Desc: desc, Kernel: []string{"Ip." + key, "Ip6" + key}}
+	}
+	return []MIBFamily{
+		udp(MetricUDPDatagramsReceived, "InDatagrams", "UDP datagrams delivered to sockets (Udp InDatagrams)."),
+		udp(MetricUDPDatagramsSent, "OutDatagrams", "UDP datagrams sent (Udp OutDatagrams)."),
+		udp(MetricUDPNoPort, "NoPorts", "UDP datagrams to a port with no socket (Udp NoPorts)."),
+		udp(MetricUDPReceiveErrors, "InErrors", "UDP datagrams not delivered for any reason but NoPorts (Udp InErrors)."),
+		udp(MetricUDPReceiveBufferErrors, "RcvbufErrors", "UDP datagrams dropped because the socket's receive buffer was full (Udp RcvbufErrors)."),
+		udp(MetricUDPSendBufferErrors, "SndbufErrors", "UDP sends that failed for lack of send buffer (Udp SndbufErrors)."),
+		udp(MetricUDPMemoryErrors, "MemErrors", "UDP datagrams dropped because UDP memory (udp_mem) ran out (Udp MemErrors)."),
+		udp(MetricUDPChecksumErrors, "InCsumErrors", "UDP datagrams with a bad checksum (Udp InCsumErrors)."),
+		udp(MetricUDPIgnoredMulticast, "IgnoredMulti", "Broadcast and multicast UDP datagrams no socket wanted (Udp IgnoredMulti)."),
+		ip(MetricIPReceived, "{packet}", "InReceives", "Packets handed to IP by the devices (Ip InReceives)."),
+		ip(MetricIPDiscards, "{packet}", "InDiscards", "Input packets IP discarded with no error in them (Ip InDiscards)."),
+		ip(MetricIPHeaderErrors, "{packet}", "InHdrErrors", "Input packets with a bad IP header (Ip InHdrErrors)."),
+		ip(MetricIPAddressErrors, "{packet}", "InAddrErrors", "Input packets to an address not ours and not forwarded (Ip InAddrErrors)."),
+		{Name: MetricIPNoRoute, Unit: "{packet}", Kernel: []string{"IpExt.InNoRoutes", "Ip6InNoRoutes"}, Desc: "Input packets with no route (IpExt InNoRoutes, Ip6InNoRoutes)."},
+		{Name: MetricIPChecksumErrors, Unit: "{packet}", Kernel: []string{"IpExt.InCsumErrors"}, Desc: "IPv4 packets with a bad header checksum (IpExt InCsumErrors)."},
+		ip(MetricIPReassemblyRequests, "{fragment}", "ReasmReqds", "Fragments received for reassembly (Ip ReasmReqds)."),
+		ip(MetricIPReassemblyFailures, "{event}", "ReasmFails", "Failed reassemblies (Ip ReasmFails)."),
+		ip(MetricIPReassemblyTimeouts, "{event}", "ReasmTimeout", "Reassemblies abandoned at the timeout (Ip ReasmTimeout)."),
+		{Name: MetricIPReversePathFilter, Unit: "{packet}", Kernel: []string{"TcpExt.IPReversePathFilter"}, Desc: "Packets dropped by the reverse path filter (TcpExt IPReversePathFilter)."},
+		{Name: MetricIPForwarding, Unit: "{state}", Gauge: true, Kernel: []string{MIBIpForwarding}, Desc: "IPv4 forwarding: 1 on, 2 off (Ip Forwarding)."},
+		{Name: MetricIPDefaultTTL, Unit: "{hop}", Gauge: true, Kernel: []string{MIBIpDefaultTTL}, Desc: "Default IPv4 TTL (Ip DefaultTTL)."},
+		{Name: MetricTCPRtoAlgorithm, Unit: "{state}", Gauge: true, Kernel: []string{MIBTcpRtoAlgorithm}, Desc: "TCP retransmission timeout algorithm (Tcp RtoAlgorithm)."},
+		{Name: MetricTCPRtoMin, Unit: "ms", Gauge: true, Kernel: []string{MIBTcpRtoMin}, Desc: "Minimum TCP retransmission timeout (Tcp RtoMin)."},
+		{Name: MetricTCPRtoMax, Unit: "ms", Gauge: true, Kernel: []string{MIBTcpRtoMax}, Desc: "Maximum TCP retransmission timeout (Tcp RtoMax)."},
+		{Name: MetricTCPMaxConnections, Unit: "{connection}", Gauge: true, Kernel: []string{MIBTcpMaxConn}, Desc: "TCP connection limit, -1 for none (Tcp MaxConn)."},
+		{Name: MetricTCPEstablished, Unit: "{connection}", Gauge: true, Kernel: []string{MIBTcpCurrEstab}, Desc: "TCP connections in ESTABLISHED (Tcp CurrEstab)."},
+		{Name: MetricMPTCPEstablished, Unit: "{connection}", Gauge: true, Kernel: []string{MIBMPTcpCurrEstab}, Desc: "Established MPTCP connections (MPTcpExt MPCurrEstab)."},
+	}
+}
+
+// LinkFamily is one link counter's family.
+type LinkFamily struct {
+	// Field is the counter's name (rtnl_link_stats64 field, or a
+	// ProcNetDev* sum); Name the instrument; Unit its unit.
+	Field, Name, Unit string
+}
+
+// LinkFamilies returns the link counters' families beyond
+// system.network.*: packetpath.link.<field>.
+func LinkFamilies() []LinkFamily {
+	pk := []string{LinkRxMissedErrors, LinkRxOverErrors, LinkRxCRCErrors, LinkRxFrameErrors, LinkRxFIFOErrors,
+		LinkRxLengthErrors, LinkRxCompressed, LinkMulticast, LinkRxNohandler, LinkRxOtherhostDropped,
+		LinkTxAbortedErrors, LinkTxCarrierErrors, LinkTxFIFOErrors, LinkTxHeartbeatErrors, LinkTxWindowErrors,
+		LinkTxCompressed}
+	var out []LinkFamily
+	for _, f := range pk {
+		out = append(out, LinkFamily{f, "packetpath.link." + f, "{packet}"})
+	}
+	return append(out,
+		LinkFamily{LinkCollisions, "packetpath.link.collisions", "{event}"},
+		LinkFamily{LinkCarrierChanges, "packetpath.link.carrier_changes", "{event}"},
+		LinkFamily{ProcNetDevRxDrop, "packetpath.link.rx_dropped_or_missed", "{packet}"},
+		LinkFamily{ProcNetDevRxFrame, "packetpath.link.rx_frame_errors_all", "{packet}"},
+		LinkFamily{ProcNetDevTxCarrier, "packetpath.link.tx_carrier_errors_all", "{packet}"},
+	)
+}
+
 // RegisterMetrics registers observable instruments for the collector's
 // snapshots. At each collection by the MeterProvider's reader the callback
 // takes a new snapshot, diagnoses the delta since the previous one, and
@@ -337,8 +556,45 @@ func (c *Collector) RegisterMetrics(opts MetricOptions) (metric.Registration, er
 	ins.errors = counter(MetricErrors, "{error}", "Receive and transmit errors of the device (rx_errors, tx_errors).")
 	ins.packets = counter(MetricPacketCount, "{packet}", "Packets received and transmitted by the device.")
 	ins.io = counter(MetricIO, "By", "Bytes received and transmitted by the device.")
-	ins.link = counter(MetricLinkCounter, "{packet}", "Other link counters of ip -s -s link (rx_missed_errors, rx_fifo_errors, ...).")
-	ins.softnet = counter(MetricSoftnet, "{packet}", "softnet_stat counters: processed, dropped (backlog full), time_squeeze (budget exhausted), flow_limit_count.")
+	ins.link = map[string]metric.Int64ObservableCounter{}
+	var famIns []metric.Observable
+	for _, f := range LinkFamilies() {
+		i := counter(f.Name, f.Unit, "Link counter "+f.Field+" (rtnl_link_stats64, or /proc/net/dev).")
+		ins.link[f.Field] = i
+		famIns = append(famIns, i)
+	}
+	ins.softnet = map[string]metric.Int64ObservableCounter{}
+	for _, f := range []struct{ field, name, unit, desc string }{
+		{SoftnetProcessed, MetricSoftnetProcessed, "{packet}", "Packets NET_RX processed (softnet_stat column 1)."},
+		{SoftnetDropped, MetricSoftnetDropped, "{packet}", "Packets dropped because the CPU's backlog was full (softnet_stat column 2)."},
+		{SoftnetTimeSqueeze, MetricSoftnetTimeSqueeze, "{event}", "NET_RX runs that ran out of budget or time with work left (softnet_stat column 3)."},
+		{SoftnetReceivedRPS, MetricSoftnetReceivedRPS, "{event}", "Times the CPU was woken to process RPS packets (softnet_stat column 10)."},
+		{SoftnetFlowLimitCount, MetricSoftnetFlowLimit, "{packet}", "Packets dropped by the flow limit (softnet_stat column 11)."},
+	} {
+		i := counter(f.name, f.unit, f.desc)
+		ins.softnet[f.field] = i
+		famIns = append(famIns, i)
+	}
+	ins.mibOwn = map[string]metric.Observable{}
+	for i, a := range [][]attribute.KeyValue{
+		{AttrNetworkType.String("ipv4")}, {AttrNetworkType.String("ipv6")},
+		{AttrNetworkType.String("ipv4"), AttrTransport.String("udp")}, {AttrNetworkType.String("ipv6"), AttrTransport.String("udp")},
+		{AttrNetworkType.String("ipv4"), AttrTransport.String("udplite")}, {AttrNetworkType.String("ipv6"), AttrTransport.String("udplite")},
+	} {
+		ins.mibAttrs[i] = metric.WithAttributes(a...)
+	}
+	for _, f := range MIBFamilies() {
+		var i metric.Observable
+		if f.Gauge {
+			i = gauge(f.Name, f.Unit, f.Desc)
+		} else {
+			i = counter(f.Name, f.Unit, f.Desc)
+		}
+		for _, k := range f.Kernel {
+			ins.mibOwn[k] = i
+		}
+		famIns = append(famIns, i)
+	}
 	ins.backlog = gauge(MetricSoftnetBacklog, "{packet}", "Per-CPU input backlog length (softnet_stat, kernel 6.4+).")
 	ins.softirqs = counter(MetricSoftirqs, "{run}", "NET_RX and NET_TX softirq runs (/proc/softirqs).")
 	ins.mib = map[string]metric.Int64ObservableCounter{}
@@ -348,8 +604,7 @@ func (c *Collector) RegisterMetrics(opts MetricOptions) (metric.Registration, er
 		ins.mib[f.group] = i
 		mibIns = append(mibIns, i)
 	}
-	ins.mibGauge = gauge(MetricMIBGauge, "{1}", "Levels of /proc/net/snmp and netstat (e.g. Tcp.CurrEstab, Ip.DefaultTTL).")
-	ins.driver = counter(MetricDriver, "{1}", "Allow-listed driver statistics (ethtool -S).")
+	ins.driver = counter(MetricDriver, "{event}", "Allow-listed driver statistics (ethtool -S), in the driver's own names and units.")
 	ins.qBytes = counter(MetricQdiscBytes, "By", "Bytes sent by the qdisc or class (tc -s: Sent N bytes).")
 	ins.qPackets = counter(MetricQdiscPackets, "{packet}", "Packets sent by the qdisc or class (tc -s: N pkt).")
 	ins.qDrops = counter(MetricQdiscDrops, "{packet}", "Packets the qdisc or class dropped (tc -s: dropped).")
@@ -372,19 +627,27 @@ func (c *Collector) RegisterMetrics(opts MetricOptions) (metric.Registration, er
 	if !opts.NoSocketOwners && c.cfg.Bundle == "" {
 		st.owners = NewOwnerCache(c.cfg.ProcRoot)
 	}
-	return m.RegisterCallback(st.observe, append(mibIns,
-		ins.dropped, ins.errors, ins.packets, ins.io, ins.link, ins.softnet, ins.backlog,
-		ins.softirqs, ins.mibGauge, ins.driver,
+	return m.RegisterCallback(st.observe, append(append(mibIns, famIns...),
+		ins.dropped, ins.errors, ins.packets, ins.io, ins.backlog,
+		ins.softirqs, ins.driver,
 		ins.qBytes, ins.qPackets, ins.qDrops, ins.qOverlimits, ins.qRequeues, ins.qLen, ins.qBacklog, ins.sockDrops, ins.sockQueue, ins.sockBuf,
 		ins.reasons, ins.stage, ins.findings, ins.sourceUp, ins.sourceErrs)...)
 }
 
 type otelInstruments struct {
 	// mib holds the MIB counter families by group (mibFamilies).
-	mib                                                                                                  map[string]metric.Int64ObservableCounter
-	dropped, errors, packets, io, link, softnet, softirqs, driver, sockDrops, reasons, stage, sourceErrs metric.Int64ObservableCounter
-	qBytes, qPackets, qDrops, qOverlimits, qRequeues                                                     metric.Int64ObservableCounter
-	backlog, qLen, qBacklog, sockQueue, sockBuf, findings, sourceUp, mibGauge                            metric.Int64ObservableGauge
+	mib map[string]metric.Int64ObservableCounter
+	// mibOwn holds the MIBFamilies instruments by kernel name (an
+	// Int64ObservableCounter, or a gauge for a level);
+	// link and softnet the link and softnet families by counter name.
+	mibOwn map[string]metric.Observable
+	// mibAttrs are the network.type/network.transport sets of mibOwn's
+	// series: ipv4, ipv6, udp4, udp6, udplite4, udplite6.
+	mibAttrs                                                                              [6]metric.MeasurementOption
+	link, softnet                                                                         map[string]metric.Int64ObservableCounter
+	dropped, errors, packets, io, softirqs, driver, sockDrops, reasons, stage, sourceErrs metric.Int64ObservableCounter
+	qBytes, qPackets, qDrops, qOverlimits, qRequeues                                      metric.Int64ObservableCounter
+	backlog, qLen, qBacklog, sockQueue, sockBuf, findings, sourceUp                       metric.Int64ObservableGauge
 }
 
 type otelState struct {
@@ -720,7 +983,10 @@ func observeSnapshot(o metric.Observer, ins *otelInstruments, opts *MetricOption
 			case ok && rest == "bytes":
 				o.ObserveInt64(ins.io, i64(c.Value), metric.WithAttributes(iface, dir))
 			default:
-				o.ObserveInt64(ins.link, i64(c.Value), metric.WithAttributes(iface, AttrCounter.String(c.Name)))
+				// A field with no family (none today) is left out.
+				if fam := ins.link[c.Name]; fam != nil {
+					o.ObserveInt64(fam, i64(c.Value), metric.WithAttributes(iface))
+				}
 			}
 		case SourceSoftnet:
 			if c.Gauge {
@@ -733,8 +999,10 @@ func observeSnapshot(o metric.Observer, ins *otelInstruments, opts *MetricOption
 				}
 				continue
 			}
-			if opts.PerCPU {
-				o.ObserveInt64(ins.softnet, i64(c.Value), metric.WithAttributes(AttrCounter.String(c.Name), AttrCPU.Int64(c.Index)))
+			if fam := ins.softnet[c.Name]; fam == nil {
+				continue
+			} else if opts.PerCPU {
+				o.ObserveInt64(fam, i64(c.Value), metric.WithAttributes(AttrCPU.Int64(c.Index)))
 			} else {
 				softnet[c.Name] += c.Value
 			}
@@ -749,8 +1017,12 @@ func observeSnapshot(o metric.Observer, ins *otelInstruments, opts *MetricOption
 			if !ok {
 				continue
 			}
+			if _, own := ins.mibOwn[c.Name]; own {
+				observeMIBOwn(o, ins, c)
+				continue
+			}
 			if c.Gauge {
-				o.ObserveInt64(ins.mibGauge, i64(c.Value), metric.WithAttributes(AttrCounter.String(c.Name)))
+				// A level with no family of its own (none today).
 				continue
 			}
 			fam := ins.mib[g]
@@ -827,12 +1099,39 @@ func observeSnapshot(o metric.Observer, ins *otelInstruments, opts *MetricOption
 			o.ObserveInt64(ins.backlog, i64(softnet[n]))
 			continue
 		}
-		o.ObserveInt64(ins.softnet, i64(softnet[n]), metric.WithAttributes(AttrCounter.String(n)))
+		o.ObserveInt64(ins.softnet[n], i64(softnet[n]))
 	}
 	for _, n := range sortedKeys(softirqs) {
 		o.ObserveInt64(ins.softirqs, i64(softirqs[n]), metric.WithAttributes(AttrCounter.String(n)))
 	}
 	return socks
+}
+
+// observeMIBOwn reports a MIB counter or level with a family of its own,
+// with network.type and, for UDP, network.transport; the TCP levels have
+// no attributes.
+func observeMIBOwn(o metric.Observer, ins *otelInstruments, c *Counter) {
+	var opts []metric.ObserveOption
+	switch n := c.Name; {
+	case strings.HasPrefix(n, "UdpLite6"):
+		opts = append(opts, ins.mibAttrs[5])
+	case strings.HasPrefix(n, "UdpLite."):
+		opts = append(opts, ins.mibAttrs[4])
+	case strings.HasPrefix(n, "Udp6"):
+		opts = append(opts, ins.mibAttrs[3])
+	case strings.HasPrefix(n, "Udp."):
+		opts = append(opts, ins.mibAttrs[2])
+	case strings.HasPrefix(n, "Ip6"):
+		opts = append(opts, ins.mibAttrs[1])
+	case strings.HasPrefix(n, "Ip.") || strings.HasPrefix(n, "IpExt.") || strings.HasPrefix(n, "TcpExt."):
+		opts = append(opts, ins.mibAttrs[0])
+	}
+	switch i := ins.mibOwn[c.Name].(type) {
+	case metric.Int64ObservableGauge:
+		o.ObserveInt64(i, i64(c.Value), opts...)
+	case metric.Int64ObservableCounter:
+		o.ObserveInt64(i, i64(c.Value), opts...)
+	}
 }
 
 func sortedKeys(m map[string]uint64) []string {

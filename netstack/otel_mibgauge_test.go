@@ -11,9 +11,10 @@ import (
 	"github.com/packetpath/packetpath/internal/netnstest"
 )
 
-// TestOtelMIBGauges: the MIB entries that are levels are exported on the
-// gauge packetpath.mib.gauge, with the namespace's /proc/net/snmp values,
-// and not on the monotonic packetpath.mib.tcp; the counts stay there.
+// TestOtelMIBGauges: the MIB entries that are levels are exported each on
+// a gauge of its own (packetpath.ip.default_ttl, ...), with the
+// namespace's /proc/net/snmp values, and not on the monotonic
+// packetpath.mib.tcp; the counts stay there.
 func TestOtelMIBGauges(t *testing.T) {
 	ns := netnstest.New(t)
 	c, err := NewCollector(Config{NetNS: ns.Path, Sources: SourceSNMP})
@@ -33,33 +34,38 @@ func TestOtelMIBGauges(t *testing.T) {
 		t.Fatal(err)
 	}
 	snmp := ns.Run("cat", "/proc/net/snmp")
-	gauges, ok := findMetric(&rm, MetricMIBGauge)
-	if !ok {
-		t.Fatalf("no %s", MetricMIBGauge)
-	}
-	if _, isGauge := gauges.Data.(metricdata.Gauge[int64]); !isGauge {
-		t.Fatalf("%s is a %T, want a gauge", MetricMIBGauge, gauges.Data)
-	}
 	counters, ok := findMetric(&rm, MetricMIBTcp)
 	if !ok {
 		t.Fatalf("no %s", MetricMIBTcp)
 	}
-	for _, n := range []struct{ name, group, key string }{
-		{MIBIpDefaultTTL, "Ip", "DefaultTTL"}, {MIBIpForwarding, "Ip", "Forwarding"},
-		{MIBTcpCurrEstab, "Tcp", "CurrEstab"}, {MIBTcpRtoMax, "Tcp", "RtoMax"}, {MIBTcpRtoMin, "Tcp", "RtoMin"},
+	for _, n := range []struct{ metric, name, group, key string }{
+		{MetricIPDefaultTTL, MIBIpDefaultTTL, "Ip", "DefaultTTL"}, {MetricIPForwarding, MIBIpForwarding, "Ip", "Forwarding"},
+		{MetricTCPEstablished, MIBTcpCurrEstab, "Tcp", "CurrEstab"}, {MetricTCPRtoMax, MIBTcpRtoMax, "Tcp", "RtoMax"}, {MetricTCPRtoMin, MIBTcpRtoMin, "Tcp", "RtoMin"},
 	} {
-		v, ok := point(t, gauges, attribute.String(string(AttrCounter), n.name))
-		if want := procMIB(t, snmp, n.group, n.key); !ok || uint64(v) != want {
-			t.Errorf("%s %s = %d (%v), /proc/net/snmp says %d", MetricMIBGauge, n.name, v, ok, want)
+		g, ok := findMetric(&rm, n.metric)
+		if !ok {
+			t.Errorf("no %s", n.metric)
+			continue
 		}
+		if _, isGauge := g.Data.(metricdata.Gauge[int64]); !isGauge {
+			t.Errorf("%s is a %T, want a gauge", n.metric, g.Data)
+			continue
+		}
+		var attrs []attribute.KeyValue
+		if n.group == "Ip" {
+			attrs = append(attrs, AttrNetworkType.String("ipv4"))
+		}
+		v, ok := point(t, g, attrs...)
+		want := procMIB(t, snmp, n.group, n.key)
+		if !ok || uint64(v) != want {
+			t.Errorf("%s = %d (%v), /proc/net/snmp %s says %d", n.metric, v, ok, n.name, want)
+		}
+		t.Logf("%s = %d, /proc/net/snmp %s %d", n.metric, v, n.name, want)
 		if _, ok := point(t, counters, attribute.String(string(AttrCounter), n.name)); ok {
 			t.Errorf("%s is on the counter %s too", n.name, MetricMIBTcp)
 		}
 	}
 	if v, ok := point(t, counters, attribute.String(string(AttrCounter), "Tcp.ActiveOpens")); !ok || uint64(v) != procMIB(t, snmp, "Tcp", "ActiveOpens") {
 		t.Errorf("%s Tcp.ActiveOpens = %d (%v)", MetricMIBTcp, v, ok)
-	}
-	if _, ok := point(t, gauges, attribute.String(string(AttrCounter), "Tcp.ActiveOpens")); ok {
-		t.Errorf("Tcp.ActiveOpens is on the gauge")
 	}
 }

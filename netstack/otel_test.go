@@ -104,14 +104,21 @@ func TestRegisterMetrics(t *testing.T) {
 		{MetricIO, "By", []attribute.KeyValue{AttrInterface.String("eth0"), AttrDirection.String("transmit")}, counter(SourceLinks, "eth0", -1, "tx_bytes")},
 		{MetricPacketDropped, "{packet}", []attribute.KeyValue{AttrInterface.String("eth0"), AttrDirection.String("receive")}, counter(SourceLinks, "eth0", -1, "rx_dropped")},
 		{MetricErrors, "{error}", []attribute.KeyValue{AttrInterface.String("eth0"), AttrDirection.String("receive")}, counter(SourceLinks, "eth0", -1, "rx_errors")},
-		{MetricLinkCounter, "{packet}", []attribute.KeyValue{AttrInterface.String("eth0"), AttrCounter.String("rx_missed_errors")}, 1234},
-		{MetricSoftnet, "{packet}", []attribute.KeyValue{AttrCounter.String("time_squeeze")}, 0x45},
-		{MetricSoftnet, "{packet}", []attribute.KeyValue{AttrCounter.String("processed")}, counter(SourceSoftnet, "", 0, "processed") + counter(SourceSoftnet, "", 1, "processed")},
-		{MetricMIBUdp, "{datagram}", []attribute.KeyValue{AttrCounter.String("Udp.InDatagrams")}, counter(SourceSNMP, "", -1, "Udp.InDatagrams")},
-		{MetricMIBIp, "{packet}", []attribute.KeyValue{AttrCounter.String("Ip.InReceives")}, counter(SourceSNMP, "", -1, "Ip.InReceives")},
+		{MetricLinkRxMissedErrors, "{packet}", []attribute.KeyValue{AttrInterface.String("eth0")}, 1234},
+		{MetricSoftnetTimeSqueeze, "{event}", nil, 0x45},
+		{MetricSoftnetProcessed, "{packet}", nil, counter(SourceSoftnet, "", 0, "processed") + counter(SourceSoftnet, "", 1, "processed")},
+		{MetricUDPDatagramsReceived, "{datagram}", []attribute.KeyValue{AttrNetworkType.String("ipv4"), AttrTransport.String("udp")}, counter(SourceSNMP, "", -1, "Udp.InDatagrams")},
+		{MetricUDPReceiveBufferErrors, "{datagram}", []attribute.KeyValue{AttrNetworkType.String("ipv4"), AttrTransport.String("udp")}, counter(SourceSNMP, "", -1, "Udp.RcvbufErrors")},
+		{MetricIPReceived, "{packet}", []attribute.KeyValue{AttrNetworkType.String("ipv4")}, counter(SourceSNMP, "", -1, "Ip.InReceives")},
 		{MetricStageDrops, "{packet}", []attribute.KeyValue{AttrStage.String("rx-nic")}, 1234},
 		{MetricFindings, "{finding}", []attribute.KeyValue{AttrStage.String("rx-softirq")}, 1},
 		{MetricFindings, "{finding}", []attribute.KeyValue{AttrStage.String("tx-qdisc")}, 0},
+	}
+	// A counter with a family of its own is not in its group's family too.
+	if m, ok := findMetric(&rm, MetricMIBUdp); ok {
+		if _, found := point(t, m, AttrCounter.String("Udp.RcvbufErrors")); found {
+			t.Errorf("Udp.RcvbufErrors on %s as well as %s", MetricMIBUdp, MetricUDPReceiveBufferErrors)
+		}
 	}
 	for _, ck := range checks {
 		m, ok := findMetric(&rm, ck.metric)
@@ -134,7 +141,7 @@ func TestRegisterMetrics(t *testing.T) {
 		}
 	}
 	// Per-CPU off: softnet has no cpu attribute.
-	if m, ok := findMetric(&rm, MetricSoftnet); ok {
+	if m, ok := findMetric(&rm, MetricSoftnetProcessed); ok {
 		if _, found := point(t, m, AttrCPU.Int64(0)); found {
 			t.Errorf("per-CPU series exported with PerCPU off")
 		}

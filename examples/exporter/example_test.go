@@ -36,7 +36,7 @@ func Example() {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	for _, line := range strings.Split(string(body), "\n") {
-		if strings.HasPrefix(line, "# TYPE packetpath_mib") || strings.Contains(line, `packetpath_counter="Udp.RcvbufErrors"`) {
+		if strings.HasPrefix(line, "# TYPE packetpath_udp_receive_buffer_errors") || strings.HasPrefix(line, "packetpath_udp_receive_buffer_errors_total{") {
 			// Print the series without its value, which is the machine's.
 			if i := strings.LastIndexByte(line, ' '); i > 0 && !strings.HasPrefix(line, "#") {
 				line = line[:i]
@@ -45,8 +45,8 @@ func Example() {
 		}
 	}
 	// Output:
-	// # TYPE packetpath_mib_udp_total counter
-	// packetpath_mib_udp_total{packetpath_counter="Udp.RcvbufErrors"}
+	// # TYPE packetpath_udp_receive_buffer_errors_total counter
+	// packetpath_udp_receive_buffer_errors_total{network_transport="udp",network_type="ipv4"}
 }
 
 // Example_otlp is what a service that already runs an OpenTelemetry
@@ -105,12 +105,12 @@ func Example_otlp() {
 	for _, rm := range req.ResourceMetrics {
 		for _, sm := range rm.ScopeMetrics {
 			for _, m := range sm.Metrics {
-				if m.Name != netstack.MetricMIBUdp {
+				if m.Name != netstack.MetricUDPReceiveBufferErrors {
 					continue
 				}
 				for _, dp := range m.GetSum().GetDataPoints() {
 					for _, kv := range dp.Attributes {
-						if kv.Key == string(netstack.AttrCounter) && kv.Value.GetStringValue() == "Udp.RcvbufErrors" {
+						if kv.Key == string(netstack.AttrNetworkType) && kv.Value.GetStringValue() == "ipv4" && len(dp.Attributes) == 2 && dp.Attributes[0].Value.GetStringValue() == "udp" {
 							fmt.Printf("%s %s{%s=%q} monotonic=%v\n", sm.Scope.Name, m.Name, kv.Key, kv.Value.GetStringValue(), m.GetSum().IsMonotonic)
 						}
 					}
@@ -119,5 +119,5 @@ func Example_otlp() {
 		}
 	}
 	// Output:
-	// github.com/packetpath/packetpath/netstack packetpath.mib.udp{packetpath.counter="Udp.RcvbufErrors"} monotonic=true
+	// github.com/packetpath/packetpath/netstack packetpath.udp.receive_buffer_errors{network.type="ipv4"} monotonic=true
 }

@@ -32,7 +32,12 @@ func sample(text, name string, labels ...string) (value string, n int) {
 	for _, l := range strings.Split(text, "\n") {
 		rest, ok := strings.CutPrefix(l, name+"{")
 		if !ok {
-			continue
+			// A series without labels: "name value".
+			v, bare := strings.CutPrefix(l, name+" ")
+			if !bare {
+				continue
+			}
+			rest = "} " + v
 		}
 		end := strings.LastIndex(rest, "} ")
 		if end < 0 {
@@ -95,11 +100,14 @@ func TestFailingSourceLoggedAndExported(t *testing.T) {
 		{"packetpath_source_up", []string{`packetpath_source="softnet"`}, 1},
 		{"packetpath_source_errors_total", []string{`packetpath_source="snmp"`, `error_type="not_found"`}, scrapes},
 		// The fixture's CPUs processed 0x06a301c8 and 0x00018687 packets.
-		{"packetpath_softnet_counter_total", []string{`packetpath_counter="processed"`}, 0x06a301c8 + 0x00018687},
+		{"packetpath_softnet_processed_total", nil, 0x06a301c8 + 0x00018687},
 	} {
 		if v, n := sampleValue(t, text, ck.name, ck.labels...); n != 1 || v != ck.want {
 			t.Errorf("%s%v = %v (%d series), want %v", ck.name, ck.labels, v, n, ck.want)
 		}
+	}
+	if _, n := sample(text, "packetpath_udp_datagrams_received_total"); n != 0 {
+		t.Errorf("%d UDP MIB series exported although snmp cannot be read", n)
 	}
 	if _, n := sample(text, "packetpath_mib_udp_total"); n != 0 {
 		t.Errorf("%d MIB series exported although snmp cannot be read", n)

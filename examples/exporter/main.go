@@ -17,15 +17,19 @@
 // the previous scrape, and reports both. OpenTelemetry names become
 // Prometheus names with underscores, the unit and _total for counters:
 //
-//	packetpath_mib_udp_total{packetpath_counter="Udp.RcvbufErrors"}          datagrams dropped because a socket's receive buffer was full (/proc/net/snmp);
-//	                                                                         one family per MIB group (packetpath_mib_ip_total, ..._udp6_total, ...)
+//	packetpath_udp_receive_buffer_errors_total{network_transport="udp",network_type="ipv4"}
+//	                                                                         datagrams dropped because a socket's receive buffer was full (/proc/net/snmp
+//	                                                                         Udp RcvbufErrors; network_type="ipv6" from snmp6); each counter the drop path
+//	                                                                         reads has its own family (packetpath_ip_discards_total, ...), the other MIB
+//	                                                                         counters one family per group (packetpath_mib_tcp_total{packetpath_counter=...})
 //	packetpath_udp_socket_drops_total{network_local_address="0.0.0.0",network_local_port="5000",packetpath_socket_inode="4711",packetpath_socket_cookie="...",process_pid="812",process_executable_name="feed"}
 //	                                                                         per-socket drops (sk_drops, as ss -uamn shows them), the 50 sockets with most drops:
 //	                                                                         one series per socket (inode), even when several share an address
 //	packetpath_udp_socket_receive_queue_size_bytes, packetpath_udp_socket_receive_buffer_limit_bytes
 //	                                                                         per-socket rmem_alloc and rcvbuf, the same socket labels
 //	system_network_packet_dropped_total{network_interface_name, network_io_direction} link rx_dropped/tx_dropped
-//	packetpath_softnet_counter_total{packetpath_counter="dropped"|"time_squeeze"|...} softnet_stat
+//	packetpath_softnet_dropped_total, packetpath_softnet_time_squeeze_total, ...  softnet_stat, one family per column
+//	packetpath_link_rx_missed_errors_total{network_interface_name}          link counters, one family per rtnl_link_stats64 field
 //	packetpath_qdisc_drops_total{network_interface_name,packetpath_qdisc_handle,packetpath_qdisc_kind}
 //	                                                                         qdisc drops as tc -s shows them (also _bytes_total, _packets_total, ...)
 //	packetpath_stage_drops_total{packetpath_stage="rx-socket"|...}           packets lost per stage since the exporter started (a counter: any number
@@ -63,7 +67,7 @@
 // SDK's otlpmetricgrpc or otlpmetrichttp exporter, chosen by
 // -otlp-protocol) every -otlp-interval to a Collector, alongside /metrics:
 // a second reader of the same MeterProvider, with the OpenTelemetry names
-// (packetpath.mib.udp, packetpath.udp.socket.drops, ...) that the
+// (packetpath.udp.receive_buffer_errors, packetpath.udp.socket.drops, ...) that the
 // Prometheus names above are translated from. The URL is http:// (no TLS)
 // or https://; for HTTP the path defaults to /v1/metrics. Each push
 // collects its own snapshot, so packetpath.stage.drops and the findings

@@ -248,7 +248,7 @@ scrape_configs:
 	}()
 
 	// A first scrape before the drops, so increase() has a baseline.
-	const rcvbufErrors = `packetpath_mib_udp_total{job="packetpath",packetpath_counter="Udp.RcvbufErrors"}`
+	const rcvbufErrors = `packetpath_udp_receive_buffer_errors_total{job="packetpath",network_transport="udp",network_type="ipv4"}`
 	const stageQ = `packetpath_stage_drops_total{job="packetpath",packetpath_stage="rx-socket"}`
 	var before float64
 	stageBefore := map[string]float64{}
@@ -321,7 +321,7 @@ scrape_configs:
 
 	// Names, types and help as Prometheus recorded them.
 	checkMetadata(t, prom, map[string]string{
-		"packetpath_mib_udp_total":                         "counter",
+		"packetpath_udp_receive_buffer_errors_total":       "counter",
 		"packetpath_udp_socket_drops_total":                "counter",
 		"packetpath_udp_socket_receive_buffer_limit_bytes": "gauge",
 		"system_network_packet_dropped_total":              "counter",

@@ -113,6 +113,8 @@ func unitSuffixOK(family, unit string) bool {
 		return strings.HasSuffix(n, "_bytes")
 	case "s":
 		return strings.HasSuffix(n, "_seconds")
+	case "ms":
+		return strings.HasSuffix(n, "_milliseconds")
 	case "1":
 		return strings.HasSuffix(n, "_ratio")
 	}

@@ -99,7 +99,7 @@ func TestNetNSAndJoin(t *testing.T) {
 	resp.Body.Close()
 	text := string(body)
 	received := sent - drops
-	if want := fmt.Sprintf(`packetpath_counter="Udp.RcvbufErrors"} %d`, drops); !strings.Contains(text, want) {
+	if want := fmt.Sprintf(`packetpath_udp_receive_buffer_errors_total{network_transport="udp",network_type="ipv4"} %d`, drops); !strings.Contains(text, want) {
 		t.Errorf("/metrics lacks %s", want)
 	}
 	// The instrumented socket carries the same socket labels as its row

@@ -36,7 +36,7 @@
 // payload, one sequence per sender address. -pause and -read-delay make the
 // reader slow on purpose, to see the buffer fill and overflow. -otel prints
 // the socket's OpenTelemetry metrics (packetpath.socket.*) and the
-// namespace's Udp MIB counters (packetpath.mib.udp) to stderr, through
+// namespace's UDP MIB counters (packetpath.udp.*, packetpath.mib.udp) to stderr, through
 // the SDK's ManualReader, every -otel-interval and at exit. -netns opens the
 // socket inside another network namespace.
 //

@@ -296,7 +296,7 @@ func runOverload(t *testing.T, ns *netnstest.NS, cmd *exec.Cmd, group string) {
 		t.Errorf("no telemetry lines on stderr")
 	}
 	if slices.Contains(cmd.Args, "-otel") {
-		if want := fmt.Sprintf("otel packetpath.mib.udp{packetpath.counter=Udp.RcvbufErrors} %d {datagram}\n", s.Dropped); !strings.Contains(stderrLog.String(), want) {
+		if want := fmt.Sprintf("otel packetpath.udp.receive_buffer_errors{network.transport=udp,network.type=ipv4} %d {datagram}\n", s.Dropped); !strings.Contains(stderrLog.String(), want) {
 			t.Errorf("-otel output lacks %q", want)
 		}
 		// The socket's own series: its address, groups (a plain list),

@@ -109,7 +109,9 @@ func TestOneFrameProcNetDev(t *testing.T) {
 			if len(got) != len(want) {
 				t.Errorf("JSON has /proc/net/dev counters of %d devices, the file %d", len(got), len(want))
 			}
-			text := runTop(t, "-root", tree, "-once")
+			// Wide enough that no key=value token is broken (the longest, the
+			// summed tx_carrier... column, is 83 columns with its indent).
+			text := runTop(t, "-root", tree, "-once", "-width", "120")
 			if text.code != 0 || !strings.Contains(text.stdout, "\nNO DELTA: bundle holds 1 frame: no delta can be computed") ||
 				!strings.Contains(text.stderr, "no delta can be computed") || strings.Contains(text.stdout, "LOSING") {
 				t.Errorf("text: exit %d, stderr %q\n%s", text.code, text.stderr, text.stdout)

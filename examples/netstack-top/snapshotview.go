@@ -40,16 +40,34 @@ func writeSnapshotJSON(w io.Writer, s *netstack.Snapshot, frames int, errs []str
 // renderSnapshot is the text view of one frame: every device with all its
 // link counters, then the other sources' counters by object, the ones
 // that are zero counted rather than listed (devices list every counter).
+//
+// It is laid out to the same width as the live view: -width, else the
+// terminal's columns (TIOCGWINSZ on w), else $COLUMNS, else 80
+// (screenWidth), unless the caller set v.width.
 func (v *view) renderSnapshot(w io.Writer, frames int) {
 	s := v.snap
-	fmt.Fprintf(w, "%s  bundle %s  %s  one snapshot, no delta\n", v.paint(bold, "packetpath netstack-top"), s.Bundle,
-		s.Time.Format("2006-01-02 15:04:05"))
-	fmt.Fprintln(w, v.paint(red, wrap("NO DELTA: ", noDeltaMessage(frames), "  ", 110)))
+	if v.width == 0 {
+		force := 0
+		if v.o != nil {
+			force = v.o.width
+		}
+		v.width, _ = screenWidth(force, w)
+	}
+	width := v.width
+	// The title is painted after wrapping: escape codes have no width.
+	head := wrapChunks([]string{"packetpath netstack-top", "bundle " + s.Bundle, s.Time.Format("2006-01-02 15:04:05"),
+		"one snapshot, no delta"}, "  ", width)
+	head[0] = strings.Replace(head[0], "packetpath netstack-top", v.paint(bold, "packetpath netstack-top"), 1)
+	for _, l := range head {
+		fmt.Fprintln(w, l)
+	}
+	fmt.Fprintln(w, v.paint(red, wrap("NO DELTA: ", noDeltaMessage(frames), "  ", width)))
 	if m := detachedMessage(s); m != "" {
-		fmt.Fprintln(w, v.paint(red, wrap("NAMESPACE DETACHED: ", m, "  ", 110)))
+		fmt.Fprintln(w, v.paint(red, wrap("NAMESPACE DETACHED: ", m, "  ", width)))
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, v.paint(bold, "DEVICES")+" (link counters as read; /proc/net/dev columns under their kernel field names)")
+	devHead := wrap("DEVICES ", "(link counters as read; /proc/net/dev columns under their kernel field names)", "  ", width)
+	fmt.Fprintln(w, v.paint(bold, "DEVICES")+strings.TrimPrefix(devHead, "DEVICES"))
 	devices := 0
 	v.eachObject(func(src netstack.Source, object string, cs []netstack.Counter) {
 		if src != netstack.SourceLinks || object == "" {
@@ -64,7 +82,7 @@ func (v *view) renderSnapshot(w io.Writer, frames int) {
 		for i := range cs {
 			items[i] = cs[i].Name + "=" + strconv.FormatUint(cs[i].Value, 10)
 		}
-		fmt.Fprintln(w, wrap("  "+object+from+": ", strings.Join(items, " "), "      ", 110))
+		fmt.Fprintln(w, wrap("  "+object+from+": ", strings.Join(items, " "), "      ", width))
 	})
 	if devices == 0 {
 		fmt.Fprintln(w, "  no devices")
@@ -108,7 +126,7 @@ func (v *view) renderSnapshot(w io.Writer, frames int) {
 		if cs[0].Index >= 0 && src == netstack.SourceSoftnet {
 			head += " cpu" + strconv.FormatInt(cs[0].Index, 10)
 		}
-		fmt.Fprintln(w, wrap(head+": ", strings.Join(items, " "), "      ", 110))
+		fmt.Fprintln(w, wrap(head+": ", strings.Join(items, " "), "      ", width))
 	})
 	if udp > 0 {
 		fmt.Fprintf(w, "  udp: %s, drops %d since each was created\n", plural(udp, "socket"), udpDrops)
@@ -123,7 +141,7 @@ func (v *view) renderSnapshot(w io.Writer, frames int) {
 				fmt.Fprintln(w, v.paint(dim, fmt.Sprintf("  and %d more", len(errs)-10)))
 				break
 			}
-			fmt.Fprintln(w, v.paint(dim, "  "+clip(e, 110)))
+			fmt.Fprintln(w, v.paint(dim, "  "+clip(e, width-2)))
 		}
 	}
 }

@@ -338,10 +338,10 @@ func TestCollectorReceivesDrops(t *testing.T) {
 	var before []sample
 	waitFor(t, "the exporter's first push", 30*time.Second, func() bool {
 		before = col.scrape(t)
-		return len(find(before, "packetpath_mib_udp_total", job, `packetpath_counter="Udp.RcvbufErrors"`)) == 1 &&
+		return len(find(before, "packetpath_udp_receive_buffer_errors_total", job, `network_transport="udp"`, `network_type="ipv4"`)) == 1 &&
 			len(find(before, "packetpath_stage_drops_total", job)) > 0
 	})
-	rcvbufBefore := find(before, "packetpath_mib_udp_total", job, `packetpath_counter="Udp.RcvbufErrors"`)[0]
+	rcvbufBefore := find(before, "packetpath_udp_receive_buffer_errors_total", job, `network_transport="udp"`, `network_type="ipv4"`)[0]
 	kernelRcvbufBefore := kernelSNMP(t, ns, "Udp", "RcvbufErrors")
 	stageBefore := 0.0
 	if v := find(before, "packetpath_stage_drops_total", job, `packetpath_stage="rx-socket"`); len(v) == 1 {
@@ -382,7 +382,7 @@ func TestCollectorReceivesDrops(t *testing.T) {
 		ss := col.scrape(t)
 		sock := find(ss, "packetpath_socket_drops_total", `job="otelcol-test"`, fmt.Sprintf(`network_local_port="%d"`, port))
 		row := find(ss, "packetpath_udp_socket_drops_total", job, `network_local_address="127.0.0.1"`, fmt.Sprintf(`network_local_port="%d"`, port))
-		rcvbuf := find(ss, "packetpath_mib_udp_total", job, `packetpath_counter="Udp.RcvbufErrors"`)
+		rcvbuf := find(ss, "packetpath_udp_receive_buffer_errors_total", job, `network_transport="udp"`, `network_type="ipv4"`)
 		stage := find(ss, "packetpath_stage_drops_total", job, `packetpath_stage="rx-socket"`)
 		last = fmt.Sprintf("socket %v, UDP table row %v, RcvbufErrors %v (before %v), stage rx-socket %v (before %v)", sock, row, rcvbuf, rcvbufBefore, stage, stageBefore)
 		return len(sock) == 1 && sock[0] == want &&
