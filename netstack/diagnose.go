@@ -369,11 +369,17 @@ func isTxDropStat(n string) bool {
 // backlog drops, or devices whose rx_dropped together are no more than
 // them. Otherwise nothing is folded and both findings stand.
 func (g diag) backlogRxDropped() []*CounterDelta {
+	return g.backlogFold(LinkRxDropped)
+}
+
+// backlogFold applies backlogRxDropped's rule to the link counters named
+// counter (rx_dropped, or /proc/net/dev's drop column, which includes it).
+func (g diag) backlogFold(counter string) []*CounterDelta {
 	backlog := total(g.moved(SourceSoftnet, name(SoftnetDropped)))
 	if backlog == 0 {
 		return nil
 	}
-	moved := g.moved(SourceLinks, name(LinkRxDropped))
+	moved := g.moved(SourceLinks, name(counter))
 	for _, c := range moved {
 		if c.Delta == backlog {
 			return []*CounterDelta{c}

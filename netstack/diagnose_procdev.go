@@ -9,18 +9,5 @@ func (g diag) backlogProcDrop() []*CounterDelta {
 	if len(g.backlogDevs) > 0 {
 		return nil
 	}
-	backlog := total(g.moved(SourceSoftnet, name("dropped")))
-	if backlog == 0 {
-		return nil
-	}
-	moved := g.moved(SourceLinks, name(ProcNetDevRxDrop))
-	for _, c := range moved {
-		if c.Delta == backlog {
-			return []*CounterDelta{c}
-		}
-	}
-	if total(moved) <= backlog {
-		return moved
-	}
-	return nil
+	return g.backlogFold(ProcNetDevRxDrop)
 }
