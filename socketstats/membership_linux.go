@@ -209,31 +209,28 @@ func (c *Conn) setMembership(join, is6 bool, g Group) (syscall.Errno, error) {
 	if g.Source.IsValid() {
 		src = &net.UDPAddr{IP: g.Source.Unmap().AsSlice()}
 	}
-	var err error
+	// ipv4.PacketConn and ipv6.PacketConn have the same membership methods.
+	var p interface {
+		JoinGroup(*net.Interface, net.Addr) error
+		JoinSourceSpecificGroup(*net.Interface, net.Addr, net.Addr) error
+		LeaveGroup(*net.Interface, net.Addr) error
+		LeaveSourceSpecificGroup(*net.Interface, net.Addr, net.Addr) error
+	}
 	if is6 {
-		p := ipv6.NewPacketConn(c.uc)
-		switch {
-		case join && src == nil:
-			err = p.JoinGroup(ifi, grp)
-		case join:
-			err = p.JoinSourceSpecificGroup(ifi, grp, src)
-		case src == nil:
-			err = p.LeaveGroup(ifi, grp)
-		default:
-			err = p.LeaveSourceSpecificGroup(ifi, grp, src)
-		}
+		p = ipv6.NewPacketConn(c.uc)
 	} else {
-		p := ipv4.NewPacketConn(c.uc)
-		switch {
-		case join && src == nil:
-			err = p.JoinGroup(ifi, grp)
-		case join:
-			err = p.JoinSourceSpecificGroup(ifi, grp, src)
-		case src == nil:
-			err = p.LeaveGroup(ifi, grp)
-		default:
-			err = p.LeaveSourceSpecificGroup(ifi, grp, src)
-		}
+		p = ipv4.NewPacketConn(c.uc)
+	}
+	var err error
+	switch {
+	case join && src == nil:
+		err = p.JoinGroup(ifi, grp)
+	case join:
+		err = p.JoinSourceSpecificGroup(ifi, grp, src)
+	case src == nil:
+		err = p.LeaveGroup(ifi, grp)
+	default:
+		err = p.LeaveSourceSpecificGroup(ifi, grp, src)
 	}
 	var se *os.SyscallError
 	if errors.As(err, &se) {
