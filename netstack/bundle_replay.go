@@ -31,16 +31,7 @@ func NewCollectorContext(ctx context.Context, cfg Config) (*Collector, error) {
 	if cfg.Bundle == "" {
 		return NewCollector(cfg)
 	}
-	// The defaults NewCollector applies to a bundle collector.
-	if cfg.Sources == 0 {
-		cfg.Sources = SourceAll &^ SourceDropEvents
-	}
-	if cfg.ProcRoot == "" {
-		cfg.ProcRoot = procparse.DefaultRoot
-	}
-	if cfg.SysRoot == "" {
-		cfg.SysRoot = "/sys"
-	}
+	cfg.applyDefaults()
 	c := &Collector{cfg: cfg, now: time.Now}
 	c.setupDevices()
 	c.unread = SourceAll &^ cfg.Sources

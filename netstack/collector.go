@@ -88,17 +88,11 @@ type source interface {
 // sources are collected. NewCollector fails only for a bad configuration
 // (a namespace or bundle that does not exist).
 func NewCollector(cfg Config) (*Collector, error) {
-	if cfg.Sources == 0 {
-		cfg.Sources = SourceAll &^ SourceDropEvents
-	}
-	if cfg.ProcRoot == "" {
-		cfg.ProcRoot = procparse.DefaultRoot
-	}
-	if cfg.SysRoot == "" {
-		cfg.SysRoot = "/sys"
-		if cfg.NetNS != "" && cfg.Bundle == "" {
-			cfg.Sources &^= SourceDevices
-		}
+	hostSys := cfg.SysRoot == "" && cfg.NetNS != "" && cfg.Bundle == ""
+	cfg.applyDefaults()
+	if hostSys {
+		// The host's /sys would describe the host's devices.
+		cfg.Sources &^= SourceDevices
 	}
 	c := &Collector{cfg: cfg, now: time.Now}
 	c.setupDevices()
@@ -166,6 +160,20 @@ func (c *Collector) openMachineSysctls() {
 			return
 		}
 		ss.machine = r
+	}
+}
+
+// applyDefaults fills the fields a zero Config leaves to NewCollector:
+// every source but SourceDropEvents, /proc and /sys.
+func (cfg *Config) applyDefaults() {
+	if cfg.Sources == 0 {
+		cfg.Sources = SourceAll &^ SourceDropEvents
+	}
+	if cfg.ProcRoot == "" {
+		cfg.ProcRoot = procparse.DefaultRoot
+	}
+	if cfg.SysRoot == "" {
+		cfg.SysRoot = "/sys"
 	}
 }
 
