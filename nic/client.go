@@ -28,8 +28,3 @@ func (o Config) procRoot() string {
 	}
 	return o.ProcRoot
 }
-
-// Options is the old name of Config.
-//
-// Deprecated: use Config.
-type Options = Config

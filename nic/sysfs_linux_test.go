@@ -69,7 +69,7 @@ func catAttr(path string) (string, bool) {
 // and the link dump.
 func TestDeviceLive(t *testing.T) {
 	netnstest.RequireRoot(t)
-	c, err := Open(Options{})
+	c, err := Open(Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +138,7 @@ func TestDeviceIRQsLive(t *testing.T) {
 	if _, err := os.Stat("/sys/class/net/eth0/device"); err != nil {
 		t.Skip("no eth0 bus device")
 	}
-	c, err := Open(Options{})
+	c, err := Open(Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
