@@ -90,6 +90,10 @@ type Knob struct {
 	Advice string `json:"advice"`
 	// Command is the exact command or sysctl line that changes it.
 	Command string `json:"command,omitempty"`
+	// InForce is the value the kernel applies when it differs from the
+	// setting alone (net.ipv4.conf.<iface>.rp_filter: the larger of it and
+	// conf.all), else "".
+	InForce string `json:"in_force,omitempty"`
 }
 
 // Diagnose walks the stages in path order (receive, then transmit) and

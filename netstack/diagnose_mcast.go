@@ -62,8 +62,10 @@ func (g diag) sysctlEvidence(f *Finding, names ...string) {
 // rpFilter reports packets the reverse-path filter dropped (TcpExt
 // IPReversePathFilter). The filter in force on an interface is the larger
 // of net.ipv4.conf.all.rp_filter and the interface's own
-// (IN_DEV_RPFILTER); the counter is host-wide, so the interface is named
-// as a placeholder in the command.
+// (IN_DEV_RPFILTER); the counter does not say which interface dropped,
+// so a knob quotes each interface the sysctl source read, with its value,
+// all's and the larger (InForce). Without them the interface is a
+// placeholder.
 func (g diag) rpFilter(fs *[]Finding) {
 	cs := g.moved(SourceNetstat, name(ctrRPFilter))
 	if len(cs) == 0 {
@@ -79,11 +81,33 @@ func (g diag) rpFilter(fs *[]Finding) {
 	all := g.sysctlKnob(sysctlRPFilterAll,
 		"the filter in force on an interface is the larger of this and net.ipv4.conf.<iface>.rp_filter: both must be 0 (off) or 2 (loose) for the asymmetric source to pass",
 		func(uint64) uint64 { return 2 })
-	f.Knobs = []Knob{all, {
-		Name:    "net.ipv4.conf.<iface>.rp_filter",
-		Advice:  "set loose mode (2) on the interface the multicast arrives on, or add a route to the source through that interface",
-		Command: "sysctl -w net.ipv4.conf.<iface>.rp_filter=2",
-	}}
+	f.Knobs = []Knob{all}
+	allV, allOK := g.gauge(SourceSysctls, "", -1, sysctlRPFilterAll)
+	// The sysctl source reports one counter per device (Object), read
+	// from net.ipv4.conf.<dev>.rp_filter; a device without one is not
+	// quoted.
+	for _, c := range g.d.Counters {
+		if c.Source != SourceSysctls || c.Name != sysctlRPFilterDev || c.Object == "" {
+			continue
+		}
+		knob := "net.ipv4.conf." + c.Object + ".rp_filter"
+		k := Knob{Name: knob, Current: fmt.Sprint(c.Value),
+			Advice:  "set loose mode (2) on " + c.Object + " if the multicast arrives on it, or add a route to the source through it",
+			Command: "sysctl -w " + knob + "=2"}
+		if allOK {
+			eff := max(allV, c.Value)
+			k.InForce = fmt.Sprint(eff)
+			k.Advice = fmt.Sprintf("in force on %s: max(all %d, %s %d) = %d; ", c.Object, allV, c.Object, c.Value, eff) + k.Advice
+		}
+		f.Knobs = append(f.Knobs, k)
+	}
+	if len(f.Knobs) == 1 {
+		f.Knobs = append(f.Knobs, Knob{
+			Name:    "net.ipv4.conf.<iface>.rp_filter",
+			Advice:  "set loose mode (2) on the interface the multicast arrives on, or add a route to the source through that interface",
+			Command: "sysctl -w net.ipv4.conf.<iface>.rp_filter=2",
+		})
+	}
 	*fs = append(*fs, f)
 }
 

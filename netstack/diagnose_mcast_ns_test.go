@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os/exec"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -297,6 +298,26 @@ func TestDiagnoseMcastRPFilter(t *testing.T) {
 		t.Errorf("finding drops %d, want %d", f.Drops, n)
 	}
 	knobCurrent(t, f, "net.ipv4.conf.all.rp_filter", "1")
+	// The interface the multicast arrives on: its own value and the one in
+	// force (the larger of all and it) as the namespace's /proc says.
+	dev := strings.TrimSpace(rx.Run("cat", "/proc/sys/net/ipv4/conf/mr0/rp_filter"))
+	inForce := "1"
+	if dev == "2" {
+		inForce = "2"
+	}
+	var k *Knob
+	for i := range f.Knobs {
+		if f.Knobs[i].Name == "net.ipv4.conf.mr0.rp_filter" {
+			k = &f.Knobs[i]
+		}
+	}
+	if k == nil {
+		t.Fatalf("no knob net.ipv4.conf.mr0.rp_filter in %+v", f.Knobs)
+	}
+	if k.Current != dev || k.InForce != inForce {
+		t.Errorf("mr0 knob current %q in force %q, want %q (cat) and %s (max of all 1 and %s)", k.Current, k.InForce, dev, inForce, dev)
+	}
+	t.Logf("mr0: all 1, iface %s (cat %s), in force %s; %s", k.Current, dev, k.InForce, k.Advice)
 	if got, _ := unix.IoctlGetInt(rfd, unix.SIOCINQ); got != 0 {
 		t.Errorf("the receiver got a datagram (%d bytes)", got)
 	}

@@ -2,7 +2,12 @@ package netstack
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"os"
 
+	"github.com/packetpath/packetpath/internal/readfile"
+	"github.com/packetpath/packetpath/internal/scan"
 	"github.com/packetpath/packetpath/procparse"
 )
 
@@ -23,6 +28,47 @@ type sysctlSource struct {
 	// machine's.
 	machine    *procparse.SysctlsReader
 	machineBuf procparse.Sysctls
+	// rpFilter holds net.ipv4.conf.<dev>.rp_filter of each device listed
+	// in /proc/sys/net/ipv4/conf when the source was opened (in the
+	// collector's namespace), opened once and re-read.
+	rpFilter []devSysctl
+}
+
+// devSysctl is one per-device sysctl file; dev is the device's name, the
+// counter's Object.
+type devSysctl struct {
+	dev string
+	f   *readfile.File
+}
+
+// sysctlRPFilterDev names the per-device rp_filter counters; their Object
+// is the device.
+const sysctlRPFilterDev = "net.ipv4.conf.<iface>.rp_filter"
+
+// openRPFilters opens net.ipv4.conf.<dev>.rp_filter for every device of
+// /proc/sys/net/ipv4/conf but "all" and "default". A tree without the
+// directory or a device without the file has none: not an error.
+func openRPFilters(fs procparse.FS) ([]devSysctl, error) {
+	dir := fs.Path("sys", "net", "ipv4", "conf")
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("netstack: sysctl devices: %w", err)
+	}
+	var out []devSysctl
+	for _, e := range ents {
+		if n := e.Name(); n == "all" || n == "default" {
+			continue
+		}
+		f, err := readfile.Open(fs.Path("sys", "net", "ipv4", "conf", e.Name(), "rp_filter"))
+		if err != nil {
+			continue // not reported for this device
+		}
+		out = append(out, devSysctl{dev: e.Name(), f: f})
+	}
+	return out, nil
 }
 
 func openSysctlSource(fs procparse.FS) (*sysctlSource, error) {
@@ -30,7 +76,12 @@ func openSysctlSource(fs procparse.FS) (*sysctlSource, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &sysctlSource{r: r}, nil
+	rp, err := openRPFilters(fs)
+	if err != nil {
+		r.Close()
+		return nil, err
+	}
+	return &sysctlSource{r: r, rpFilter: rp}, nil
 }
 
 func (s *sysctlSource) kind() Source { return SourceSysctls }
@@ -51,6 +102,19 @@ func (s *sysctlSource) collect(_ context.Context, snap *Snapshot) error {
 	if err != nil {
 		snap.addErr(SourceSysctls, "", err)
 	}
+	for _, ds := range s.rpFilter {
+		// A device removed since open fails to read: not reported.
+		b, err := ds.f.Read()
+		if err != nil {
+			continue
+		}
+		v, err := scan.Int(scan.TrimSpace(b))
+		if err != nil || v < 0 {
+			snap.addErr(SourceSysctls, ds.dev, fmt.Errorf("netstack: %s: value %q: %w", ds.f.Path(), scan.TrimSpace(b), procparse.ErrMalformed))
+			continue
+		}
+		snap.next().set(SourceSysctls, StageIP, 64, true, -1, uint64(v), 0, ds.dev, sysctlRPFilterDev, "")
+	}
 	return nil
 }
 
@@ -58,6 +122,10 @@ func (s *sysctlSource) close() error {
 	if s.machine != nil {
 		s.machine.Close()
 	}
+	for _, ds := range s.rpFilter {
+		ds.f.Close()
+	}
+	s.rpFilter = nil
 	return s.r.Close()
 }
 
