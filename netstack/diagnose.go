@@ -90,9 +90,9 @@ type Knob struct {
 	Advice string `json:"advice"`
 	// Command is the exact command or sysctl line that changes it.
 	Command string `json:"command,omitempty"`
-	// InForce is the value the kernel applies when it differs from the
+	// InForce is the value the kernel applies where that is not the
 	// setting alone (net.ipv4.conf.<iface>.rp_filter: the larger of it and
-	// conf.all), else "".
+	// conf.all, set whenever both were read), else "".
 	InForce string `json:"in_force,omitempty"`
 }
 
